@@ -1,0 +1,45 @@
+// Runs the float form of an XIR graph (imported from ONNX, or the quantizer form with fix ops) on
+// batches. One kernel set: reference loops for every op, oneDNN for convolutions (fast = true),
+// conv + activation and conv + residual add fused when `fuse` is on.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dputk/engine/float_tensor.hpp"
+#include "xir/graph/graph.hpp"
+
+namespace dputk::engine {
+
+struct FloatExecutorOptions {
+  bool fast = true;  // oneDNN convolutions; false = reference kernels only
+  bool fuse = true;  // fuse activations / residual adds into convolutions (fast only)
+};
+
+class FloatExecutor {
+ public:
+  // Called after each executed step with the op whose value it produced (the last op of a fused
+  // chain); the observer may change the values in place.
+  using Observer = std::function<void(const xir::Op* op, FloatTensor& value)>;
+
+  explicit FloatExecutor(const xir::Graph& graph, FloatExecutorOptions options = {});
+  ~FloatExecutor();
+  FloatExecutor(const FloatExecutor&) = delete;
+  FloatExecutor& operator=(const FloatExecutor&) = delete;
+
+  // The graph's `data` ops (inputs) and its computed outputs (tail ops), in a stable order.
+  const std::vector<const xir::Op*>& input_ops() const;
+  const std::vector<const xir::Op*>& output_ops() const;
+
+  // One tensor per input op (NHWC for feature maps; any batch size); returns one per output op.
+  std::vector<FloatTensor> run(const std::vector<const FloatTensor*>& inputs, const Observer& observer = nullptr);
+  // Number of steps after fusion (for reports and tests).
+  std::size_t step_count() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dputk::engine

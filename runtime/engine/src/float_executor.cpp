@@ -1,0 +1,266 @@
+#include "dputk/engine/float_executor.hpp"
+
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "float_kernel.hpp"
+
+namespace dputk::engine {
+
+std::string shape_to_string(const std::vector<std::int32_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+namespace {
+
+// Decodes a const op's bytes into floats.
+FloatTensor decode_const(const xir::Op& op) {
+  FloatTensor t(op.get_output_tensor()->get_shape());
+  const auto& bytes = op.get_attr<std::vector<char>>("data");
+  xir::DataType dt(op.get_attr<std::string>("data_type"));
+  const std::size_t n = t.data.size();
+  auto need = [&](std::size_t el) {
+    if (bytes.size() != n * el)
+      throw std::runtime_error("const op '" + op.get_name() + "': holds " + std::to_string(bytes.size()) + " bytes, its shape " +
+                               shape_to_string(t.shape) + " and type " + dt.to_string() + " need " + std::to_string(n * el));
+  };
+  if (dt.type == xir::DataType::FLOAT && dt.bit_width == 32) {
+    need(4);
+    std::memcpy(t.data.data(), bytes.data(), bytes.size());
+  } else if ((dt.type == xir::DataType::INT || dt.type == xir::DataType::XINT) && dt.bit_width == 8) {
+    need(1);
+    for (std::size_t i = 0; i < n; ++i) t.data[i] = static_cast<std::int8_t>(bytes[i]);
+  } else if (dt.type == xir::DataType::INT && dt.bit_width == 32) {
+    need(4);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::int32_t v;
+      std::memcpy(&v, bytes.data() + 4 * i, 4);
+      t.data[i] = static_cast<float>(v);
+    }
+  } else if (dt.type == xir::DataType::INT && dt.bit_width == 64) {
+    need(8);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::int64_t v;
+      std::memcpy(&v, bytes.data() + 8 * i, 8);
+      t.data[i] = static_cast<float>(v);
+    }
+  } else {
+    throw std::runtime_error("const op '" + op.get_name() + "': data type " + dt.to_string() + " is not supported");
+  }
+  return t;
+}
+
+// Reusable float buffers, so steady-state runs do not allocate.
+class BufferPool {
+ public:
+  std::vector<float> acquire(std::size_t n) {
+    auto best = free_.end();
+    for (auto it = free_.begin(); it != free_.end(); ++it)
+      if (it->capacity() >= n && (best == free_.end() || it->capacity() < best->capacity())) best = it;
+    std::vector<float> v;
+    if (best != free_.end()) {
+      v = std::move(*best);
+      free_.erase(best);
+    }
+    v.resize(n);
+    return v;
+  }
+  void release(std::vector<float>&& v) {
+    if (v.capacity()) free_.push_back(std::move(v));
+  }
+
+ private:
+  std::vector<std::vector<float>> free_;
+};
+
+struct InputRef {
+  const FloatTensor* constant = nullptr;
+  int slot = -1;
+};
+
+struct Step {
+  const xir::Op* op;                 // the op whose value the step produces (last of a fused chain)
+  const xir::Op* head;               // the op whose kernel runs
+  std::unique_ptr<FloatKernel> kernel;
+  std::vector<InputRef> inputs;
+  int sum_slot = -1;                 // fused residual add: slot of the addend
+  int out_slot = -1;
+};
+
+}  // namespace
+
+struct FloatExecutor::Impl {
+  const xir::Graph& graph;
+  FloatExecutorOptions options;
+  std::vector<const xir::Op*> input_ops, output_ops;
+  std::map<const xir::Op*, FloatTensor> constants;
+  std::map<const xir::Op*, int> slot_of;
+  std::vector<Step> steps;
+  std::vector<int> uses;  // per slot: number of steps reading it (+1 for outputs)
+  std::vector<std::vector<std::int32_t>> slot_shape;
+  BufferPool pool;
+
+  Impl(const xir::Graph& g, FloatExecutorOptions o) : graph(g), options(o) { plan(); }
+
+  const FloatTensor* constant(const xir::Op* op) const {
+    auto it = constants.find(op);
+    return it == constants.end() ? nullptr : &it->second;
+  }
+
+  void plan() {
+    auto order = graph.topological_sort();
+    std::map<const xir::Op*, std::size_t> position;
+    for (std::size_t i = 0; i < order.size(); ++i) position[order[i]] = i;
+    ConstantLookup lookup = [this](const xir::Op* op) { return constant(op); };
+    // 1. Inputs and constants (constant folding of everything that does not depend on an input).
+    std::set<const xir::Op*> dynamic;
+    for (const xir::Op* op : order) {
+      const std::string& t = op->get_type();
+      if (t == "data" || t == "data-fix") {
+        input_ops.push_back(op);
+        dynamic.insert(op);
+        continue;
+      }
+      bool is_dynamic = false;
+      for (const xir::Tensor* in : op->get_input_tensors()) is_dynamic = is_dynamic || dynamic.count(in->get_producer());
+      if (is_dynamic) {
+        dynamic.insert(op);
+        continue;
+      }
+      if (t == "const" || t == "const-fix") {
+        constants.emplace(op, decode_const(*op));
+        continue;
+      }
+      auto kernel = make_float_kernel(*op, lookup, false);
+      std::vector<const FloatTensor*> ins;
+      for (const xir::Tensor* in : op->get_input_tensors()) ins.push_back(constant(in->get_producer()));
+      FloatTensor out(op->get_output_tensor()->get_shape());
+      kernel->run(ins, out);
+      constants.emplace(op, std::move(out));
+    }
+    for (const xir::Op* op : order)
+      if (dynamic.count(op) && op->get_fanout_num() == 0) output_ops.push_back(op);
+    if (input_ops.empty()) throw std::runtime_error("graph '" + graph.get_name() + "' has no data (input) op");
+    if (output_ops.empty()) throw std::runtime_error("graph '" + graph.get_name() + "' computes nothing from its inputs");
+    // 2. Slots for every dynamic value.
+    for (const xir::Op* op : order)
+      if (dynamic.count(op)) {
+        slot_of[op] = static_cast<int>(slot_shape.size());
+        slot_shape.push_back(op->get_output_tensor()->get_shape());
+      }
+    uses.assign(slot_shape.size(), 0);
+    // 3. Steps, with conv + [add] + [activation] fusion.
+    std::set<const xir::Op*> fused_away;
+    const bool fuse = options.fast && options.fuse;
+    for (const xir::Op* op : order) {
+      if (!dynamic.count(op) || fused_away.count(op) || op->get_type() == "data" || op->get_type() == "data-fix") continue;
+      Step s;
+      s.head = op;
+      s.kernel = make_float_kernel(*op, lookup, options.fast);
+      for (const xir::Tensor* in : op->get_input_tensors()) {
+        InputRef r;
+        if (const FloatTensor* c = constant(in->get_producer())) r.constant = c;
+        else r.slot = slot_of.at(in->get_producer());
+        s.inputs.push_back(r);
+      }
+      const xir::Op* cur = op;
+      if (fuse && s.kernel->can_fuse()) {
+        auto fan = cur->get_fanout_ops();
+        if (fan.size() == 1 && fan[0]->get_type() == "add" && fan[0]->get_input_num() == 2) {
+          const xir::Op* add = fan[0];
+          auto ins = add->get_input_ops("input");
+          const xir::Op* other = ins[0] == cur ? ins[1] : ins[0];
+          if (other != cur && dynamic.count(other) && position[other] < position[op] &&
+              other->get_output_tensor()->get_shape() == cur->get_output_tensor()->get_shape()) {
+            s.kernel->fuse_sum();
+            s.sum_slot = slot_of.at(other);
+            fused_away.insert(add);
+            cur = add;
+          }
+        }
+        fan = cur->get_fanout_ops();
+        ref::ActivationParams act;
+        if (fan.size() == 1 && activation_of(*fan[0], &act)) {
+          s.kernel->fuse_activation(act);
+          fused_away.insert(fan[0]);
+          cur = fan[0];
+        }
+      }
+      s.op = cur;
+      s.out_slot = slot_of.at(cur);
+      for (const auto& r : s.inputs)
+        if (r.slot >= 0) ++uses[r.slot];
+      if (s.sum_slot >= 0) ++uses[s.sum_slot];
+      steps.push_back(std::move(s));
+    }
+    for (const xir::Op* op : output_ops) ++uses[slot_of.at(op)];
+    VLOG(1) << "float executor: " << order.size() << " ops, " << constants.size() << " constants, " << steps.size() << " steps";
+  }
+
+  std::vector<FloatTensor> run(const std::vector<const FloatTensor*>& inputs, const Observer& observer) {
+    if (inputs.size() != input_ops.size())
+      throw std::invalid_argument("graph '" + graph.get_name() + "' takes " + std::to_string(input_ops.size()) + " inputs, got " +
+                                  std::to_string(inputs.size()));
+    const std::int32_t batch = inputs[0]->shape.empty() ? 1 : inputs[0]->shape[0];
+    std::vector<FloatTensor> values(slot_shape.size());
+    std::vector<int> remaining = uses;
+    auto shape_for = [&](int slot) {
+      auto s = slot_shape[slot];
+      if (!s.empty()) s[0] = batch;
+      return s;
+    };
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const auto& want = input_ops[i]->get_output_tensor()->get_shape();
+      const auto& got = inputs[i]->shape;
+      bool ok = got.size() == want.size() && static_cast<std::int64_t>(inputs[i]->data.size()) == inputs[i]->numel();
+      for (std::size_t d = 1; ok && d < want.size(); ++d) ok = got[d] == want[d];
+      if (!ok || got[0] != batch)
+        throw std::invalid_argument("input '" + input_ops[i]->get_name() + "' has shape " + shape_to_string(got) + ", the graph expects " +
+                                    shape_to_string(want) + " (any batch)");
+      int slot = slot_of.at(input_ops[i]);
+      values[slot].shape = got;
+      values[slot].data = pool.acquire(got.empty() ? 1 : static_cast<std::size_t>(inputs[i]->numel()));
+      std::memcpy(values[slot].data.data(), inputs[i]->data.data(), inputs[i]->data.size() * sizeof(float));
+      if (observer) observer(input_ops[i], values[slot]);
+    }
+    auto release = [&](int slot) {
+      if (--remaining[slot] == 0) pool.release(std::move(values[slot].data));
+    };
+    std::vector<const FloatTensor*> ins;
+    for (auto& s : steps) {
+      ins.clear();
+      for (const auto& r : s.inputs) ins.push_back(r.constant ? r.constant : &values[r.slot]);
+      FloatTensor& out = values[s.out_slot];
+      out.shape = shape_for(s.out_slot);
+      out.data = pool.acquire(static_cast<std::size_t>(out.numel()));
+      if (s.sum_slot >= 0) std::memcpy(out.data.data(), values[s.sum_slot].data.data(), out.data.size() * sizeof(float));
+      s.kernel->run(ins, out);
+      if (observer) observer(s.op, out);
+      for (const auto& r : s.inputs)
+        if (r.slot >= 0) release(r.slot);
+      if (s.sum_slot >= 0) release(s.sum_slot);
+    }
+    std::vector<FloatTensor> outs;
+    for (const xir::Op* op : output_ops) outs.push_back(std::move(values[slot_of.at(op)]));
+    return outs;
+  }
+};
+
+FloatExecutor::FloatExecutor(const xir::Graph& graph, FloatExecutorOptions options)
+    : impl_(std::make_unique<Impl>(graph, options)) {}
+FloatExecutor::~FloatExecutor() = default;
+const std::vector<const xir::Op*>& FloatExecutor::input_ops() const { return impl_->input_ops; }
+const std::vector<const xir::Op*>& FloatExecutor::output_ops() const { return impl_->output_ops; }
+std::size_t FloatExecutor::step_count() const { return impl_->steps.size(); }
+std::vector<FloatTensor> FloatExecutor::run(const std::vector<const FloatTensor*>& inputs, const Observer& observer) {
+  return impl_->run(inputs, observer);
+}
+
+}  // namespace dputk::engine

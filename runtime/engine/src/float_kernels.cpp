@@ -1,0 +1,294 @@
+// The float kernel of every XIR op type the engine runs. Window ops and matmul take their constant
+// operands (weights, bias) once, at construction.
+#include <cstring>
+#include <map>
+#include <stdexcept>
+
+#include "dputk/engine/fix_math.hpp"
+#include "float_kernel.hpp"
+#include "kernels/fast/dnnl_conv.hpp"
+
+namespace dputk::engine {
+
+namespace {
+
+using Shape = std::vector<std::int32_t>;
+using Inputs = std::vector<const FloatTensor*>;
+
+[[noreturn]] void fail(const xir::Op& op, const std::string& why) {
+  throw std::runtime_error("op '" + op.get_name() + "' (" + op.get_type() + "): " + why);
+}
+
+const FloatTensor& constant_input(const xir::Op& op, const std::string& arg, const ConstantLookup& constants) {
+  const xir::Op* src = op.get_input_op(arg);
+  if (!src) fail(op, "missing input '" + arg + "'");
+  const FloatTensor* t = constants(src);
+  if (!t) fail(op, "input '" + arg + "' must be constant (from const ops)");
+  return *t;
+}
+
+ref::Window2d window_of(const xir::Op& op) {
+  const Shape& in = op.get_input_tensor("input")->get_shape();
+  const Shape& out = op.get_output_tensor()->get_shape();
+  if (in.size() != 4) fail(op, "input must be 4-D NHWC");
+  ref::Window2d g;
+  g.h = in[1]; g.w = in[2]; g.c = in[3];
+  g.oh = out[1]; g.ow = out[2]; g.oc = out[3];
+  bool global = op.get_attr_or<bool>("global", false);
+  auto k = op.get_attr<Shape>("kernel");
+  auto s = op.get_attr<Shape>("stride");
+  auto d = op.get_attr_or<Shape>("dilation", {1, 1});
+  auto p = op.get_attr_or<Shape>("pad", {0, 0, 0, 0});
+  if (global) {
+    k = {g.w, g.h};
+    s = {g.w, g.h};
+    p = {0, 0, 0, 0};
+  }
+  g.kw = k[0]; g.kh = k[1]; g.sw = s[0]; g.sh = s[1]; g.dw = d[0]; g.dh = d[1];
+  g.pad_left = p[0]; g.pad_top = p[2];
+  const std::string mode = op.get_attr_or<std::string>("pad_mode", "FLOOR");
+  if (mode == "SAME") {
+    // XIR SAME: output = ceil(in / stride), padding split with the extra on the bottom/right.
+    int th = std::max((g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1 - g.h, 0);
+    int tw = std::max((g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1 - g.w, 0);
+    g.pad_top = th / 2;
+    g.pad_left = tw / 2;
+  } else if (mode == "VALID") {
+    g.pad_top = g.pad_left = 0;
+  }
+  return g;
+}
+
+class ConvKernel : public FloatKernel {
+ public:
+  ConvKernel(const xir::Op& op, const ConstantLookup& constants, bool fast) : op_(op), fast_(fast) {
+    depthwise_ = op.get_type() == "depthwise-conv2d";
+    g_ = window_of(op);
+    const FloatTensor& w = constant_input(op, "weights", constants);
+    weights_ = w.data;
+    if (depthwise_) {
+      g_.multiplier = w.shape[0];
+      if (w.shape[3] != g_.c) fail(op, "depthwise weights do not match the input channels");
+    } else {
+      g_.group = op.get_attr_or<std::int32_t>("group", 1);
+      if (w.shape[3] * g_.group != g_.c) fail(op, "weights do not match the input channels");
+    }
+    if (op.get_input_op("bias")) bias_ = constant_input(op, "bias", constants).data;
+  }
+  bool can_fuse() const override { return fast_; }
+  void fuse_activation(const ref::ActivationParams& a) override { act_ = a; }
+  void fuse_sum() override { sum_ = true; }
+
+  void run(const Inputs& in, FloatTensor& out) override {
+    ref::Window2d g = g_;
+    g.n = in[0]->shape[0];
+    const float* b = bias_.empty() ? nullptr : bias_.data();
+    if (fast_) {
+      if (!dnnl_) dnnl_ = std::make_unique<fast::DnnlConv>(g_, depthwise_, weights_.data(), b, act_, sum_);
+      dnnl_->run(in[0]->data.data(), out.data.data(), g.n);
+      return;
+    }
+    if (depthwise_) ref::depthwise_conv2d(in[0]->data.data(), weights_.data(), b, out.data.data(), g, act_);
+    else ref::conv2d(in[0]->data.data(), weights_.data(), b, out.data.data(), g, act_);
+  }
+
+ private:
+  const xir::Op& op_;
+  bool fast_, depthwise_ = false, sum_ = false;
+  ref::Window2d g_;
+  ref::ActivationParams act_;
+  std::vector<float> weights_, bias_;
+  std::unique_ptr<fast::DnnlConv> dnnl_;
+};
+
+class PoolKernel : public FloatKernel {
+ public:
+  explicit PoolKernel(const xir::Op& op) : avg_(op.get_type() == "avgpool2d"), g_(window_of(op)) {
+    include_pad_ = op.get_attr_or<bool>("count_include_pad", true);
+  }
+  void run(const Inputs& in, FloatTensor& out) override {
+    ref::Window2d g = g_;
+    g.n = in[0]->shape[0];
+    if (avg_) ref::avgpool2d(in[0]->data.data(), out.data.data(), g, include_pad_);
+    else ref::maxpool2d(in[0]->data.data(), out.data.data(), g);
+  }
+
+ private:
+  bool avg_, include_pad_ = true;
+  ref::Window2d g_;
+};
+
+class MatmulKernel : public FloatKernel {
+ public:
+  MatmulKernel(const xir::Op& op, const ConstantLookup& constants) : op_(op) {
+    if (op.get_attr<bool>("transpose_a")) fail(op, "transpose_a is not supported");
+    transpose_b_ = op.get_attr<bool>("transpose_b");
+    auto ins = op.get_input_ops("input");
+    if (ins.size() != 2) fail(op, "needs two inputs");
+    const Shape& ws = ins[1]->get_output_tensor()->get_shape();
+    if (ws.size() != 2) fail(op, "the second input must be 2-D");
+    k_ = transpose_b_ ? ws[1] : ws[0];
+    n_ = transpose_b_ ? ws[0] : ws[1];
+    if (op.get_input_op("bias")) bias_ = constant_input(op, "bias", constants).data;
+  }
+  void run(const Inputs& in, FloatTensor& out) override {
+    const FloatTensor& x = *in[0];
+    const int m = static_cast<int>(x.numel() / k_);
+    ref::matmul(x.data.data(), in[1]->data.data(), bias_.empty() ? nullptr : bias_.data(), out.data.data(), m, k_, n_,
+                transpose_b_);
+  }
+
+ private:
+  const xir::Op& op_;
+  bool transpose_b_ = false;
+  int k_ = 0, n_ = 0;
+  std::vector<float> bias_;
+};
+
+template <typename Fn>
+class LambdaKernel : public FloatKernel {
+ public:
+  explicit LambdaKernel(Fn fn) : fn_(std::move(fn)) {}
+  void run(const Inputs& in, FloatTensor& out) override { fn_(in, out); }
+
+ private:
+  Fn fn_;
+};
+template <typename Fn>
+std::unique_ptr<FloatKernel> lambda(Fn fn) {
+  return std::make_unique<LambdaKernel<Fn>>(std::move(fn));
+}
+
+std::unique_ptr<FloatKernel> copy_kernel() {
+  return lambda([](const Inputs& in, FloatTensor& out) {
+    std::memcpy(out.data.data(), in[0]->data.data(), out.data.size() * sizeof(float));
+  });
+}
+
+const std::map<std::string, int> kBinaryKinds = {{"add", 0}, {"sub", 1}, {"mul", 2}, {"div", 3}, {"max", 4}, {"min", 5}};
+
+}  // namespace
+
+bool activation_of(const xir::Op& op, ref::ActivationParams* out) {
+  const std::string& t = op.get_type();
+  ref::ActivationParams a;
+  if (t == "relu") a.kind = ref::Activation::RELU;
+  else if (t == "relu6") a.kind = ref::Activation::RELU6;
+  else if (t == "clamp") {
+    a.kind = ref::Activation::CLAMP;
+    a.lo = op.get_attr<float>("min");
+    a.hi = op.get_attr<float>("max");
+  } else if (t == "leaky-relu") {
+    a.kind = ref::Activation::LEAKY_RELU;
+    a.alpha = op.get_attr<float>("alpha");
+  } else {
+    return false;
+  }
+  *out = a;
+  return true;
+}
+
+std::unique_ptr<FloatKernel> make_float_kernel(const xir::Op& op, const ConstantLookup& constants, bool fast) {
+  const std::string& t = op.get_type();
+  if (t == "conv2d" || t == "depthwise-conv2d") return std::make_unique<ConvKernel>(op, constants, fast);
+  if (t == "maxpool2d" || t == "avgpool2d") return std::make_unique<PoolKernel>(op);
+  if (t == "matmul") return std::make_unique<MatmulKernel>(op, constants);
+  ref::ActivationParams act;
+  if (activation_of(op, &act))
+    return lambda([act](const Inputs& in, FloatTensor& out) { ref::activation(in[0]->data.data(), out.data.data(), out.numel(), act); });
+  if (t == "sigmoid")
+    return lambda([](const Inputs& in, FloatTensor& out) {
+      for (std::int64_t i = 0; i < out.numel(); ++i) out.data[i] = 1.0f / (1.0f + std::exp(-in[0]->data[i]));
+    });
+  if (auto it = kBinaryKinds.find(t); it != kBinaryKinds.end()) {
+    int kind = it->second;
+    return lambda([kind](const Inputs& in, FloatTensor& out) {
+      // n-ary: fold left over the inputs
+      ref::broadcast_binary(kind, in[0]->data.data(), in[0]->shape, in[1]->data.data(), in[1]->shape, out.data.data(), out.shape);
+      for (std::size_t i = 2; i < in.size(); ++i)
+        ref::broadcast_binary(kind, out.data.data(), out.shape, in[i]->data.data(), in[i]->shape, out.data.data(), out.shape);
+    });
+  }
+  if (t == "reshape" || t == "flatten" || t == "identity" || t == "reshape-fix" || t == "squeeze" || t == "upload" ||
+      t == "download")
+    return copy_kernel();
+  if (t == "concat") {
+    int axis = op.get_attr<std::int32_t>("axis");
+    return lambda([axis](const Inputs& in, FloatTensor& out) {
+      std::vector<const float*> ptrs;
+      std::vector<Shape> shapes;
+      for (const auto* x : in) {
+        ptrs.push_back(x->data.data());
+        shapes.push_back(x->shape);
+      }
+      int a = axis < 0 ? axis + static_cast<int>(out.shape.size()) : axis;
+      ref::concat(ptrs, shapes, a, out.data.data());
+    });
+  }
+  if (t == "pad") {
+    auto paddings = op.get_attr<Shape>("paddings");
+    std::string mode = op.get_attr<std::string>("mode");
+    if (mode != "CONSTANT" && mode != "REFLECT") fail(op, "pad mode " + mode + " is not supported");
+    auto values = op.get_attr_or<std::vector<float>>("constant_values", {});
+    float value = values.empty() ? 0.0f : values[0];
+    bool reflect = mode == "REFLECT";
+    return lambda([=](const Inputs& in, FloatTensor& out) {
+      ref::pad(in[0]->data.data(), in[0]->shape, paddings, reflect, value, out.data.data());
+    });
+  }
+  if (t == "strided_slice") {
+    auto begin = op.get_attr<Shape>("begin");
+    auto strides = op.get_attr<Shape>("strides");
+    return lambda([=](const Inputs& in, FloatTensor& out) {
+      ref::strided_slice(in[0]->data.data(), in[0]->shape, begin, strides, out.shape, out.data.data());
+    });
+  }
+  if (t == "transpose") {
+    auto order = op.get_attr<Shape>("order");
+    return lambda([=](const Inputs& in, FloatTensor& out) { ref::transpose(in[0]->data.data(), in[0]->shape, order, out.data.data()); });
+  }
+  if (t == "softmax") {
+    int axis = op.get_attr<std::int32_t>("axis");
+    return lambda([axis](const Inputs& in, FloatTensor& out) {
+      int a = axis < 0 ? axis + static_cast<int>(out.shape.size()) : axis;
+      ref::softmax(in[0]->data.data(), in[0]->shape, a, out.data.data());
+    });
+  }
+  if (t == "batchnorm") {
+    const auto& gamma = constant_input(op, "gamma", constants).data;
+    const auto& beta = constant_input(op, "beta", constants).data;
+    const auto& mean = constant_input(op, "moving_mean", constants).data;
+    const auto& var = constant_input(op, "moving_var", constants).data;
+    float eps = op.get_attr<float>("epsilon");
+    return lambda([=](const Inputs& in, FloatTensor& out) {
+      ref::batchnorm(in[0]->data.data(), out.numel(), static_cast<int>(gamma.size()), gamma.data(), beta.data(), mean.data(),
+                     var.data(), eps, out.data.data());
+    });
+  }
+  if (t == "fix") {
+    FixSpec f;
+    f.fix_point = op.get_attr<std::int32_t>("fix_point");
+    f.bit_width = op.get_attr<std::int32_t>("bit_width");
+    f.if_signed = op.get_attr<bool>("if_signed");
+    try {
+      f.round = parse_round_mode(op.get_attr<std::string>("round_mode"));
+    } catch (const std::exception& e) {
+      fail(op, e.what());
+    }
+    return lambda([f](const Inputs& in, FloatTensor& out) {
+      for (std::int64_t i = 0; i < out.numel(); ++i) out.data[i] = fake_quantize(in[0]->data[i], f);
+    });
+  }
+  if (t == "stack") {
+    return lambda([](const Inputs& in, FloatTensor& out) {
+      std::size_t off = 0;
+      for (const auto* x : in) {
+        std::memcpy(out.data.data() + off, x->data.data(), x->data.size() * sizeof(float));
+        off += x->data.size();
+      }
+    });
+  }
+  fail(op, "the float engine has no kernel for this op type");
+}
+
+}  // namespace dputk::engine

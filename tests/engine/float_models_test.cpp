@@ -1,0 +1,88 @@
+// The float engine reproduces the reference logits shipped with the models, and the fast (oneDNN,
+// fused) path equals the reference kernels.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "dputk/engine/float_executor.hpp"
+#include "dputk/npy.hpp"
+#include "dputk/onnx_import.hpp"
+#include "test_data.hpp"
+
+using dputk::test::data_path;
+
+namespace {
+
+// NCHW .npy → NHWC tensor.
+dputk::engine::FloatTensor nhwc_from_npy(const dputk::NpyArray& a) {
+  const int n = static_cast<int>(a.shape[0]), c = static_cast<int>(a.shape[1]), h = static_cast<int>(a.shape[2]),
+            w = static_cast<int>(a.shape[3]);
+  dputk::engine::FloatTensor t({n, h, w, c});
+  for (int b = 0; b < n; ++b)
+    for (int ch = 0; ch < c; ++ch)
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+          t.data[((static_cast<std::size_t>(b) * h + y) * w + x) * c + ch] = a.data[((static_cast<std::size_t>(b) * c + ch) * h + y) * w + x];
+  return t;
+}
+
+struct RefCase {
+  const char* model;
+  const char* input;
+  const char* logits;
+};
+
+class ReferenceLogits : public ::testing::TestWithParam<RefCase> {};
+
+TEST_P(ReferenceLogits, MatchWithinOneThousandth) {
+  const RefCase& rc = GetParam();
+  auto graph = dputk::import_onnx(data_path(rc.model));
+  auto input = nhwc_from_npy(dputk::read_npy(data_path(rc.input)));
+  auto ref = dputk::read_npy(data_path(rc.logits));
+  for (bool fast : {false, true}) {
+    dputk::engine::FloatExecutor exec(*graph, {fast, fast});
+    auto out = exec.run({&input});
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out[0].numel(), ref.size());
+    float max_err = 0.0f;
+    for (std::size_t i = 0; i < out[0].data.size(); ++i) max_err = std::max(max_err, std::fabs(out[0].data[i] - ref.data[i]));
+    EXPECT_LE(max_err, 1e-3f) << rc.model << (fast ? " fast" : " reference");
+    RecordProperty(fast ? "max_abs_err_fast" : "max_abs_err_ref", std::to_string(max_err));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    SharedData, ReferenceLogits,
+    ::testing::Values(RefCase{"cifar10/resnet20.onnx", "cifar10/resnet20_ref_input.npy", "cifar10/resnet20_ref_logits.npy"},
+                      RefCase{"cifar10/resnet32.onnx", "cifar10/resnet32_ref_input.npy", "cifar10/resnet32_ref_logits.npy"},
+                      RefCase{"imagenet/mobilenet_v2_1.0_224_quant_dequant.onnx", "imagenet/ref_input_4x3x224x224.npy",
+                              "imagenet/mobilenet_v2_1.0_224_quant_dequant_ref_logits.npy"}),
+    [](const ::testing::TestParamInfo<RefCase>& info) {
+      std::string m = info.param.model;
+      m = m.substr(m.find('/') + 1);
+      m = m.substr(0, m.find_first_of("._"));
+      return m;
+    });
+
+TEST(FloatEngine, FusionReducesStepsWithoutChangingResults) {
+  auto graph = dputk::import_onnx(data_path("cifar10/resnet20.onnx"));
+  dputk::engine::FloatExecutor fused(*graph, {true, true}), plain(*graph, {true, false});
+  EXPECT_LT(fused.step_count(), plain.step_count());
+  auto input = nhwc_from_npy(dputk::read_npy(data_path("cifar10/resnet20_ref_input.npy")));
+  auto a = fused.run({&input}), b = plain.run({&input});
+  for (std::size_t i = 0; i < a[0].data.size(); ++i) EXPECT_NEAR(a[0].data[i], b[0].data[i], 1e-4f);
+}
+
+TEST(FloatEngine, WrongInputShapeIsAClearError) {
+  auto graph = dputk::import_onnx(data_path("cifar10/resnet20.onnx"));
+  dputk::engine::FloatExecutor exec(*graph);
+  dputk::engine::FloatTensor bad({1, 28, 28, 1});
+  try {
+    exec.run({&bad});
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("[1,28,28,1]"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
