@@ -44,8 +44,7 @@ void Progress::draw(bool final) {
                  unit_.c_str(), items_per_second(), unit_.c_str(), final ? "\n" : "");
   } else {
     int decile = static_cast<int>(frac * 10);
-    if (!final && decile == last_decile_) return;
-    if (final && decile == last_decile_ && done_ != total_) return;
+    if (decile == last_decile_) return;
     last_decile_ = decile;
     std::fprintf(stderr, "%s: %zu/%zu %s (%.0f%%), %.1f %s/s\n", label_.c_str(), done_, total_, unit_.c_str(),
                  100.0 * frac, items_per_second(), unit_.c_str());

@@ -1,0 +1,57 @@
+// dpu-quantize: post-training quantization for the DPU, with the flags of Vitis AI's resnet50_quant.py.
+#include <CLI/CLI.hpp>
+#include <glog/logging.h>
+
+#include <iostream>
+
+#include "dputk/quantize_options.hpp"
+
+int main(int argc, char** argv) {
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
+  dputk::QuantizeOptions o;
+  std::string preset = "torchvision";
+  std::vector<float> mean, stdv;
+  int resize = -1, crop = -1;
+  CLI::App app{
+      "Quantize a float ONNX CNN for the Xilinx DPU (power-of-two int8), or evaluate it.\n"
+      "Example (float accuracy of MobileNetV2 on 400 ImageNet images):\n"
+      "  dpu-quantize --model ../shared/data/imagenet/mobilenet_v2_1.0_224_quant_dequant.onnx \\\n"
+      "    --data_dir ../shared/data/imagenet/val_500 --val_list ../shared/data/imagenet/val_500.txt \\\n"
+      "    --preprocess inception --quant_mode float"};
+  app.add_option("--model", o.model, "Float model (.onnx)")->required();
+  app.add_option("--data_dir", o.data_dir,
+                 "Evaluation data: ImageFolder directory, directory + --val_list, CIFAR-10 binary batch, or MNIST idx images file")
+      ->required();
+  app.add_option("--val_list", o.val_list, "List file of '<file> <class_index>' lines for --data_dir");
+  app.add_option("--calib_dir", o.calib_dir, "Calibration data (default: --data_dir)");
+  app.add_option("--calib_list", o.calib_list, "List file for --calib_dir");
+  app.add_option("--quant_mode", o.quant_mode, "float: evaluate the float model; calib: calibrate; test: evaluate quantized")
+      ->check(CLI::IsMember({"float", "calib", "test"}));
+  app.add_option("--subset_len", o.subset_len, "Use this many images (default: all)");
+  app.add_option("--batch_size", o.batch_size, "Batch size")->check(CLI::PositiveNumber);
+  app.add_option("--config_file", o.config_file, "Quantization config (Vitis AI Quant_Config JSON)");
+  app.add_flag("--fast_finetune", o.fast_finetune, "AdaQuant-style fast finetuning");
+  app.add_flag("--deploy", o.deploy, "Export the quantized xmodel (test mode, batch 1)");
+  app.add_option("--output_dir", o.output_dir, "Output directory");
+  app.add_option("--sample_method", o.sample_method, "How --subset_len picks images")->check(CLI::IsMember({"sequential", "random"}));
+  app.add_option("--seed", o.seed, "Seed for random sampling");
+  app.add_option("--preprocess", preset, "Preset: torchvision, inception, cifar, mnist")
+      ->check(CLI::IsMember(dputk::Preprocess::preset_names()));
+  app.add_option("--mean", mean, "Per-channel mean (overrides the preset)")->expected(3);
+  app.add_option("--std", stdv, "Per-channel std (overrides the preset)")->expected(3);
+  app.add_option("--resize", resize, "Resize the shorter side to N (0 = no resize; overrides the preset)");
+  app.add_option("--crop", crop, "Center crop N x N (0 = no crop; overrides the preset)");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    o.preprocess = dputk::Preprocess::preset(preset);
+    if (mean.size() == 3) o.preprocess.mean = {mean[0], mean[1], mean[2]};
+    if (stdv.size() == 3) o.preprocess.std = {stdv[0], stdv[1], stdv[2]};
+    if (resize >= 0) o.preprocess.resize = resize;
+    if (crop >= 0) o.preprocess.crop = crop;
+    return dputk::run_quantize(o);
+  } catch (const std::exception& e) {
+    std::cerr << "dpu-quantize: error: " << e.what() << "\n";
+    return 2;
+  }
+}

@@ -1,0 +1,30 @@
+// Top-1 / top-5 evaluation of a classifier over a dataset subset, in batches, with progress.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dputk/dataset.hpp"
+#include "dputk/engine/float_tensor.hpp"
+#include "dputk/preprocess.hpp"
+
+namespace dputk {
+
+struct EvalResult {
+  std::size_t images = 0, top1 = 0, top5 = 0;
+  double seconds = 0.0;
+  double top1_percent() const { return images ? 100.0 * static_cast<double>(top1) / static_cast<double>(images) : 0.0; }
+  double top5_percent() const { return images ? 100.0 * static_cast<double>(top5) / static_cast<double>(images) : 0.0; }
+  double images_per_second() const { return seconds > 0 ? static_cast<double>(images) / seconds : 0.0; }
+};
+
+// A model: one preprocessed batch in, one [N, classes] logits tensor out.
+using Classifier = std::function<engine::FloatTensor(const engine::FloatTensor& batch)>;
+
+EvalResult evaluate(const Dataset& data, const std::vector<std::size_t>& indices, const Preprocess& preprocess,
+                    const Classifier& model, int batch_size, const std::string& label = "evaluating");
+
+// Whether label is among the k largest logits (ties count in favour of lower indices).
+bool in_top_k(const float* logits, int classes, int label, int k);
+
+}  // namespace dputk

@@ -1,0 +1,33 @@
+// What `dpu-quantize` (and the resnet50_quant entry point) is asked to do — the flags of
+// Vitis AI's resnet50_quant.py walkthrough, as data.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dputk/preprocess.hpp"
+
+namespace dputk {
+
+struct QuantizeOptions {
+  std::string model;                 // --model FILE.onnx
+  std::string data_dir;              // --data_dir (ImageFolder, folder + --val_list, CIFAR-10 bin, MNIST idx)
+  std::string val_list;              // --val_list
+  std::string calib_dir, calib_list; // --calib_dir / --calib_list (default: the evaluation data)
+  std::string quant_mode = "calib";  // float | calib | test
+  std::size_t subset_len = 0;        // 0 = the whole set
+  int batch_size = 8;
+  std::string config_file;
+  bool fast_finetune = false;
+  bool deploy = false;
+  std::string output_dir = "quantize_result";
+  std::string sample_method = "sequential";  // sequential | random
+  unsigned seed = 0;
+  Preprocess preprocess;             // preset + overrides, resolved by the CLI
+};
+
+// Runs the requested mode and prints its results (Accuracy / Top-5 lines). Returns the exit code.
+// Throws std::runtime_error / std::invalid_argument with a message naming the file and the problem.
+int run_quantize(const QuantizeOptions& options);
+
+}  // namespace dputk

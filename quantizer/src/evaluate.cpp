@@ -1,0 +1,49 @@
+#include "dputk/evaluate.hpp"
+
+#include <chrono>
+#include <stdexcept>
+
+#include "dputk/batch.hpp"
+#include "dputk/progress.hpp"
+
+namespace dputk {
+
+bool in_top_k(const float* logits, int classes, int label, int k) {
+  if (label < 0 || label >= classes) return false;
+  const float v = logits[label];
+  int better = 0;
+  for (int c = 0; c < classes; ++c)
+    if (logits[c] > v || (logits[c] == v && c < label)) ++better;
+  return better < k;
+}
+
+EvalResult evaluate(const Dataset& data, const std::vector<std::size_t>& indices, const Preprocess& preprocess,
+                    const Classifier& model, int batch_size, const std::string& label) {
+  if (batch_size < 1) throw std::invalid_argument("batch size must be at least 1");
+  if (!data.has_labels()) throw std::runtime_error(data.description() + ": has no labels, accuracy cannot be measured");
+  EvalResult r;
+  Progress progress(label, indices.size());
+  auto start = std::chrono::steady_clock::now();
+  for (std::size_t off = 0; off < indices.size(); off += static_cast<std::size_t>(batch_size)) {
+    std::vector<std::size_t> ids(indices.begin() + static_cast<long>(off),
+                                 indices.begin() + static_cast<long>(std::min(indices.size(), off + static_cast<std::size_t>(batch_size))));
+    Batch b = make_batch(data, ids, preprocess);
+    engine::FloatTensor logits = model(b.input);
+    const int n = static_cast<int>(ids.size());
+    if (logits.shape.empty() || logits.shape[0] != n)
+      throw std::runtime_error("the model returned " + engine::shape_to_string(logits.shape) + " for a batch of " + std::to_string(n));
+    const int classes = static_cast<int>(logits.numel() / n);
+    for (int i = 0; i < n; ++i) {
+      const float* row = logits.data.data() + static_cast<std::size_t>(i) * classes;
+      r.top1 += in_top_k(row, classes, b.labels[i], 1);
+      r.top5 += in_top_k(row, classes, b.labels[i], std::min(5, classes));
+    }
+    r.images += ids.size();
+    progress.advance(ids.size());
+  }
+  progress.finish();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace dputk

@@ -1,0 +1,19 @@
+// Turning dataset samples into model input batches (decoded and preprocessed in parallel).
+#pragma once
+#include <vector>
+
+#include "dputk/dataset.hpp"
+#include "dputk/engine/float_tensor.hpp"
+#include "dputk/preprocess.hpp"
+
+namespace dputk {
+
+struct Batch {
+  engine::FloatTensor input;  // [N,H,W,C] (or NCHW when the preprocessing asks for it)
+  std::vector<int> labels;
+};
+
+// All images of one batch must preprocess to the same size (use resize/crop for photos).
+Batch make_batch(const Dataset& data, const std::vector<std::size_t>& indices, const Preprocess& p);
+
+}  // namespace dputk

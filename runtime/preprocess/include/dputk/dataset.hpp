@@ -1,0 +1,35 @@
+// Labelled image sets, read the ways users keep them: an ImageFolder tree (one sub-folder per class),
+// a folder plus a list file (`file class_index` lines), a CIFAR-10 binary batch, an MNIST idx file.
+#pragma once
+#include <opencv2/core.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dputk {
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  virtual std::size_t size() const = 0;
+  // Class index, or -1 when the set has no labels (a plain folder of images).
+  virtual int label(std::size_t i) const = 0;
+  virtual std::string name(std::size_t i) const = 0;
+  // The image as 8-bit RGB (3 channels) or gray (1 channel, MNIST). Throws std::runtime_error naming
+  // the file when it cannot be read or decoded.
+  virtual cv::Mat load(std::size_t i) const = 0;
+  // "ImageFolder /data/train (1000 classes)" etc.
+  virtual std::string description() const = 0;
+  bool has_labels() const { return size() > 0 && label(0) >= 0; }
+};
+
+// Detects the kind of `path` (and uses `list_file` when given). Throws std::runtime_error naming the
+// path and what was expected when it is none of the supported kinds.
+std::unique_ptr<Dataset> open_dataset(const std::string& path, const std::string& list_file = "");
+
+// Index selection: the first n (sequential) or n drawn without replacement (random, seeded, sorted).
+// n == 0 selects everything; n larger than the set is an error.
+std::vector<std::size_t> select_indices(std::size_t set_size, std::size_t n, bool random, unsigned seed);
+
+}  // namespace dputk
