@@ -1,0 +1,61 @@
+// dpu-bench: throughput of our engines on a model, for side-by-side runs with ../shared/bench peers.
+//   dpu-bench float --model resnet50.onnx --batch 8 --seconds 20 [--threads 2] [--reference]
+// Prints `throughput: X images/s` on its own line.
+#include <CLI/CLI.hpp>
+#include <glog/logging.h>
+#include <omp.h>
+
+#include <chrono>
+#include <iostream>
+#include <random>
+
+#include "dputk/engine/float_executor.hpp"
+#include "dputk/onnx_import.hpp"
+
+int main(int argc, char** argv) {
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
+  CLI::App app{"Throughput benchmark of the dpu-toolkit engines (random inputs)"};
+  app.require_subcommand(1);
+  std::string model;
+  int batch = 1, threads = 2, warmup = 3;
+  double seconds = 10;
+  bool reference = false;
+  auto* fl = app.add_subcommand("float", "Float engine on an ONNX model");
+  fl->add_option("--model", model, "ONNX model")->required();
+  fl->add_option("--batch", batch)->check(CLI::PositiveNumber);
+  fl->add_option("--seconds", seconds);
+  fl->add_option("--threads", threads)->check(CLI::PositiveNumber);
+  fl->add_option("--warmup", warmup);
+  fl->add_flag("--reference", reference, "Reference kernels instead of oneDNN");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    omp_set_num_threads(threads);
+    dputk::OnnxImportOptions io;
+    io.batch = batch;
+    auto graph = dputk::import_onnx(model, io);
+    dputk::engine::FloatExecutor exec(*graph, {!reference, !reference});
+    auto shape = exec.input_ops()[0]->get_output_tensor()->get_shape();
+    shape[0] = batch;
+    dputk::engine::FloatTensor input(shape);
+    std::mt19937 rng(0);
+    std::normal_distribution<float> dist;
+    for (auto& v : input.data) v = dist(rng);
+    for (int i = 0; i < warmup; ++i) exec.run({&input});
+    std::size_t images = 0;
+    auto start = std::chrono::steady_clock::now();
+    double elapsed = 0;
+    do {
+      exec.run({&input});
+      images += static_cast<std::size_t>(batch);
+      elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    } while (elapsed < seconds);
+    std::cout << "model " << model << ", batch " << batch << ", threads " << threads << ", " << images << " images in " << elapsed
+              << " s\n";
+    std::cout << "throughput: " << images / elapsed << " images/s\n";
+  } catch (const std::exception& e) {
+    std::cerr << "dpu-bench: error: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,30 @@
+// Runs one of our command-line programs from build/bin and captures its exit code and output.
+#pragma once
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include "test_data.hpp"
+
+namespace dputk::test {
+
+struct CliResult {
+  int code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+inline CliResult run_cli(const std::string& tool, const std::string& args) {
+  const std::string cmd = bin_path(tool) + " " + args + " 2>&1";
+  std::array<char, 4096> buf;
+  CliResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  while (std::fgets(buf.data(), static_cast<int>(buf.size()), p)) r.out += buf.data();
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+}  // namespace dputk::test

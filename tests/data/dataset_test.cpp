@@ -1,0 +1,121 @@
+// Dataset readers on the real shared data, preprocessing geometry, and the errors for bad inputs.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "dputk/atomic_file.hpp"
+#include "dputk/batch.hpp"
+#include "dputk/dataset.hpp"
+#include "dputk/preprocess.hpp"
+#include "test_data.hpp"
+
+using dputk::test::data_path;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Datasets, Cifar10BinaryBatch) {
+  auto d = dputk::open_dataset(data_path("cifar10/test_batch.bin"));
+  ASSERT_EQ(d->size(), 10000u);
+  // Labels agree with the provenance index shipped beside the file (record_index label ...).
+  std::ifstream index(data_path("cifar10/test_index.txt"));
+  std::string line;
+  std::size_t checked = 0;
+  std::vector<int> per_class(10, 0);
+  while (std::getline(index, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream ls(line);
+    std::size_t rec;
+    int label;
+    ls >> rec >> label;
+    ASSERT_EQ(d->label(rec), label) << "record " << rec;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 10000u);
+  for (std::size_t i = 0; i < d->size(); ++i) ++per_class[d->label(i)];
+  EXPECT_EQ(per_class, std::vector<int>(10, 1000));
+  cv::Mat img = d->load(0);
+  EXPECT_EQ(img.rows, 32);
+  EXPECT_EQ(img.channels(), 3);
+}
+
+TEST(Datasets, MnistIdxWithGzipAndLabelsBeside) {
+  auto d = dputk::open_dataset(data_path("mnist/t10k-images-idx3-ubyte.gz"));
+  ASSERT_EQ(d->size(), 10000u);
+  EXPECT_EQ(d->label(0), 7);  // the first MNIST test digit is a 7
+  EXPECT_EQ(d->load(0).channels(), 1);
+}
+
+TEST(Datasets, FolderPlusListFile) {
+  auto d = dputk::open_dataset(data_path("imagenet/val_500"), data_path("imagenet/val_500.txt"));
+  ASSERT_EQ(d->size(), 500u);
+  EXPECT_EQ(d->label(0), 472);
+  EXPECT_EQ(d->load(0).cols, 227);
+}
+
+TEST(Datasets, ImageFolderLayoutUsesSortedClassFolders) {
+  const std::string dir = dputk::test::scratch_dir("imagefolder");
+  fs::create_directories(dir + "/b_class");
+  fs::create_directories(dir + "/a_class");
+  fs::copy_file(data_path("imagenet/val_500/ILSVRC2012_val_00000347.JPEG"), dir + "/a_class/x.JPEG");
+  fs::copy_file(data_path("imagenet/val_500/ILSVRC2012_val_00000355.JPEG"), dir + "/b_class/y.jpeg");
+  auto d = dputk::open_dataset(dir);
+  ASSERT_EQ(d->size(), 2u);
+  EXPECT_EQ(d->label(0), 0);
+  EXPECT_EQ(d->label(1), 1);
+  EXPECT_NE(d->description().find("2 classes"), std::string::npos);
+}
+
+TEST(Datasets, BadInputsNameTheFile) {
+  const std::string dir = dputk::test::scratch_dir("bad_data");
+  EXPECT_NE(error_of([&] { dputk::open_dataset(dir + "/nope"); }).find(dir + "/nope"), std::string::npos);
+  dputk::write_file_atomic(dir + "/odd.bin", std::string(100, '\1'));
+  EXPECT_NE(error_of([&] { dputk::open_dataset(dir + "/odd.bin"); }).find("not a dataset"), std::string::npos);
+  dputk::write_file_atomic(dir + "/list.txt", "missing.JPEG 3\n");
+  EXPECT_NE(error_of([&] { dputk::open_dataset(dir, dir + "/list.txt"); }).find("missing.JPEG"), std::string::npos);
+  dputk::write_file_atomic(dir + "/list2.txt", "only_a_name\n");
+  EXPECT_NE(error_of([&] { dputk::open_dataset(dir, dir + "/list2.txt"); }).find("list2.txt:1"), std::string::npos);
+  // An image that fails to decode.
+  fs::create_directories(dir + "/imgs");
+  dputk::write_file_atomic(dir + "/imgs/broken.jpg", "this is not a jpeg");
+  auto d = dputk::open_dataset(dir + "/imgs");
+  EXPECT_NE(error_of([&] { d->load(0); }).find("broken.jpg"), std::string::npos);
+  EXPECT_NE(error_of([&] { dputk::select_indices(10, 11, false, 0); }).find("holds only 10"), std::string::npos);
+}
+
+TEST(Preprocess, TorchvisionGeometryAndNormalization) {
+  auto p = dputk::Preprocess::preset("torchvision");
+  cv::Mat img(300, 400, CV_8UC3, cv::Scalar(255, 0, 128));
+  auto hwc = dputk::output_hwc(img, p);
+  EXPECT_EQ(hwc, (std::array<int, 3>{224, 224, 3}));
+  std::vector<float> out(224 * 224 * 3);
+  dputk::preprocess_into(img, p, out.data());
+  EXPECT_NEAR(out[0], (1.0f - 0.485f) / 0.229f, 1e-5f);
+  EXPECT_NEAR(out[1], (0.0f - 0.456f) / 0.224f, 1e-5f);
+  EXPECT_NEAR(out[2], (128.0f / 255.0f - 0.406f) / 0.225f, 1e-5f);
+  p.bgr = true;
+  dputk::preprocess_into(img, p, out.data());
+  EXPECT_NEAR(out[0], (128.0f / 255.0f - 0.485f) / 0.229f, 1e-5f);
+  EXPECT_THROW(dputk::Preprocess::preset("caffe"), std::invalid_argument);
+}
+
+TEST(Preprocess, BatchOfRealImagesIsNhwc) {
+  auto d = dputk::open_dataset(data_path("imagenet/val_500"), data_path("imagenet/val_500.txt"));
+  auto b = dputk::make_batch(*d, {0, 1, 2}, dputk::Preprocess::preset("inception"));
+  EXPECT_EQ(b.input.shape, (std::vector<std::int32_t>{3, 224, 224, 3}));
+  EXPECT_EQ(b.labels, (std::vector<int>{472, 260, 300}));
+  for (float v : b.input.data) ASSERT_TRUE(v >= -1.0f && v <= 1.0f);
+}
+
+}  // namespace
