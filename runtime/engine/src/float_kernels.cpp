@@ -7,6 +7,7 @@
 #include "dputk/engine/fix_math.hpp"
 #include "float_kernel.hpp"
 #include "kernels/fast/dnnl_conv.hpp"
+#include "kernels/fast/dnnl_misc.hpp"
 
 namespace dputk::engine {
 
@@ -103,24 +104,27 @@ class ConvKernel : public FloatKernel {
 
 class PoolKernel : public FloatKernel {
  public:
-  explicit PoolKernel(const xir::Op& op) : avg_(op.get_type() == "avgpool2d"), g_(window_of(op)) {
+  PoolKernel(const xir::Op& op, bool fast) : avg_(op.get_type() == "avgpool2d"), g_(window_of(op)) {
     include_pad_ = op.get_attr_or<bool>("count_include_pad", true);
+    if (fast) dnnl_ = std::make_unique<fast::DnnlPool>(g_, avg_, include_pad_);
   }
   void run(const Inputs& in, FloatTensor& out) override {
     ref::Window2d g = g_;
     g.n = in[0]->shape[0];
-    if (avg_) ref::avgpool2d(in[0]->data.data(), out.data.data(), g, include_pad_);
+    if (dnnl_) dnnl_->run(in[0]->data.data(), out.data.data(), g.n);
+    else if (avg_) ref::avgpool2d(in[0]->data.data(), out.data.data(), g, include_pad_);
     else ref::maxpool2d(in[0]->data.data(), out.data.data(), g);
   }
 
  private:
   bool avg_, include_pad_ = true;
   ref::Window2d g_;
+  std::unique_ptr<fast::DnnlPool> dnnl_;
 };
 
 class MatmulKernel : public FloatKernel {
  public:
-  MatmulKernel(const xir::Op& op, const ConstantLookup& constants) : op_(op) {
+  MatmulKernel(const xir::Op& op, const ConstantLookup& constants, bool fast) : op_(op) {
     if (op.get_attr<bool>("transpose_a")) fail(op, "transpose_a is not supported");
     transpose_b_ = op.get_attr<bool>("transpose_b");
     auto ins = op.get_input_ops("input");
@@ -130,10 +134,14 @@ class MatmulKernel : public FloatKernel {
     k_ = transpose_b_ ? ws[1] : ws[0];
     n_ = transpose_b_ ? ws[0] : ws[1];
     if (op.get_input_op("bias")) bias_ = constant_input(op, "bias", constants).data;
+    if (fast && constants(ins[1]))
+      dnnl_ = std::make_unique<fast::DnnlMatmul>(constants(ins[1])->data.data(), bias_.empty() ? nullptr : bias_.data(), k_, n_,
+                                                 transpose_b_);
   }
   void run(const Inputs& in, FloatTensor& out) override {
     const FloatTensor& x = *in[0];
     const int m = static_cast<int>(x.numel() / k_);
+    if (dnnl_) return dnnl_->run(x.data.data(), out.data.data(), m);
     ref::matmul(x.data.data(), in[1]->data.data(), bias_.empty() ? nullptr : bias_.data(), out.data.data(), m, k_, n_,
                 transpose_b_);
   }
@@ -143,6 +151,7 @@ class MatmulKernel : public FloatKernel {
   bool transpose_b_ = false;
   int k_ = 0, n_ = 0;
   std::vector<float> bias_;
+  std::unique_ptr<fast::DnnlMatmul> dnnl_;
 };
 
 template <typename Fn>
@@ -191,8 +200,8 @@ bool activation_of(const xir::Op& op, ref::ActivationParams* out) {
 std::unique_ptr<FloatKernel> make_float_kernel(const xir::Op& op, const ConstantLookup& constants, bool fast) {
   const std::string& t = op.get_type();
   if (t == "conv2d" || t == "depthwise-conv2d") return std::make_unique<ConvKernel>(op, constants, fast);
-  if (t == "maxpool2d" || t == "avgpool2d") return std::make_unique<PoolKernel>(op);
-  if (t == "matmul") return std::make_unique<MatmulKernel>(op, constants);
+  if (t == "maxpool2d" || t == "avgpool2d") return std::make_unique<PoolKernel>(op, fast);
+  if (t == "matmul") return std::make_unique<MatmulKernel>(op, constants, fast);
   ref::ActivationParams act;
   if (activation_of(op, &act))
     return lambda([act](const Inputs& in, FloatTensor& out) { ref::activation(in[0]->data.data(), out.data.data(), out.numel(), act); });

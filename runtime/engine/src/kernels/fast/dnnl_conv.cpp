@@ -1,5 +1,7 @@
 #include "dnnl_conv.hpp"
 
+#include "dnnl_engine.hpp"
+
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cstring>
@@ -12,12 +14,10 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-namespace {
 dnnl::engine& cpu_engine() {
   static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   return eng;
 }
-}  // namespace
 
 struct DnnlConv::Impl {
   ref::Window2d g;
