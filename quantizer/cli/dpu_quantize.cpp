@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   app.add_option("--quant_mode", o.quant_mode, "float: evaluate the float model; calib: calibrate; test: evaluate quantized")
       ->check(CLI::IsMember({"float", "calib", "test"}));
   app.add_option("--subset_len", o.subset_len, "Use this many images (default: all)");
+  app.add_option("--skip", o.skip, "Leave out the first N images (e.g. calibrate on the first 500, test on the rest)");
   app.add_option("--batch_size", o.batch_size, "Batch size")->check(CLI::PositiveNumber);
   app.add_option("--config_file", o.config_file, "Quantization config (Vitis AI Quant_Config JSON)");
   app.add_flag("--fast_finetune", o.fast_finetune, "AdaQuant-style fast finetuning");

@@ -1,28 +1,35 @@
+// dpu-quantize's modes: float (evaluate the float model), calib (choose fix points, write
+// quant_info.json and <Graph>_int.xmodel), test (evaluate what the DPU computes, in integers).
 #include <glog/logging.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <stdexcept>
 
+#include "dputk/batch.hpp"
 #include "dputk/dataset.hpp"
+#include "dputk/engine/dpu_executor.hpp"
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/evaluate.hpp"
-#include "dputk/onnx_import.hpp"
+#include "dputk/lower.hpp"
+#include "dputk/quant_info.hpp"
+#include "dputk/quantize.hpp"
 #include "dputk/quantize_options.hpp"
+
+namespace fs = std::filesystem;
 
 namespace dputk {
 
 namespace {
 
-void check_input_geometry(const xir::Graph& graph, const engine::FloatExecutor& exec, const Dataset& data,
-                          const std::vector<std::size_t>& indices, const Preprocess& p) {
+void check_input_geometry(const engine::FloatExecutor& exec, const Dataset& data, const std::vector<std::size_t>& indices,
+                          const Preprocess& p) {
   if (exec.input_ops().size() != 1)
-    throw std::runtime_error("model '" + graph.get_name() + "' has " + std::to_string(exec.input_ops().size()) +
-                             " inputs; image classification needs exactly one");
+    throw std::runtime_error("the model has " + std::to_string(exec.input_ops().size()) + " inputs; image classification needs exactly one");
   const auto& want = exec.input_ops()[0]->get_output_tensor()->get_shape();
-  if (want.size() != 4) throw std::runtime_error("model input '" + exec.input_ops()[0]->get_name() + "' is not an image (rank " +
-                                                 std::to_string(want.size()) + ")");
-  cv::Mat first = data.load(indices.front());
-  auto hwc = output_hwc(first, p);
+  if (want.size() != 4)
+    throw std::runtime_error("model input '" + exec.input_ops()[0]->get_name() + "' is not an image (rank " + std::to_string(want.size()) + ")");
+  auto hwc = output_hwc(data.load(indices.front()), p);
   if (hwc[0] != want[1] || hwc[1] != want[2] || hwc[2] != want[3])
     throw std::runtime_error("preprocessed images are " + std::to_string(hwc[1]) + "x" + std::to_string(hwc[0]) + "x" +
                              std::to_string(hwc[2]) + " but the model input '" + exec.input_ops()[0]->get_name() + "' wants " +
@@ -30,18 +37,91 @@ void check_input_geometry(const xir::Graph& graph, const engine::FloatExecutor& 
                              " (W x H x C); set --preprocess or --resize/--crop");
 }
 
-int run_float(const QuantizeOptions& o) {
-  auto graph = import_onnx(o.model);
-  auto data = open_dataset(o.data_dir, o.val_list);
-  auto indices = select_indices(data->size(), o.subset_len, o.sample_method == "random", o.seed);
-  LOG(INFO) << "model " << o.model << " (" << graph->get_op_num() << " ops), data " << data->description() << ", "
-            << indices.size() << " images, preprocessing: " << o.preprocess.describe();
-  engine::FloatExecutor exec(*graph);
-  check_input_geometry(*graph, exec, *data, indices, o.preprocess);
-  Classifier model = [&](const engine::FloatTensor& batch) { return std::move(exec.run({&batch})[0]); };
-  EvalResult r = evaluate(*data, indices, o.preprocess, model, o.batch_size, "float evaluation");
+std::vector<std::size_t> pick(const Dataset& data, const QuantizeOptions& o) {
+  if (o.skip >= data.size())
+    throw std::invalid_argument("--skip " + std::to_string(o.skip) + " leaves no images of the " + std::to_string(data.size()) + " in " +
+                                data.description());
+  auto rel = select_indices(data.size() - o.skip, o.subset_len, o.sample_method == "random", o.seed);
+  for (auto& i : rel) i += o.skip;
+  return rel;
+}
+
+void print_result(const EvalResult& r) {
   std::printf("Accuracy: %.4f%%\nTop-5: %.4f%%\nImages: %zu\n", r.top1_percent(), r.top5_percent(), r.images);
-  LOG(INFO) << "float evaluation: " << r.images << " images in " << r.seconds << " s (" << r.images_per_second() << " images/s)";
+  std::fflush(stdout);
+}
+
+PrepareOptions prepare_options(const QuantizeOptions& o) {
+  PrepareOptions p;
+  (void)o;
+  return p;
+}
+
+std::string xmodel_path(const QuantizeOptions& o, const std::string& graph_name) {
+  return (fs::path(o.output_dir) / (graph_name + "_int.xmodel")).string();
+}
+
+int run_float(const QuantizeOptions& o) {
+  auto graph = load_prepared_model(o.model, {false, false});
+  auto data = open_dataset(o.data_dir, o.val_list);
+  auto indices = pick(*data, o);
+  LOG(INFO) << "float evaluation of " << o.model << " on " << indices.size() << " images of " << data->description();
+  engine::FloatExecutor exec(*graph);
+  check_input_geometry(exec, *data, indices, o.preprocess);
+  print_result(evaluate(*data, indices, o.preprocess, float_classifier(exec), o.batch_size, "float evaluation"));
+  return 0;
+}
+
+int run_calib(const QuantizeOptions& o) {
+  auto prepared = load_prepared_model(o.model, prepare_options(o));
+  const std::string dir = o.calib_dir.empty() ? o.data_dir : o.calib_dir;
+  const std::string list = o.calib_dir.empty() ? o.val_list : o.calib_list;
+  auto data = open_dataset(dir, list);
+  auto indices = pick(*data, o);
+  {
+    engine::FloatExecutor probe(*prepared);
+    check_input_geometry(probe, *data, indices, o.preprocess);
+  }
+  LOG(INFO) << "Quantization calibration process start up: " << indices.size() << " images of " << data->description();
+  CalibOptions co;
+  QuantGraph qg = calibrate_model(*prepared, *data, indices, o.preprocess, o.batch_size, co);
+  lower_to_fix_form(*qg.graph);  // fail now, not at test time, when the result cannot run on the DPU
+  fs::create_directories(o.output_dir);
+  const std::string info_path = (fs::path(o.output_dir) / "quant_info.json").string();
+  write_quant_info(quant_info_of(qg), info_path);
+  LOG(INFO) << "=>Exporting quant config.(" << info_path << ")";
+  const std::string xm = xmodel_path(o, qg.graph->get_name());
+  qg.graph->serialize(xm);
+  LOG(INFO) << "=>Successfully convert '" << qg.graph->get_name() << "' to xmodel.(" << xm << ")";
+  std::printf("Calibration done on %zu images: %zu fix points written to %s and %s\n", indices.size(), qg.slots.size(),
+              info_path.c_str(), xm.c_str());
+  return 0;
+}
+
+int run_test(const QuantizeOptions& o) {
+  auto prepared = load_prepared_model(o.model, prepare_options(o));
+  const std::string xm = xmodel_path(o, prepared->get_name());
+  if (!fs::exists(xm))
+    throw std::runtime_error(xm + ": Quantization calibration result file does not exist. Please check calibration is done or not "
+                                  "(run --quant_mode calib first with the same --model and --output_dir).");
+  auto quantized = xir::Graph::deserialize(xm);
+  auto lowered = lower_to_fix_form(*quantized);
+  auto data = open_dataset(o.data_dir, o.val_list);
+  auto indices = pick(*data, o);
+  engine::FloatExecutor probe(*prepared);
+  check_input_geometry(probe, *data, indices, o.preprocess);
+  engine::DpuExecutor dpu(*lowered);
+  LOG(INFO) << "Quantization test process start up: DPU integer evaluation of " << xm << " on " << indices.size() << " images";
+  EvalResult r = evaluate(*data, indices, o.preprocess, dpu_classifier(dpu), o.batch_size, "int8 (DPU) evaluation");
+  // Per-layer SQNR on the first batch, worst first.
+  std::vector<std::size_t> first(indices.begin(), indices.begin() + static_cast<long>(std::min<std::size_t>(indices.size(), 8)));
+  auto batch = make_batch(*data, first, o.preprocess);
+  auto sqnr = layer_sqnr(*prepared, *lowered, dpu, batch.input);
+  std::printf("Per-layer SQNR of the int8 tensors vs float (first %zu images), worst first:\n", first.size());
+  for (std::size_t i = 0; i < sqnr.size() && i < 10; ++i)
+    std::printf("  %8.2f dB  fp %3d  %s\n", sqnr[i].sqnr_db, sqnr[i].fix_point, sqnr[i].op.c_str());
+  if (sqnr.size() > 10) std::printf("  ... (%zu tensors; best %.2f dB)\n", sqnr.size(), sqnr.back().sqnr_db);
+  print_result(r);
   return 0;
 }
 
@@ -51,8 +131,8 @@ int run_quantize(const QuantizeOptions& o) {
   if (o.model.empty()) throw std::invalid_argument("--model is required");
   if (o.data_dir.empty()) throw std::invalid_argument("--data_dir is required");
   if (o.quant_mode == "float") return run_float(o);
-  if (o.quant_mode == "calib" || o.quant_mode == "test")
-    throw std::invalid_argument("--quant_mode " + o.quant_mode + " is not available in this build yet; only 'float' is");
+  if (o.quant_mode == "calib") return run_calib(o);
+  if (o.quant_mode == "test") return run_test(o);
   throw std::invalid_argument("--quant_mode must be float, calib or test (got '" + o.quant_mode + "')");
 }
 

@@ -210,6 +210,15 @@ std::vector<Op*> Graph::get_tail_ops() {
   return out;
 }
 
+std::vector<const Op*> Graph::get_head_ops() const {
+  auto v = const_cast<Graph*>(this)->get_head_ops();
+  return {v.begin(), v.end()};
+}
+std::vector<const Op*> Graph::get_tail_ops() const {
+  auto v = const_cast<Graph*>(this)->get_tail_ops();
+  return {v.begin(), v.end()};
+}
+
 std::vector<Op*> Graph::topological_sort() {
   std::map<const Op*, std::size_t> index;
   for (std::size_t i = 0; i < ops_.size(); ++i) index[ops_[i].get()] = i;

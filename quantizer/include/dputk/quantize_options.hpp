@@ -16,6 +16,7 @@ struct QuantizeOptions {
   std::string calib_dir, calib_list; // --calib_dir / --calib_list (default: the evaluation data)
   std::string quant_mode = "calib";  // float | calib | test
   std::size_t subset_len = 0;        // 0 = the whole set
+  std::size_t skip = 0;              // leave out the first N images (calibrate on 0..N-1, test on the rest)
   int batch_size = 8;
   std::string config_file;
   bool fast_finetune = false;

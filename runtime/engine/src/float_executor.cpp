@@ -138,7 +138,7 @@ struct FloatExecutor::Impl {
         constants.emplace(op, decode_const(*op));
         continue;
       }
-      auto kernel = make_float_kernel(*op, lookup, false);
+      auto kernel = make_float_kernel(*op, lookup, false, options.fix_hook);
       std::vector<const FloatTensor*> ins;
       for (const xir::Tensor* in : op->get_input_tensors()) ins.push_back(constant(in->get_producer()));
       FloatTensor out(op->get_output_tensor()->get_shape());
@@ -163,7 +163,7 @@ struct FloatExecutor::Impl {
       if (!dynamic.count(op) || fused_away.count(op) || op->get_type() == "data" || op->get_type() == "data-fix") continue;
       Step s;
       s.head = op;
-      s.kernel = make_float_kernel(*op, lookup, options.fast);
+      s.kernel = make_float_kernel(*op, lookup, options.fast, options.fix_hook);
       for (const xir::Tensor* in : op->get_input_tensors()) {
         InputRef r;
         if (const FloatTensor* c = constant(in->get_producer())) r.constant = c;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "dputk/engine/float_ref_kernels.hpp"
+#include "dputk/engine/float_executor.hpp"
 #include "dputk/engine/float_tensor.hpp"
 #include "xir/op/op.hpp"
 
@@ -24,7 +25,8 @@ class FloatKernel {
 };
 
 // Throws std::runtime_error naming the op when its type has no kernel or its attrs are unsupported.
-std::unique_ptr<FloatKernel> make_float_kernel(const xir::Op& op, const ConstantLookup& constants, bool fast);
+std::unique_ptr<FloatKernel> make_float_kernel(const xir::Op& op, const ConstantLookup& constants, bool fast,
+                                               const FixHook& fix_hook = nullptr);
 // The activation an op applies, when it is a pure activation op (relu, relu6, clamp, leaky-relu).
 bool activation_of(const xir::Op& op, ref::ActivationParams* out);
 

@@ -197,7 +197,8 @@ bool activation_of(const xir::Op& op, ref::ActivationParams* out) {
   return true;
 }
 
-std::unique_ptr<FloatKernel> make_float_kernel(const xir::Op& op, const ConstantLookup& constants, bool fast) {
+std::unique_ptr<FloatKernel> make_float_kernel(const xir::Op& op, const ConstantLookup& constants, bool fast,
+                                               const FixHook& fix_hook) {
   const std::string& t = op.get_type();
   if (t == "conv2d" || t == "depthwise-conv2d") return std::make_unique<ConvKernel>(op, constants, fast);
   if (t == "maxpool2d" || t == "avgpool2d") return std::make_unique<PoolKernel>(op, fast);
@@ -274,6 +275,10 @@ std::unique_ptr<FloatKernel> make_float_kernel(const xir::Op& op, const Constant
                      var.data(), eps, out.data.data());
     });
   }
+  if (t == "fix" && fix_hook) {
+    const xir::Op* self = &op;
+    return lambda([self, fix_hook](const Inputs& in, FloatTensor& out) { fix_hook(self, *in[0], out); });
+  }
   if (t == "fix") {
     FixSpec f;
     f.fix_point = op.get_attr<std::int32_t>("fix_point");
@@ -284,9 +289,7 @@ std::unique_ptr<FloatKernel> make_float_kernel(const xir::Op& op, const Constant
     } catch (const std::exception& e) {
       fail(op, e.what());
     }
-    return lambda([f](const Inputs& in, FloatTensor& out) {
-      for (std::int64_t i = 0; i < out.numel(); ++i) out.data[i] = fake_quantize(in[0]->data[i], f);
-    });
+    return lambda([f](const Inputs& in, FloatTensor& out) { fake_quantize_array(in[0]->data.data(), out.numel(), f, out.data.data()); });
   }
   if (t == "stack") {
     return lambda([](const Inputs& in, FloatTensor& out) {

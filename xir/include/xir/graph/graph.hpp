@@ -56,6 +56,8 @@ class Graph {
   std::set<const Tensor*> get_tensors() const;
   std::vector<Op*> get_head_ops();
   std::vector<Op*> get_tail_ops();
+  std::vector<const Op*> get_head_ops() const;
+  std::vector<const Op*> get_tail_ops() const;
   Op* get_tensor_producer(const Tensor* tensor) { return const_cast<Op*>(tensor->get_producer()); }
   // Ops in dependency order; ties are broken by insertion order, so the result is deterministic.
   std::vector<Op*> topological_sort();

@@ -45,4 +45,9 @@ inline float fake_quantize(float x, const FixSpec& f) {
   return static_cast<float>(quantize_value(x, f) * std::ldexp(1.0, -f.fix_point));
 }
 
+// Array versions (vectorizable; same results as the scalar ones): out[i] = fake_quantize(in[i]), and
+// Σ (x − fake_quantize(x))².
+void fake_quantize_array(const float* in, std::int64_t n, const FixSpec& f, float* out);
+double fake_quant_sse(const float* in, std::int64_t n, const FixSpec& f);
+
 }  // namespace dputk::engine

@@ -12,9 +12,14 @@
 
 namespace dputk::engine {
 
+// Replaces what a `fix` op computes (calibration decides fix points while the graph runs). Called for
+// fix ops on constants once, when the executor is built, and for the others on every run.
+using FixHook = std::function<void(const xir::Op* fix_op, const FloatTensor& in, FloatTensor& out)>;
+
 struct FloatExecutorOptions {
   bool fast = true;  // oneDNN convolutions; false = reference kernels only
   bool fuse = true;  // fuse activations / residual adds into convolutions (fast only)
+  FixHook fix_hook;  // when set, fix ops call it instead of fake-quantizing with their attrs
 };
 
 class FloatExecutor {

@@ -19,6 +19,20 @@ dnnl::engine& cpu_engine() {
   return eng;
 }
 
+memory::desc xir_weights_md(const ref::Window2d& g, bool depthwise, dt type) {
+  const memory::dim kh = g.kh, kw = g.kw;
+  if (depthwise) {
+    // XIR [mult, KH, KW, C] viewed as oneDNN goihw dims {C, mult, 1, KH, KW}.
+    const memory::dim c = g.c, m = g.multiplier;
+    return memory::desc({c, m, 1, kh, kw}, type, memory::dims{1, kh * kw * c, 1, kw * c, c});
+  }
+  if (g.group > 1) {
+    const memory::dim G = g.group, ocg = g.oc / g.group, icg = g.c / g.group;
+    return memory::desc({G, ocg, icg, kh, kw}, type, tag::gohwi);
+  }
+  return memory::desc({g.oc, g.c, kh, kw}, type, tag::ohwi);
+}
+
 struct DnnlConv::Impl {
   ref::Window2d g;
   bool depthwise;
@@ -34,20 +48,6 @@ struct DnnlConv::Impl {
   std::map<int, Plan> plans;
   std::mutex mutex;
 
-  memory::desc user_weights_md() const {
-    const memory::dim kh = g.kh, kw = g.kw;
-    if (depthwise) {
-      // XIR [mult, KH, KW, C] viewed as oneDNN goihw dims {C, mult, 1, KH, KW}.
-      const memory::dim c = g.c, m = g.multiplier;
-      return memory::desc({c, m, 1, kh, kw}, dt::f32, memory::dims{1, kh * kw * c, 1, kw * c, c});
-    }
-    if (g.group > 1) {
-      const memory::dim G = g.group, ocg = g.oc / g.group, icg = g.c / g.group;
-      return memory::desc({G, ocg, icg, kh, kw}, dt::f32, tag::gohwi);
-    }
-    return memory::desc({g.oc, g.c, kh, kw}, dt::f32, tag::ohwi);
-  }
-
   Plan& plan(int n) {
     std::lock_guard<std::mutex> lock(mutex);
     auto it = plans.find(n);
@@ -55,13 +55,11 @@ struct DnnlConv::Impl {
     auto& eng = cpu_engine();
     memory::desc src_md({n, g.c, g.h, g.w}, dt::f32, tag::nhwc);
     memory::desc dst_md({n, g.oc, g.oh, g.ow}, dt::f32, tag::nhwc);
-    memory::desc uw = user_weights_md();
+    memory::desc uw = xir_weights_md(g, depthwise, dt::f32);
     memory::desc w_any(uw.dims(), dt::f32, tag::any);
     memory::desc b_md({g.oc}, dt::f32, tag::x);
     const memory::dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1};
-    const memory::dim pad_bottom = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1 - g.h - g.pad_top;
-    const memory::dim pad_right = (g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1 - g.w - g.pad_left;
-    const memory::dims pl{g.pad_top, g.pad_left}, pr{pad_bottom, pad_right};
+    const memory::dims pl{g.pad_top, g.pad_left}, pr = padding_r(g);
     dnnl::post_ops ops;
     if (accumulate) ops.append_sum(1.0f);
     switch (act.kind) {

@@ -1,0 +1,56 @@
+// Calibration: choosing every fix point of a QuantGraph from data (spec §2.2–2.6).
+//  - activations: the "diffs" search (candidates fp0 … fp0+scope−1 from the no-overflow fp0, least
+//    squared error with DPU_ROUND, ties keep the smaller), one vote per batch, modal merge (ties →
+//    smallest), fix point ≤ 12; the graph input uses scope 1 (pure max/min);
+//  - weights and biases: the same search with STD_ROUND, once;
+//  - afterwards the DPU's shift_cut / shift_bias limits are enforced.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dputk/engine/float_executor.hpp"
+#include "dputk/engine/fix_math.hpp"
+#include "dputk/quant_graph.hpp"
+
+namespace dputk {
+
+struct CalibOptions {
+  std::string method = "diffs";  // diffs | maxmin
+  int max_fix_point = 12;
+  // Graph outputs (logits) take the no-overflow fix point: the diffs search would clip the few large
+  // logits that decide the argmax (they are outliers by nature), making classes tie.
+  bool output_maxmin = true;
+};
+
+// The diffs search on one tensor. scope 1 = maxmin.
+int diffs_fix_point(const float* x, std::int64_t n, int scope, engine::RoundMode round, int bit_width = 8);
+
+class Calibrator {
+ public:
+  Calibrator(QuantGraph& qg, CalibOptions options);
+  // The hook to give the float executor running qg.graph.
+  engine::FixHook hook();
+  // Ends calibration: resolves ties, applies the shift checks, writes fix_point attrs into the fix ops
+  // and replaces parameter const data by their quantized (on-grid) values. Returns warnings.
+  std::vector<std::string> finish();
+  int batches() const { return batches_; }
+  void next_batch() { ++batches_; }
+
+ private:
+  struct State {
+    const FixSlot* slot = nullptr;
+    std::map<int, int> votes;
+    int fix_point = 0;
+    bool decided = false;
+  };
+  void on_fix(const xir::Op* fix, const engine::FloatTensor& in, engine::FloatTensor& out);
+  int current(const std::string& fix_op) const;
+
+  QuantGraph& qg_;
+  CalibOptions options_;
+  std::map<std::string, State> state_;
+  int batches_ = 0;
+};
+
+}  // namespace dputk

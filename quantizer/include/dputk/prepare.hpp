@@ -1,0 +1,24 @@
+// Graph preparation before any statistic is taken (spec §2.0), on the float graph, in place:
+// BatchNorm folding into the preceding convolution, ReLU6 → ReLU (when CLE is on or asked for),
+// LeakyReLU slope forced to 26/256, and cross-layer equalization (one pass).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "xir/graph/graph.hpp"
+
+namespace dputk {
+
+struct PrepareOptions {
+  bool include_cle = true;
+  bool convert_relu6_to_relu = false;  // also implied by include_cle, as vai_q_pytorch does
+};
+
+// Returns one line per change made (for the log).
+std::vector<std::string> prepare_graph(xir::Graph& graph, const PrepareOptions& options);
+
+// Ops that only move data (no arithmetic, no fix point of their own).
+bool is_layout_op(const std::string& type);
+bool is_activation_op(const std::string& type);
+
+}  // namespace dputk

@@ -1,0 +1,145 @@
+#include "dputk/calibrate.hpp"
+
+#include <glog/logging.h>
+
+#include <cfloat>
+#include <cmath>
+#include <stdexcept>
+
+#include "dputk/const_data.hpp"
+#include "dputk/prepare.hpp"
+
+namespace dputk {
+
+using engine::FixSpec;
+using engine::RoundMode;
+
+int diffs_fix_point(const float* x, std::int64_t n, int scope, RoundMode round, int bit_width) {
+  float lo = 0.0f, hi = 0.0f;
+  for (std::int64_t i = 0; i < n; ++i) {
+    lo = std::min(lo, x[i]);
+    hi = std::max(hi, x[i]);
+  }
+  const double qmax = std::ldexp(1.0, bit_width - 1);
+  const double step = std::max(static_cast<double>(lo) / (-qmax - 0.5), static_cast<double>(hi) / (qmax - 0.5));
+  const int fp0 = step <= FLT_MIN ? 18 : static_cast<int>(std::floor(std::log2(1.0 / step)));
+  if (scope <= 1) return fp0;
+  int best = fp0;
+  double best_sse = 0.0;
+  for (int fp = fp0; fp < fp0 + scope; ++fp) {
+    const FixSpec f{fp, bit_width, true, round};
+    const double sse = engine::fake_quant_sse(x, n, f);
+    if (fp == fp0 || sse < best_sse) {
+      best = fp;
+      best_sse = sse;
+    }
+  }
+  return best;
+}
+
+Calibrator::Calibrator(QuantGraph& qg, CalibOptions options) : qg_(qg), options_(std::move(options)) {
+  for (const auto& s : qg_.slots) state_[s.fix_op].slot = &s;
+}
+
+engine::FixHook Calibrator::hook() {
+  return [this](const xir::Op* fix, const engine::FloatTensor& in, engine::FloatTensor& out) { on_fix(fix, in, out); };
+}
+
+int Calibrator::current(const std::string& fix_op) const {
+  auto it = state_.find(fix_op);
+  return it == state_.end() ? 0 : it->second.fix_point;
+}
+
+void Calibrator::on_fix(const xir::Op* fix, const engine::FloatTensor& in, engine::FloatTensor& out) {
+  auto it = state_.find(fix->get_name());
+  if (it == state_.end()) throw std::logic_error("calibration: fix op '" + fix->get_name() + "' is not in the slot table");
+  State& s = it->second;
+  const bool param = s.slot->kind == FixSlot::Kind::WEIGHTS || s.slot->kind == FixSlot::Kind::BIAS;
+  const RoundMode round = param ? RoundMode::STD_ROUND : RoundMode::DPU_ROUND;
+  const bool graph_output = fix->get_fanout_num() == 0;
+  const int scope = options_.method == "maxmin" || s.slot->kind == FixSlot::Kind::INPUT || (graph_output && options_.output_maxmin) ? 1 : 5;
+  if (param) {
+    if (!s.decided) {
+      s.fix_point = std::min(diffs_fix_point(in.data.data(), in.numel(), scope, round), options_.max_fix_point);
+      s.decided = true;
+    }
+  } else if (!s.slot->tie.empty() && state_.count(s.slot->tie) && state_.at(s.slot->tie).decided) {
+    s.fix_point = state_.at(s.slot->tie).fix_point;
+    s.decided = true;
+  } else {
+    const int vote = std::min(diffs_fix_point(in.data.data(), in.numel(), scope, round), options_.max_fix_point);
+    ++s.votes[vote];
+    int mode = vote, count = 0;
+    for (const auto& [fp, c] : s.votes)  // ascending fp: ties keep the smallest
+      if (c > count) {
+        mode = fp;
+        count = c;
+      }
+    s.fix_point = mode;
+    s.decided = true;
+  }
+  engine::fake_quantize_array(in.data.data(), in.numel(), FixSpec{s.fix_point, 8, true, round}, out.data.data());
+}
+
+std::vector<std::string> Calibrator::finish() {
+  std::vector<std::string> warnings;
+  for (auto& [name, s] : state_)
+    if (!s.decided) throw std::runtime_error("calibration did not reach fix op '" + name + "' (no data flowed through it)");
+  // Ties (pad/slice take their input's fix; concat inputs take the concat's).
+  for (auto& [name, s] : state_)
+    if (!s.slot->tie.empty() && state_.count(s.slot->tie)) s.fix_point = state_.at(s.slot->tie).fix_point;
+  // shift_cut / shift_bias limits for conv-like ops (spec §2.5).
+  for (xir::Op* op : qg_.graph->topological_sort()) {
+    const std::string& t = op->get_type();
+    if (t != "conv2d" && t != "depthwise-conv2d" && t != "matmul") continue;
+    const xir::Op* in_fix = defining_fix(op->get_input_op("input", 0));
+    const xir::Op* w_fix = t == "matmul" ? op->get_input_op("input", 1) : op->get_input_op("weights");
+    const xir::Op* b_fix = op->get_input_op("bias");
+    const xir::Op* out = op;
+    if (op->get_fanout_num() == 1 && is_activation_op(op->get_fanout_ops()[0]->get_type())) out = op->get_fanout_ops()[0];
+    const xir::Op* o_fix = out->get_fanout_num() == 1 && out->get_fanout_ops()[0]->get_type() == "fix" ? out->get_fanout_ops()[0] : nullptr;
+    if (!in_fix || !w_fix || w_fix->get_type() != "fix" || !o_fix) continue;
+    State& fw = state_.at(w_fix->get_name());
+    State& fo = state_.at(o_fix->get_name());
+    const int fi = state_.at(in_fix->get_name()).fix_point;
+    const int shift_cut = fw.fix_point + fi - fo.fix_point;
+    if (shift_cut < 0) {
+      warnings.push_back("output of '" + op->get_name() + "' value is too small, so adjust the fix position from " +
+                         std::to_string(fo.fix_point) + " to " + std::to_string(fo.fix_point + shift_cut));
+      fo.fix_point += shift_cut;
+    } else if (shift_cut > 16) {
+      warnings.push_back("weight of '" + op->get_name() + "' value is too small, so adjust the fix position from " +
+                         std::to_string(fw.fix_point) + " to " + std::to_string(fw.fix_point - (shift_cut - 16)));
+      fw.fix_point -= shift_cut - 16;
+    }
+    if (b_fix && b_fix->get_type() == "fix") {
+      State& fb = state_.at(b_fix->get_name());
+      const int shift_bias = fw.fix_point + fi - fb.fix_point;
+      const int min_bias = std::min(0, shift_cut - 16);
+      if (shift_bias < min_bias) {
+        warnings.push_back("bias of '" + op->get_name() + "' value is too small, so adjust the fix position from " +
+                           std::to_string(fb.fix_point) + " to " + std::to_string(fb.fix_point + shift_bias - min_bias));
+        fb.fix_point += shift_bias - min_bias;
+      } else if (shift_bias > 16) {
+        warnings.push_back("weight of '" + op->get_name() + "' value is too small, so adjust the fix position from " +
+                           std::to_string(fw.fix_point) + " to " + std::to_string(fw.fix_point - (shift_bias - 16)));
+        fw.fix_point -= shift_bias - 16;
+      }
+    }
+  }
+  // Write fix points; put parameters on their grid (STD_ROUND), as vai_q_pytorch stores them.
+  for (auto& [name, s] : state_) {
+    xir::Op* fix = qg_.graph->get_op(name);
+    fix->set_attr<std::int32_t>("fix_point", s.fix_point);
+    if (s.slot->kind == FixSlot::Kind::WEIGHTS || s.slot->kind == FixSlot::Kind::BIAS) {
+      xir::Op* c = fix->get_input_op("input");
+      auto v = const_values(*c);
+      const FixSpec f{s.fix_point, 8, true, RoundMode::STD_ROUND};
+      for (auto& x : v) x = engine::fake_quantize(x, f);
+      set_const_values(*c, v);
+    }
+  }
+  return warnings;
+}
+
+}  // namespace dputk

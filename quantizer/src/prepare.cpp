@@ -1,0 +1,193 @@
+#include "dputk/prepare.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "dputk/const_data.hpp"
+
+namespace dputk {
+
+bool is_layout_op(const std::string& t) {
+  return t == "flatten" || t == "reshape" || t == "identity" || t == "squeeze" || t == "transpose";
+}
+bool is_activation_op(const std::string& t) { return t == "relu" || t == "relu6" || t == "leaky-relu" || t == "clamp"; }
+
+namespace {
+
+bool is_conv(const xir::Op* op) { return op->get_type() == "conv2d" || op->get_type() == "depthwise-conv2d"; }
+
+// Moves every consumer of `from` to `to`.
+void redirect(xir::Op* from, xir::Op* to) {
+  for (xir::Op* user : from->get_fanout_ops()) user->replace_input_op(from, to);
+}
+
+void remove_if_unused(xir::Graph& g, xir::Op* op) {
+  if (op && op->get_fanout_num() == 0) g.remove_op(op);
+}
+
+// Output channel count and per-output-channel access to conv weights.
+struct ConvWeights {
+  xir::Op* op;
+  std::vector<float> w;
+  std::vector<std::int32_t> shape;
+  bool depthwise;
+  int out_channels() const { return depthwise ? shape[0] * shape[3] : shape[0]; }
+  int in_channels() const { return depthwise ? shape[3] : shape[3]; }
+  // Index list of output channel o's weights.
+  template <typename Fn>
+  void for_output(int o, Fn fn) {
+    const int kh = shape[1], kw = shape[2];
+    if (depthwise) {
+      const int m = shape[0], c = shape[3];
+      const int ch = o / m, mm = o % m;
+      for (int y = 0; y < kh; ++y)
+        for (int x = 0; x < kw; ++x) fn(w[((static_cast<std::size_t>(mm) * kh + y) * kw + x) * c + ch]);
+    } else {
+      const std::size_t per = static_cast<std::size_t>(kh) * kw * shape[3];
+      for (std::size_t i = 0; i < per; ++i) fn(w[o * per + i]);
+    }
+  }
+  // Weights that read input channel c.
+  template <typename Fn>
+  void for_input(int c, Fn fn) {
+    const int kh = shape[1], kw = shape[2], ic = shape[3];
+    const int outer = shape[0];
+    for (int o = 0; o < outer; ++o)
+      for (int y = 0; y < kh; ++y)
+        for (int x = 0; x < kw; ++x) fn(w[((static_cast<std::size_t>(o) * kh + y) * kw + x) * ic + c]);
+  }
+};
+
+ConvWeights weights_of(xir::Op* conv) {
+  xir::Op* w = conv->get_input_op("weights");
+  if (!w || w->get_type() != "const") throw std::runtime_error("conv '" + conv->get_name() + "': weights are not a const op");
+  return {w, const_values(*w), w->get_output_tensor()->get_shape(), conv->get_type() == "depthwise-conv2d"};
+}
+
+// Gives conv a bias const when it has none; returns its values.
+xir::Op* ensure_bias(xir::Graph& g, xir::Op* conv, int channels) {
+  if (xir::Op* b = conv->get_input_op("bias")) return b;
+  xir::Op* b = g.add_op(conv->get_name() + "_bias", "const", const_attrs({channels}, std::vector<float>(channels, 0.0f)), {});
+  conv->set_input_ops("bias", {b});
+  if (conv->has_attr("bias_term")) conv->set_attr<bool>("bias_term", true);
+  return b;
+}
+
+void fold_batchnorms(xir::Graph& g, std::vector<std::string>& log) {
+  for (xir::Op* bn : g.topological_sort()) {
+    if (bn->get_type() != "batchnorm") continue;
+    xir::Op* conv = bn->get_input_op("input");
+    if (!is_conv(conv) || conv->get_fanout_num() != 1)
+      throw std::runtime_error("batchnorm '" + bn->get_name() + "' does not follow a convolution it can be folded into; "
+                               "unfused BatchNorm is not supported by the quantizer");
+    auto gamma = const_values(*bn->get_input_op("gamma")), beta = const_values(*bn->get_input_op("beta"));
+    auto mean = const_values(*bn->get_input_op("moving_mean")), var = const_values(*bn->get_input_op("moving_var"));
+    const float eps = bn->get_attr<float>("epsilon");
+    ConvWeights cw = weights_of(conv);
+    const int oc = cw.out_channels();
+    xir::Op* bop = ensure_bias(g, conv, oc);
+    auto bias = const_values(*bop);
+    for (int o = 0; o < oc; ++o) {
+      const float s = gamma[o] / std::sqrt(var[o] + eps);
+      cw.for_output(o, [&](float& v) { v *= s; });
+      bias[o] = bias[o] * s + (beta[o] - mean[o] * s);
+    }
+    set_const_values(*cw.op, cw.w);
+    set_const_values(*bop, bias);
+    redirect(bn, conv);
+    std::vector<xir::Op*> params = bn->get_input_tensors().empty() ? std::vector<xir::Op*>{} : std::vector<xir::Op*>{
+        bn->get_input_op("gamma"), bn->get_input_op("beta"), bn->get_input_op("moving_mean"), bn->get_input_op("moving_var")};
+    g.remove_op(bn);
+    for (xir::Op* p : params) remove_if_unused(g, p);
+    log.push_back("folded batchnorm '" + bn->get_name() + "' into '" + conv->get_name() + "'");
+  }
+}
+
+void replace_relu6(xir::Graph& g, std::vector<std::string>& log) {
+  int count = 0;
+  for (xir::Op* op : g.topological_sort()) {
+    bool relu6 = op->get_type() == "relu6" ||
+                 (op->get_type() == "clamp" && op->get_attr<float>("min") == 0.0f && op->get_attr<float>("max") == 6.0f);
+    if (!relu6) continue;
+    xir::Op* relu = g.add_op(op->get_name() + "_relu", "relu", nullptr, {{"input", {op->get_input_op("input")}}});
+    redirect(op, relu);
+    g.remove_op(op);
+    ++count;
+  }
+  if (count) log.push_back("ReLU6 has been replaced by ReLU (" + std::to_string(count) + " ops)");
+}
+
+void force_leaky_slope(xir::Graph& g, std::vector<std::string>& log) {
+  const float dpu_slope = 26.0f / 256.0f;
+  for (xir::Op* op : g.topological_sort()) {
+    if (op->get_type() != "leaky-relu" || op->get_attr<float>("alpha") == dpu_slope) continue;
+    log.push_back("LeakyReLU '" + op->get_name() + "': slope " + std::to_string(op->get_attr<float>("alpha")) +
+                  " changed to 0.1015625 (the DPU supports only 26/256)");
+    op->set_attr<float>("alpha", dpu_slope);
+  }
+}
+
+// One CLE pass over pairs conv0 → [relu] → conv1 where every link has a single consumer.
+void equalize(xir::Graph& g, std::vector<std::string>& log) {
+  int pairs = 0;
+  for (xir::Op* conv0 : g.topological_sort()) {
+    if (!is_conv(conv0) || conv0->get_fanout_num() != 1) continue;
+    if (conv0->get_type() == "conv2d" && conv0->get_attr_or<std::int32_t>("group", 1) != 1) continue;
+    xir::Op* next = conv0->get_fanout_ops()[0];
+    if (next->get_type() == "relu") {
+      if (next->get_fanout_num() != 1) continue;
+      next = next->get_fanout_ops()[0];
+    }
+    if (!is_conv(next) || next->get_input_op("input") == nullptr) continue;
+    if (next->get_type() == "conv2d" && next->get_attr_or<std::int32_t>("group", 1) != 1) continue;
+    ConvWeights w0 = weights_of(conv0), w1 = weights_of(next);
+    if (w0.depthwise && w0.shape[0] != 1) continue;
+    if (w1.depthwise && w1.shape[0] != 1) continue;
+    if (w0.op->get_fanout_num() != 1 || w1.op->get_fanout_num() != 1) continue;  // shared weights
+    const int channels = w0.out_channels();
+    if (w1.in_channels() != channels) continue;
+    xir::Op* b0op = conv0->get_input_op("bias");
+    std::vector<float> b0 = b0op ? const_values(*b0op) : std::vector<float>();
+    std::vector<float> r0(channels, 0.0f), r1(channels, 0.0f);
+    float target = 0.0f;  // the largest equalized range among live channels
+    for (int c = 0; c < channels; ++c) {
+      w0.for_output(c, [&](float& v) { r0[c] = std::max(r0[c], std::fabs(v)); });
+      w1.for_input(c, [&](float& v) { r1[c] = std::max(r1[c], std::fabs(v)); });
+      if (r0[c] > 0.0f) target = std::max(target, std::sqrt(r0[c] * r1[c]));
+    }
+    const bool through_relu = conv0->get_fanout_ops()[0]->get_type() == "relu";
+    for (int c = 0; c < channels; ++c) {
+      float s;
+      if (r0[c] == 0.0f && r1[c] > target && target > 0.0f && (through_relu || next == conv0->get_fanout_ops()[0])) {
+        // A dead channel (all-zero weights: the channel is the constant act(bias)). Nagel's formula
+        // leaves it alone (s = 1), but then its consumer's weights can dwarf every other channel of
+        // the tensor. Any s > 0 is exact here (relu(b/s)·s = relu(b)); bring it to the others' range.
+        s = target / r1[c];
+      } else {
+        if (r0[c] * r1[c] == 0.0f || r0[c] + r1[c] < 0.5f) continue;
+        s = r0[c] / std::sqrt(r0[c] * r1[c]);
+      }
+      w0.for_output(c, [&](float& v) { v /= s; });
+      if (!b0.empty()) b0[c] /= s;
+      w1.for_input(c, [&](float& v) { v *= s; });
+    }
+    set_const_values(*w0.op, w0.w);
+    set_const_values(*w1.op, w1.w);
+    if (b0op) set_const_values(*b0op, b0);
+    ++pairs;
+  }
+  if (pairs) log.push_back("cross-layer equalization over " + std::to_string(pairs) + " conv pairs");
+}
+
+}  // namespace
+
+std::vector<std::string> prepare_graph(xir::Graph& graph, const PrepareOptions& options) {
+  std::vector<std::string> log;
+  fold_batchnorms(graph, log);
+  if (options.include_cle || options.convert_relu6_to_relu) replace_relu6(graph, log);
+  force_leaky_slope(graph, log);
+  if (options.include_cle) equalize(graph, log);
+  return log;
+}
+
+}  // namespace dputk

@@ -1,0 +1,167 @@
+#include "dputk/quant_graph.hpp"
+
+#include <stdexcept>
+
+#include "dputk/const_data.hpp"
+#include "dputk/engine/dpu_arith.hpp"
+#include "dputk/prepare.hpp"
+
+namespace dputk {
+
+const FixSlot* QuantGraph::slot(const std::string& fix_op) const {
+  for (const auto& s : slots)
+    if (s.fix_op == fix_op) return &s;
+  return nullptr;
+}
+
+const xir::Op* defining_fix(const xir::Op* op) {
+  while (op) {
+    if (op->get_type() == "fix") return op;
+    if (!is_layout_op(op->get_type())) return nullptr;
+    op = op->get_input_op("input");
+  }
+  return nullptr;
+}
+
+namespace {
+
+using IV = std::vector<std::int32_t>;
+
+bool is_group_head(const std::string& t) {
+  return t == "conv2d" || t == "depthwise-conv2d" || t == "matmul" || t == "add" || t == "sub" || t == "mul" ||
+         t == "maxpool2d" || t == "concat";
+}
+
+class Builder {
+ public:
+  explicit Builder(const xir::Graph& f) : float_(f), q_{xir::Graph::create(f.get_name()), {}} {
+    q_.graph->set_attrs(f.get_attrs());
+  }
+
+  QuantGraph build() {
+    for (const xir::Op* op : float_.topological_sort()) visit(op);
+    return std::move(q_);
+  }
+
+ private:
+  xir::Op* add_fix(xir::Op* input, const std::string& name, FixSlot::Kind kind, const std::string& source,
+                   const std::string& tie = "") {
+    auto a = xir::Attrs::create();
+    a->set_attr<std::int32_t>("fix_point", 0);
+    a->set_attr<std::int32_t>("bit_width", 8);
+    a->set_attr<std::string>("round_mode", "DPU_ROUND");
+    a->set_attr<bool>("if_signed", true);
+    xir::Op* fix = q_.graph->add_op(name, "fix", std::move(a), {{"input", {input}}});
+    q_.slots.push_back({name, kind, tie, source});
+    return fix;
+  }
+
+  // A parameter const, quantized (one fix per const op, shared by its users).
+  xir::Op* param(const xir::Op* c, FixSlot::Kind kind) {
+    auto it = param_fix_.find(c);
+    if (it != param_fix_.end()) return it->second;
+    xir::Op* copy = q_.graph->add_op(c->get_name(), "const", c->get_attrs(), {});
+    xir::Op* fix = add_fix(copy, c->get_name() + "_fix", kind, c->get_name());
+    param_fix_[c] = fix;
+    return fix;
+  }
+
+  xir::Op* value(const xir::Op* f) {
+    auto it = value_.find(f);
+    if (it != value_.end()) return it->second;
+    if (f->get_type() == "const") return param(f, FixSlot::Kind::WEIGHTS);
+    throw std::logic_error("quant graph: value of '" + f->get_name() + "' requested before it was built");
+  }
+
+  std::map<std::string, std::vector<xir::Op*>> mapped_inputs(const xir::Op* op) {
+    std::map<std::string, std::vector<xir::Op*>> in;
+    for (const auto& [arg, ops] : op->get_input_ops()) {
+      for (const xir::Op* src : ops) {
+        if (src->get_type() == "const" && (arg == "weights" || (op->get_type() == "matmul" && arg == "input")))
+          in[arg].push_back(param(src, FixSlot::Kind::WEIGHTS));
+        else if (src->get_type() == "const" && arg == "bias")
+          in[arg].push_back(param(src, FixSlot::Kind::BIAS));
+        else if (src->get_type() == "const" && arg == "shape")
+          in[arg].push_back(q_.graph->add_op(src->get_name(), "const", src->get_attrs(), {}));
+        else
+          in[arg].push_back(value(src));
+      }
+    }
+    return in;
+  }
+
+  xir::Op* copy(const xir::Op* op, const std::string& name_suffix = "") {
+    return q_.graph->add_op(op->get_name() + name_suffix, op->get_type(), op->get_attrs(), mapped_inputs(op));
+  }
+
+  // True when op's only consumer is an activation that will carry the group's fix.
+  static bool fix_goes_after_activation(const xir::Op* op) {
+    auto fan = op->get_fanout_ops();
+    return fan.size() == 1 && is_activation_op(fan[0]->get_type());
+  }
+
+  void visit(const xir::Op* op) {
+    const std::string& t = op->get_type();
+    if (t == "const") return;  // built on demand by its consumers
+    if (t == "data") {
+      xir::Op* d = q_.graph->add_op(op->get_name(), "data", op->get_attrs(), {});
+      value_[op] = add_fix(d, op->get_name() + "_fix", FixSlot::Kind::INPUT, op->get_name());
+      return;
+    }
+    if (is_layout_op(t)) {
+      value_[op] = copy(op);
+      return;
+    }
+    if (is_activation_op(t)) {
+      const xir::Op* producer = op->get_input_op("input");
+      xir::Op* act = copy(op);
+      value_[op] = add_fix(act, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name());
+      (void)producer;
+      return;
+    }
+    if (t == "avgpool2d") {
+      xir::Op* pool = copy(op);
+      const IV& in = op->get_input_tensor("input")->get_shape();
+      IV k = op->get_attr<IV>("kernel");
+      if (op->get_attr_or<bool>("global", false)) k = {in[2], in[1]};
+      const auto f = engine::dpu::avg_pool_factor(k[1], k[0]);
+      const float scale = static_cast<float>(k[0] * k[1]) * static_cast<float>(f.n) / static_cast<float>(1 << f.m);
+      xir::Op* c = q_.graph->add_op(op->get_name() + "_dpu_factor", "const", const_attrs({1}, {scale}), {});
+      xir::Op* mul = q_.graph->add_op(op->get_name() + "_mul", "mul", nullptr, {{"input", {pool, c}}});
+      xir::Op* v = mul;
+      if (!fix_goes_after_activation(op)) v = add_fix(mul, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name());
+      value_[op] = v;
+      return;
+    }
+    if (t == "pad" || t == "strided_slice") {
+      xir::Op* c = copy(op);
+      const xir::Op* in_fix = defining_fix(value(op->get_input_op("input")));
+      value_[op] = add_fix(c, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name(), in_fix ? in_fix->get_name() : "");
+      return;
+    }
+    if (is_group_head(t)) {
+      xir::Op* c = copy(op);
+      if (fix_goes_after_activation(op)) {
+        value_[op] = c;
+        return;
+      }
+      std::string tie;
+      auto fan = op->get_fanout_ops();
+      if (fan.size() == 1 && fan[0]->get_type() == "concat") tie = fan[0]->get_name() + "_fix";
+      value_[op] = add_fix(c, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name(), tie);
+      return;
+    }
+    throw std::runtime_error("op '" + op->get_name() + "' (" + t + ") is not supported by the quantizer");
+  }
+
+  const xir::Graph& float_;
+  QuantGraph q_;
+  std::map<const xir::Op*, xir::Op*> value_;
+  std::map<const xir::Op*, xir::Op*> param_fix_;
+};
+
+}  // namespace
+
+QuantGraph build_quant_graph(const xir::Graph& prepared) { return Builder(prepared).build(); }
+
+}  // namespace dputk

@@ -1,0 +1,97 @@
+#include "dputk/quantize.hpp"
+
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "dputk/batch.hpp"
+#include "dputk/onnx_import.hpp"
+#include "dputk/progress.hpp"
+
+namespace dputk {
+
+std::unique_ptr<xir::Graph> load_prepared_model(const std::string& onnx_path, const PrepareOptions& options,
+                                                std::vector<std::string>* log) {
+  auto graph = import_onnx(onnx_path);
+  auto changes = prepare_graph(*graph, options);
+  for (const auto& c : changes) LOG(INFO) << c;
+  if (log) *log = changes;
+  return graph;
+}
+
+QuantGraph calibrate_model(const xir::Graph& prepared, const Dataset& data, const std::vector<std::size_t>& indices,
+                           const Preprocess& preprocess, int batch_size, const CalibOptions& options,
+                           std::vector<std::string>* warnings) {
+  QuantGraph qg = build_quant_graph(prepared);
+  Calibrator calib(qg, options);
+  engine::FloatExecutorOptions eo;
+  eo.fix_hook = calib.hook();
+  engine::FloatExecutor exec(*qg.graph, eo);
+  Progress progress("calibration", indices.size());
+  for (std::size_t off = 0; off < indices.size(); off += static_cast<std::size_t>(batch_size)) {
+    std::vector<std::size_t> ids(indices.begin() + static_cast<long>(off),
+                                 indices.begin() + static_cast<long>(std::min(indices.size(), off + static_cast<std::size_t>(batch_size))));
+    Batch b = make_batch(data, ids, preprocess);
+    exec.run({&b.input});
+    calib.next_batch();
+    progress.advance(ids.size());
+  }
+  progress.finish();
+  auto w = calib.finish();
+  for (const auto& s : w) LOG(WARNING) << "[QUANTIZER_SHIFT_CHECK] " << s;
+  if (warnings) *warnings = w;
+  return qg;
+}
+
+Classifier float_classifier(engine::FloatExecutor& exec) {
+  return [&exec](const engine::FloatTensor& batch) { return std::move(exec.run({&batch})[0]); };
+}
+
+Classifier dpu_classifier(engine::DpuExecutor& exec) {
+  return [&exec](const engine::FloatTensor& batch) {
+    engine::DpuTensor in;
+    in.shape = batch.shape;
+    in.fix_point = exec.input_fix_point(0);
+    in.data.resize(batch.data.size());
+    engine::quantize_input(batch.data.data(), batch.numel(), in.fix_point, in.data.data());
+    auto outs = exec.run({&in});
+    engine::FloatTensor logits(outs[0].shape);
+    engine::dequantize(outs[0], logits.data.data());
+    return logits;
+  };
+}
+
+std::vector<LayerSqnr> layer_sqnr(const xir::Graph& float_graph, const xir::Graph& lowered, engine::DpuExecutor& dpu,
+                                  const engine::FloatTensor& batch) {
+  std::map<std::string, engine::FloatTensor> float_values;
+  engine::FloatExecutorOptions fo;
+  fo.fuse = false;  // every op's own value
+  engine::FloatExecutor fexec(float_graph, fo);
+  fexec.run({&batch}, [&](const xir::Op* op, engine::FloatTensor& v) { float_values[op->get_name()] = v; });
+  std::vector<LayerSqnr> out;
+  engine::DpuTensor in;
+  in.shape = batch.shape;
+  in.fix_point = dpu.input_fix_point(0);
+  in.data.resize(batch.data.size());
+  engine::quantize_input(batch.data.data(), batch.numel(), in.fix_point, in.data.data());
+  dpu.run({&in}, [&](const xir::Op* op, const engine::DpuTensor& q) {
+    std::string source = op->get_name();
+    if (op->has_attr("__float_source")) source = op->get_attr<std::string>("__float_source");
+    auto it = float_values.find(source);
+    if (it == float_values.end() || it->second.numel() != q.numel()) return;
+    double sig = 0.0, noise = 0.0;
+    const double scale = std::ldexp(1.0, -q.fix_point);
+    for (std::size_t i = 0; i < q.data.size(); ++i) {
+      const double f = it->second.data[i], d = f - q.data[i] * scale;
+      sig += f * f;
+      noise += d * d;
+    }
+    out.push_back({op->get_name(), noise > 0 ? 10.0 * std::log10(sig / noise) : 200.0, q.fix_point});
+  });
+  std::sort(out.begin(), out.end(), [](const LayerSqnr& a, const LayerSqnr& b) { return a.sqnr_db < b.sqnr_db; });
+  return out;
+}
+
+}  // namespace dputk

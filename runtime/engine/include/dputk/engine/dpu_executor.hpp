@@ -1,0 +1,57 @@
+// Runs the compiled fix-op form of a graph (data-fix, const-fix, conv2d-fix, depthwise-conv2d-fix,
+// pool-fix, eltwise-fix, concat-fix, reshape-fix, pad-fix, strided_slice-fix, upload/download,
+// fix2float) with the DPU's integer semantics (dpu_arith.hpp). The quantizer's test mode and the
+// DPU emulator both run graphs through this executor.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xir/graph/graph.hpp"
+
+namespace dputk::engine {
+
+struct DpuTensor {
+  std::vector<std::int32_t> shape;
+  std::vector<std::int8_t> data;
+  int fix_point = 0;
+  std::int64_t numel() const {
+    std::int64_t n = 1;
+    for (auto d : shape) n *= d;
+    return n;
+  }
+};
+
+struct DpuExecutorOptions {
+  bool fast = true;  // oneDNN int8 convolutions (exact s32 accumulation); false = reference loops
+};
+
+class DpuExecutor {
+ public:
+  using Observer = std::function<void(const xir::Op* op, const DpuTensor& value)>;
+
+  explicit DpuExecutor(const xir::Graph& graph, DpuExecutorOptions options = {});
+  ~DpuExecutor();
+  DpuExecutor(const DpuExecutor&) = delete;
+  DpuExecutor& operator=(const DpuExecutor&) = delete;
+
+  // data-fix ops (inputs, with their fix points) and the graph outputs (the int8 tensor a fix2float
+  // reads, or a tail op), in a stable order.
+  const std::vector<const xir::Op*>& input_ops() const;
+  const std::vector<const xir::Op*>& output_ops() const;
+  int input_fix_point(std::size_t i) const;
+
+  std::vector<DpuTensor> run(const std::vector<const DpuTensor*>& inputs, const Observer& observer = nullptr);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Float → int8 at a fix point with DPU_ROUND (what the quantizer does for the network input).
+void quantize_input(const float* in, std::int64_t count, int fix_point, std::int8_t* out);
+// int8 → float: q · 2^-fix_point.
+void dequantize(const DpuTensor& t, float* out);
+
+}  // namespace dputk::engine

@@ -1,0 +1,297 @@
+#include "dputk/engine/dpu_executor.hpp"
+
+#include <cstring>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "dputk/engine/dpu_ref_kernels.hpp"
+#include "dputk/engine/float_tensor.hpp"
+#include "kernels/fast/dnnl_int_conv.hpp"
+
+namespace dputk::engine {
+
+namespace {
+
+using Shape = std::vector<std::int32_t>;
+using Inputs = std::vector<const DpuTensor*>;
+using Kernel = std::function<void(const Inputs&, DpuTensor&)>;
+
+[[noreturn]] void fail(const xir::Op& op, const std::string& why) {
+  throw std::runtime_error("op '" + op.get_name() + "' (" + op.get_type() + "): " + why);
+}
+
+int fix_point_of(const xir::Op& op) {
+  const xir::Tensor* t = op.get_output_tensor();
+  if (t->has_attr("fix_point")) return t->get_attr<std::int32_t>("fix_point");
+  if (op.has_attr("fix_point")) return op.get_attr<std::int32_t>("fix_point");
+  fail(op, "output tensor has no fix_point");
+}
+
+DpuTensor decode_const_fix(const xir::Op& op) {
+  DpuTensor t;
+  t.shape = op.get_output_tensor()->get_shape();
+  t.fix_point = fix_point_of(op);
+  const auto& bytes = op.get_attr<std::vector<char>>("data");
+  if (static_cast<std::int64_t>(bytes.size()) != t.numel())
+    fail(op, "holds " + std::to_string(bytes.size()) + " bytes for " + std::to_string(t.numel()) + " int8 values" +
+                 (bytes.empty() ? " (weights of compiled DPU subgraphs live in reg_id_to_parameter_value)" : ""));
+  t.data.assign(bytes.begin(), bytes.end());
+  return t;
+}
+
+ref::Window2d window_of(const xir::Op& op, const Shape& in, const Shape& out) {
+  if (in.size() != 4 || out.size() != 4) fail(op, "input and output must be 4-D NHWC");
+  ref::Window2d g;
+  g.h = in[1]; g.w = in[2]; g.c = in[3];
+  g.oh = out[1]; g.ow = out[2]; g.oc = out[3];
+  auto k = op.get_attr<Shape>("kernel");
+  auto s = op.get_attr<Shape>("stride");
+  auto d = op.get_attr_or<Shape>("dilation", {1, 1});
+  auto p = op.get_attr_or<Shape>("pad", {0, 0, 0, 0});
+  g.kw = k[0]; g.kh = k[1]; g.sw = s[0]; g.sh = s[1]; g.dw = d[0]; g.dh = d[1];
+  g.pad_left = p[0]; g.pad_top = p[2];
+  return g;
+}
+
+dpu::Nonlinear nonlinear_of(const xir::Op& op) {
+  std::string nl = op.get_attr_or<std::string>("nonlinear", "NONE");
+  if (nl.empty() || nl == "NONE") return dpu::Nonlinear::NONE;
+  if (nl == "RELU") return dpu::Nonlinear::RELU;
+  if (nl == "RELU6") return dpu::Nonlinear::RELU6;
+  if (nl == "LEAKYRELU") return dpu::Nonlinear::LEAKYRELU;
+  fail(op, "nonlinear '" + nl + "' is not supported by the emulator (NONE, RELU, RELU6, LEAKYRELU)");
+}
+
+}  // namespace
+
+void quantize_input(const float* in, std::int64_t count, int fix_point, std::int8_t* out) {
+  const double scale = std::ldexp(1.0, fix_point);
+  for (std::int64_t i = 0; i < count; ++i)
+    out[i] = dpu::clamp8(static_cast<std::int64_t>(std::floor(static_cast<double>(in[i]) * scale + 0.5)));
+}
+
+void dequantize(const DpuTensor& t, float* out) {
+  const float scale = static_cast<float>(std::ldexp(1.0, -t.fix_point));
+  for (std::size_t i = 0; i < t.data.size(); ++i) out[i] = static_cast<float>(t.data[i]) * scale;
+}
+
+struct DpuExecutor::Impl {
+  const xir::Graph& graph;
+  DpuExecutorOptions options;
+  std::vector<const xir::Op*> input_ops, output_ops;
+  std::map<const xir::Op*, DpuTensor> constants;
+  std::map<const xir::Op*, int> slot_of;
+  struct Step {
+    const xir::Op* op;
+    Kernel kernel;
+    std::vector<std::pair<const DpuTensor*, int>> inputs;  // constant or slot
+    int out_slot;
+    int fix_point;
+  };
+  std::vector<Step> steps;
+  std::vector<Shape> slot_shape;
+  std::vector<int> slot_fp;
+  std::vector<int> uses;
+
+  Impl(const xir::Graph& g, DpuExecutorOptions o) : graph(g), options(o) { plan(); }
+
+  Kernel make_kernel(const xir::Op& op) {
+    const std::string& t = op.get_type();
+    const Shape in_shape = op.get_input_num() ? op.get_input_tensors()[0]->get_shape() : Shape{};
+    const Shape out_shape = op.get_output_tensor()->get_shape();
+    const int fo = fix_point_of(op);
+    if (t == "conv2d-fix" || t == "depthwise-conv2d-fix") {
+      const bool depthwise = t == "depthwise-conv2d-fix";
+      ref::Window2d g = window_of(op, in_shape, out_shape);
+      const xir::Op* wop = op.get_input_op("weights");
+      const xir::Op* bop = op.get_input_op("bias");
+      if (!wop || !constants.count(wop)) fail(op, "weights must come from a const-fix op");
+      const DpuTensor& w = constants.at(wop);
+      const DpuTensor* b = bop ? &constants.at(bop) : nullptr;
+      if (depthwise) g.multiplier = w.shape[0];
+      else g.group = op.get_attr_or<std::int32_t>("group", 1);
+      const int fi = fix_point_of(*op.get_input_op("input"));
+      dpu::ConvShift shift;
+      shift.shift_cut = fi + w.fix_point - fo;
+      shift.shift_bias = b ? fi + w.fix_point - b->fix_point : 0;
+      shift.nonlinear = nonlinear_of(op);
+      shift.fo = fo;
+      std::shared_ptr<fast::DnnlIntConv> fast_conv;
+      if (options.fast) fast_conv = std::make_shared<fast::DnnlIntConv>(g, depthwise, w.data.data());
+      const std::int8_t* bias = b ? b->data.data() : nullptr;
+      const std::int8_t* weights = w.data.data();
+      return [=](const Inputs& in, DpuTensor& out) {
+        ref::Window2d gg = g;
+        gg.n = in[0]->shape[0];
+        if (!fast_conv) return dpu_ref::conv2d(in[0]->data.data(), weights, bias, out.data.data(), gg, depthwise, shift);
+        std::vector<std::int32_t> acc(static_cast<std::size_t>(out.numel()));
+        fast_conv->run(in[0]->data.data(), acc.data(), gg.n);
+        const std::int64_t total = out.numel();
+        const int oc = gg.oc;
+#pragma omp parallel for schedule(static)
+        for (std::int64_t i = 0; i < total; ++i) out.data[i] = dpu::conv_output(acc[i], bias ? bias[i % oc] : 0, shift);
+      };
+    }
+    if (t == "pool-fix") {
+      ref::Window2d g = window_of(op, in_shape, out_shape);
+      const std::string type = op.get_attr<std::string>("type");
+      const int fi = fix_point_of(*op.get_input_op("input"));
+      if (type != "MAX" && type != "AVG") fail(op, "pool type '" + type + "' is not supported (MAX, AVG)");
+      const bool avg = type == "AVG";
+      return [=](const Inputs& in, DpuTensor& out) {
+        ref::Window2d gg = g;
+        gg.n = in[0]->shape[0];
+        if (avg) dpu_ref::avgpool(in[0]->data.data(), out.data.data(), gg, fi, fo);
+        else dpu_ref::maxpool(in[0]->data.data(), out.data.data(), gg, fi, fo);
+      };
+    }
+    if (t == "eltwise-fix") {
+      const std::string type = op.get_attr_or<std::string>("type", "ADD");
+      if (type != "ADD") fail(op, "eltwise type '" + type + "' is not supported (ADD)");
+      const std::string nl = op.get_attr_or<std::string>("nonlinear", "NONE");
+      if (nl != "NONE" && nl != "RELU" && !nl.empty()) fail(op, "eltwise nonlinear '" + nl + "' is not supported (NONE, RELU)");
+      const bool relu = nl == "RELU";
+      for (const xir::Tensor* it : op.get_input_tensors())
+        if (it->get_shape() != out_shape) fail(op, "inputs of different shapes (broadcasting) are not supported");
+      return [=](const Inputs& in, DpuTensor& out) {
+        std::vector<const std::int8_t*> ptrs;
+        std::vector<int> fps;
+        for (const auto* x : in) {
+          ptrs.push_back(x->data.data());
+          fps.push_back(x->fix_point);
+        }
+        dpu_ref::eltwise_add(ptrs, fps, out.numel(), out.data.data(), fo, relu);
+      };
+    }
+    if (t == "concat-fix") {
+      int axis = op.get_attr<std::int32_t>("axis");
+      if (axis < 0) axis += static_cast<int>(out_shape.size());
+      return [=](const Inputs& in, DpuTensor& out) {
+        std::int64_t outer = 1;
+        for (int d = 0; d < axis; ++d) outer *= out.shape[d];
+        std::int64_t out_chunk = out.numel() / outer;
+        std::int64_t off = 0;
+        for (const auto* x : in) {
+          const std::int64_t chunk = x->numel() / outer;
+          for (std::int64_t o = 0; o < outer; ++o)
+            for (std::int64_t i = 0; i < chunk; ++i)
+              out.data[o * out_chunk + off + i] = dpu::requantize(x->data[o * chunk + i], x->fix_point, fo);
+          off += chunk;
+        }
+      };
+    }
+    if (t == "reshape-fix" || t == "upload" || t == "download" || t == "identity" || t == "fix2float") {
+      return [=](const Inputs& in, DpuTensor& out) {
+        if (in[0]->fix_point == fo) {
+          std::memcpy(out.data.data(), in[0]->data.data(), out.data.size());
+        } else {
+          for (std::size_t i = 0; i < out.data.size(); ++i) out.data[i] = dpu::requantize(in[0]->data[i], in[0]->fix_point, fo);
+        }
+      };
+    }
+    if (t == "pad-fix") {
+      auto paddings = op.get_attr<Shape>("paddings");
+      std::string mode = op.get_attr<std::string>("mode");
+      if (mode != "CONSTANT") fail(op, "pad mode '" + mode + "' is not supported (CONSTANT)");
+      return [=](const Inputs& in, DpuTensor& out) {
+        std::vector<float> fin(in[0]->data.begin(), in[0]->data.end()), fout(out.data.size());
+        ref::pad(fin.data(), in[0]->shape, paddings, false, 0.0f, fout.data());
+        for (std::size_t i = 0; i < fout.size(); ++i) out.data[i] = dpu::requantize(static_cast<std::int64_t>(fout[i]), in[0]->fix_point, fo);
+      };
+    }
+    if (t == "strided_slice-fix") {
+      auto begin = op.get_attr<Shape>("begin");
+      auto strides = op.get_attr<Shape>("strides");
+      return [=](const Inputs& in, DpuTensor& out) {
+        std::vector<float> fin(in[0]->data.begin(), in[0]->data.end()), fout(out.data.size());
+        ref::strided_slice(fin.data(), in[0]->shape, begin, strides, out.shape, fout.data());
+        for (std::size_t i = 0; i < fout.size(); ++i) out.data[i] = dpu::requantize(static_cast<std::int64_t>(fout[i]), in[0]->fix_point, fo);
+      };
+    }
+    fail(op, "the DPU emulator has no kernel for this op type");
+  }
+
+  void plan() {
+    auto order = graph.topological_sort();
+    for (const xir::Op* op : order) {
+      const std::string& t = op->get_type();
+      if (t == "const-fix") {
+        constants.emplace(op, decode_const_fix(*op));
+        continue;
+      }
+      slot_of[op] = static_cast<int>(slot_shape.size());
+      slot_shape.push_back(op->get_output_tensor()->get_shape());
+      slot_fp.push_back(fix_point_of(*op));
+      if (t == "data-fix") {
+        input_ops.push_back(op);
+        continue;
+      }
+      Step s{op, make_kernel(*op), {}, slot_of[op], slot_fp.back()};
+      for (const xir::Tensor* in : op->get_input_tensors()) {
+        const xir::Op* p = in->get_producer();
+        if (constants.count(p)) s.inputs.emplace_back(&constants.at(p), -1);
+        else s.inputs.emplace_back(nullptr, slot_of.at(p));
+      }
+      steps.push_back(std::move(s));
+    }
+    for (const xir::Op* op : order) {
+      if (op->get_type() == "const-fix") continue;
+      if (op->get_type() == "fix2float") output_ops.push_back(op);
+      else if (op->get_fanout_num() == 0) output_ops.push_back(op);
+    }
+    uses.assign(slot_shape.size(), 0);
+    for (const auto& s : steps)
+      for (const auto& in : s.inputs)
+        if (in.second >= 0) ++uses[in.second];
+    for (const xir::Op* op : output_ops) ++uses[slot_of.at(op)];
+    if (input_ops.empty()) throw std::runtime_error("graph '" + graph.get_name() + "' has no data-fix (input) op");
+  }
+
+  std::vector<DpuTensor> run(const Inputs& inputs, const Observer& observer) {
+    if (inputs.size() != input_ops.size())
+      throw std::invalid_argument("graph '" + graph.get_name() + "' takes " + std::to_string(input_ops.size()) + " inputs, got " +
+                                  std::to_string(inputs.size()));
+    const std::int32_t batch = inputs[0]->shape.empty() ? 1 : inputs[0]->shape[0];
+    std::vector<DpuTensor> values(slot_shape.size());
+    std::vector<int> remaining = uses;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const Shape& want = input_ops[i]->get_output_tensor()->get_shape();
+      bool ok = inputs[i]->shape.size() == want.size() && static_cast<std::int64_t>(inputs[i]->data.size()) == inputs[i]->numel();
+      for (std::size_t d = 1; ok && d < want.size(); ++d) ok = inputs[i]->shape[d] == want[d];
+      if (!ok || inputs[i]->shape[0] != batch)
+        throw std::invalid_argument("input '" + input_ops[i]->get_name() + "' has shape " + shape_to_string(inputs[i]->shape) +
+                                    ", the graph expects " + shape_to_string(want) + " (any batch)");
+      int slot = slot_of.at(input_ops[i]);
+      values[slot] = *inputs[i];
+      values[slot].fix_point = slot_fp[slot];
+      if (observer) observer(input_ops[i], values[slot]);
+    }
+    Inputs ins;
+    for (auto& s : steps) {
+      ins.clear();
+      for (const auto& in : s.inputs) ins.push_back(in.first ? in.first : &values[in.second]);
+      DpuTensor& out = values[s.out_slot];
+      out.shape = slot_shape[s.out_slot];
+      if (!out.shape.empty()) out.shape[0] = batch;
+      out.fix_point = s.fix_point;
+      out.data.assign(static_cast<std::size_t>(out.numel()), 0);
+      s.kernel(ins, out);
+      if (observer) observer(s.op, out);
+      for (const auto& in : s.inputs)
+        if (in.second >= 0 && --remaining[in.second] == 0) std::vector<std::int8_t>().swap(values[in.second].data);
+    }
+    std::vector<DpuTensor> outs;
+    for (const xir::Op* op : output_ops) outs.push_back(std::move(values[slot_of.at(op)]));
+    return outs;
+  }
+};
+
+DpuExecutor::DpuExecutor(const xir::Graph& graph, DpuExecutorOptions options) : impl_(std::make_unique<Impl>(graph, options)) {}
+DpuExecutor::~DpuExecutor() = default;
+const std::vector<const xir::Op*>& DpuExecutor::input_ops() const { return impl_->input_ops; }
+const std::vector<const xir::Op*>& DpuExecutor::output_ops() const { return impl_->output_ops; }
+int DpuExecutor::input_fix_point(std::size_t i) const { return impl_->slot_fp[impl_->slot_of.at(impl_->input_ops.at(i))]; }
+std::vector<DpuTensor> DpuExecutor::run(const Inputs& inputs, const Observer& observer) { return impl_->run(inputs, observer); }
+
+}  // namespace dputk::engine
