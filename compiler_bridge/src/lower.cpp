@@ -43,7 +43,7 @@ class Lowering {
     }
     // Every op must have been absorbed into some fix group.
     for (const xir::Op* op : q_.topological_sort())
-      if (!absorbed_.count(op) && !map_.count(op) && op->get_type() != "const" && op->get_type() != "fix")
+      if (!absorbed_.count(op) && !map_.count(op) && op->get_type() != "const" && op->get_type() != "fix" && !feeds_shape_only(op))
         fail(op, "has no fix op after it: the graph is not fully quantized");
     for (const xir::Op* op : q_.get_tail_ops()) {
       auto it = map_.find(op);
@@ -270,6 +270,17 @@ class Lowering {
     lowered->set_attr<std::string>("__float_source", (ct == "mul" ? c->get_input_ops("input")[0] : x)->get_name());
     map_[fix] = {lowered, fp};
     map_[x] = map_[fix];
+  }
+
+  // vai_q_pytorch feeds reshape's `shape` input from a stack of consts: shape plumbing, not data.
+  static bool feeds_shape_only(const xir::Op* op) {
+    if (op->get_fanout_num() == 0) return false;
+    for (const xir::Op* user : op->get_fanout_ops()) {
+      bool as_shape = false;
+      for (const xir::Op* s : user->get_input_ops("shape")) as_shape = as_shape || s == op;
+      if (!as_shape && !feeds_shape_only(user)) return false;
+    }
+    return true;
   }
 
   static bool is_avg_pattern(const xir::Op* mul) {

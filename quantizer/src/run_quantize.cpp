@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "dputk/batch.hpp"
+#include "dputk/bias_correction.hpp"
 #include "dputk/dataset.hpp"
 #include "dputk/engine/dpu_executor.hpp"
 #include "dputk/engine/float_executor.hpp"
@@ -85,10 +86,14 @@ int run_calib(const QuantizeOptions& o) {
   LOG(INFO) << "Quantization calibration process start up: " << indices.size() << " images of " << data->description();
   CalibOptions co;
   QuantGraph qg = calibrate_model(*prepared, *data, indices, o.preprocess, o.batch_size, co);
+  const int corrected = correct_biases(qg, *prepared, *data, indices, o.preprocess, o.batch_size);
+  LOG(INFO) << "bias correction: " << corrected << " layers";
   lower_to_fix_form(*qg.graph);  // fail now, not at test time, when the result cannot run on the DPU
   fs::create_directories(o.output_dir);
   const std::string info_path = (fs::path(o.output_dir) / "quant_info.json").string();
-  write_quant_info(quant_info_of(qg), info_path);
+  QuantInfo info = quant_info_of(qg);
+  info.bias_corrected = corrected > 0;
+  write_quant_info(info, info_path);
   LOG(INFO) << "=>Exporting quant config.(" << info_path << ")";
   const std::string xm = xmodel_path(o, qg.graph->get_name());
   qg.graph->serialize(xm);

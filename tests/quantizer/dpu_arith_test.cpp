@@ -1,0 +1,73 @@
+// The DPU arithmetic against the worked examples of the spec (dpu_quant_semantics.md §1–§3).
+#include <gtest/gtest.h>
+
+#include "dputk/engine/dpu_arith.hpp"
+#include "dputk/engine/fix_math.hpp"
+
+using namespace dputk::engine;
+
+TEST(Rounding, ModesMatchTheSpecTable) {
+  const double v[] = {2.3, 2.5, -2.5, -2.6, -1.5, 0.5};
+  const double std_round[] = {2, 3, -3, -3, -2, 1}, dpu_round[] = {2, 3, -2, -3, -1, 1}, py3_round[] = {2, 2, -2, -3, -2, 0};
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(round_value(v[i], RoundMode::STD_ROUND), std_round[i]) << v[i];
+    EXPECT_EQ(round_value(v[i], RoundMode::DPU_ROUND), dpu_round[i]) << v[i];
+    EXPECT_EQ(round_value(v[i], RoundMode::PY3_ROUND), py3_round[i]) << v[i];
+  }
+}
+
+TEST(FixNeuron, WorkedExamples) {
+  const FixSpec dpu{4, 8, true, RoundMode::DPU_ROUND}, std_{4, 8, true, RoundMode::STD_ROUND};
+  EXPECT_FLOAT_EQ(fake_quantize(0.53125f, dpu), 0.5625f);
+  EXPECT_FLOAT_EQ(fake_quantize(-0.53125f, dpu), -0.5f);
+  EXPECT_FLOAT_EQ(fake_quantize(-0.53125f, std_), -0.5625f);
+  EXPECT_FLOAT_EQ(fake_quantize(9.0f, dpu), 7.9375f);  // clamps at 127
+  std::vector<float> in{0.53125f, -0.53125f, 9.0f, -100.0f}, out(4);
+  fake_quantize_array(in.data(), 4, dpu, out.data());
+  EXPECT_EQ(out, (std::vector<float>{0.5625f, -0.5f, 7.9375f, -8.0f}));
+}
+
+TEST(ConvOutput, WorkedExampleAndLeakyRelu) {
+  // x = [12, −7, 33], w = [25, −100, 7], fi = 4, fw = 7, b = −45 (fb = 6), fo = 3 → −1.
+  const std::int64_t acc = 12 * 25 + (-7) * (-100) + 33 * 7;
+  ASSERT_EQ(acc, 1231);
+  dpu::ConvShift s{4 + 7 - 6, 4 + 7 - 3, dpu::Nonlinear::NONE, 3};
+  EXPECT_EQ(dpu::conv_output(acc, -45, s), -1);
+  // With LeakyReLU and shift_cut 5 (S = −3001 in the spec's example): −3001·26/8192 = −9.52 → −10.
+  dpu::ConvShift leaky{0, 5, dpu::Nonlinear::LEAKYRELU, 6};
+  EXPECT_EQ(dpu::conv_output(-3001, 0, leaky), -10);
+  dpu::ConvShift relu = s;
+  relu.nonlinear = dpu::Nonlinear::RELU;
+  EXPECT_EQ(dpu::conv_output(acc, -45, relu), 0);
+  EXPECT_EQ(dpu::conv_output(1 << 20, 0, {0, 0, dpu::Nonlinear::NONE, 0}), 127);  // saturates
+}
+
+TEST(EltwiseAdd, HardwareTruncationExample) {
+  // a = −101 (fa = 7), b = 3 (fb = 4), fo = 6: the hardware gives −39 (the float quantizer −38).
+  const int fmin = 4;
+  const std::int64_t t = dpu::eltwise_term(-101, 7, fmin) + dpu::eltwise_term(3, 4, fmin);
+  EXPECT_EQ(t, -39);
+  EXPECT_EQ(dpu::eltwise_output(t, fmin, 6, false), -39);
+}
+
+TEST(AvgPool, DpuFactorsAndResNet50Example) {
+  EXPECT_EQ(dpu::avg_pool_factor(3, 3).n, 7);
+  EXPECT_EQ(dpu::avg_pool_factor(3, 3).m, 6);
+  EXPECT_EQ(dpu::avg_pool_factor(7, 7).n, 21);
+  EXPECT_EQ(dpu::avg_pool_factor(7, 7).m, 10);
+  EXPECT_EQ(dpu::avg_pool_factor(14, 14).m, 12);
+  EXPECT_EQ(dpu::avg_pool_factor(8, 8).n, 1);
+  EXPECT_EQ(dpu::avg_pool_factor(8, 8).m, 6);
+  const auto f9 = dpu::avg_pool_factor(9, 9);  // searched: 101 / 2^13
+  EXPECT_EQ(f9.n, 101);
+  EXPECT_EQ(f9.m, 13);
+  // 49 inputs of 10 at fi = 3: fo = 3 → 10, fo = 4 → 20.
+  EXPECT_EQ(dpu::avg_pool_output(490, dpu::avg_pool_factor(7, 7), 3, 3), 10);
+  EXPECT_EQ(dpu::avg_pool_output(490, dpu::avg_pool_factor(7, 7), 3, 4), 20);
+}
+
+TEST(Requantize, ShiftsBothWays) {
+  EXPECT_EQ(dpu::requantize(5, 4, 3), 3);    // 2.5 → DPU_ROUND 3
+  EXPECT_EQ(dpu::requantize(-5, 4, 3), -2);  // −2.5 → −2
+  EXPECT_EQ(dpu::requantize(100, 3, 4), 127);
+}

@@ -1,0 +1,56 @@
+// Xilinx's own quantized model (vai_q_pytorch CNN_int.xmodel), lowered by our compiler bridge and run
+// on our integer DPU executor, reproduces the independent int8 reference for all 10000 MNIST test
+// images (README of ../shared/data: top-1 99.05%). The fast (oneDNN) and reference kernels agree.
+#include <gtest/gtest.h>
+
+#include "dputk/atomic_file.hpp"
+#include "dputk/batch.hpp"
+#include "dputk/engine/dpu_executor.hpp"
+#include "dputk/lower.hpp"
+#include "test_data.hpp"
+
+using dputk::test::data_path;
+
+namespace {
+
+TEST(VaiqCnnOnMnist, BitExactWithTheReferenceOnAll10000Images) {
+  auto q = xir::Graph::deserialize(data_path("xmodels/kv260_mnist_cnn/CNN_int.xmodel"));
+  auto low = dputk::lower_to_fix_form(*q);
+  int convs = 0;
+  for (const xir::Op* op : low->get_ops()) convs += op->get_type() == "conv2d-fix";
+  EXPECT_EQ(convs, 4);
+  dputk::engine::DpuExecutor fast(*low, {true}), ref(*low, {false});
+  ASSERT_EQ(fast.input_fix_point(0), 6);
+  auto data = dputk::open_dataset(data_path("mnist/t10k-images-idx3-ubyte.gz"));
+  const std::string expected = dputk::read_file(data_path("xmodels/kv260_mnist_cnn/reference_logits_int8_10000x10.bin"));
+  ASSERT_EQ(expected.size(), 100000u);
+  auto pre = dputk::Preprocess::preset("mnist");
+  std::size_t identical = 0, correct = 0, fast_eq_ref = 0;
+  for (std::size_t off = 0; off < 10000; off += 500) {
+    std::vector<std::size_t> ids;
+    for (std::size_t i = off; i < off + 500; ++i) ids.push_back(i);
+    auto b = dputk::make_batch(*data, ids, pre);
+    dputk::engine::DpuTensor in;
+    in.shape = b.input.shape;
+    in.data.resize(b.input.data.size());
+    dputk::engine::quantize_input(b.input.data.data(), b.input.numel(), 6, in.data.data());
+    auto out = fast.run({&in});
+    auto out_ref = off < 1000 ? ref.run({&in}) : out;  // reference loops on the first 1000 (slow)
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      bool same = true;
+      int arg = 0;
+      for (int c = 0; c < 10; ++c) {
+        same = same && out[0].data[i * 10 + c] == static_cast<std::int8_t>(expected[(off + i) * 10 + c]);
+        if (out[0].data[i * 10 + c] > out[0].data[i * 10 + arg]) arg = c;
+      }
+      identical += same;
+      correct += arg == b.labels[i];
+    }
+    fast_eq_ref += out[0].data == out_ref[0].data;
+  }
+  EXPECT_EQ(identical, 10000u);
+  EXPECT_EQ(correct, 9905u);  // 99.05%
+  EXPECT_EQ(fast_eq_ref, 20u);
+}
+
+}  // namespace
