@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   app.add_option("--config_file", o.config_file, "Quantization config (Vitis AI Quant_Config JSON)");
   app.add_flag("--fast_finetune", o.fast_finetune, "AdaQuant-style fast finetuning");
   app.add_flag("--deploy", o.deploy, "Export the quantized xmodel (test mode, batch 1)");
+  app.add_flag("--compare_float", o.compare_float, "Test mode: also run the float model; report top-1 agreement and logit SQNR");
   app.add_option("--output_dir", o.output_dir, "Output directory");
   app.add_option("--sample_method", o.sample_method, "How --subset_len picks images")->check(CLI::IsMember({"sequential", "random"}));
   app.add_option("--seed", o.seed, "Seed for random sampling");

@@ -16,6 +16,7 @@ using engine::RoundMode;
 
 int diffs_fix_point(const float* x, std::int64_t n, int scope, RoundMode round, int bit_width) {
   float lo = 0.0f, hi = 0.0f;
+#pragma omp parallel for simd reduction(min : lo) reduction(max : hi) schedule(static)
   for (std::int64_t i = 0; i < n; ++i) {
     lo = std::min(lo, x[i]);
     hi = std::max(hi, x[i]);

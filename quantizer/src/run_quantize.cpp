@@ -2,6 +2,8 @@
 // quant_info.json and <Graph>_int.xmodel), test (evaluate what the DPU computes, in integers).
 #include <glog/logging.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -117,7 +119,34 @@ int run_test(const QuantizeOptions& o) {
   check_input_geometry(probe, *data, indices, o.preprocess);
   engine::DpuExecutor dpu(*lowered);
   LOG(INFO) << "Quantization test process start up: DPU integer evaluation of " << xm << " on " << indices.size() << " images";
-  EvalResult r = evaluate(*data, indices, o.preprocess, dpu_classifier(dpu), o.batch_size, "int8 (DPU) evaluation");
+  Classifier model = dpu_classifier(dpu);
+  std::size_t agree = 0, compared = 0;
+  double sig = 0.0, noise = 0.0;
+  if (o.compare_float) {
+    model = [&, int8 = dpu_classifier(dpu)](const engine::FloatTensor& batch) {
+      engine::FloatTensor q = int8(batch);
+      engine::FloatTensor f = std::move(probe.run({&batch})[0]);
+      const int n = batch.shape[0];
+      const std::size_t classes = q.data.size() / static_cast<std::size_t>(n);
+      for (int i = 0; i < n; ++i) {
+        const float* fq = q.data.data() + i * classes;
+        const float* ff = f.data.data() + i * classes;
+        agree += std::max_element(fq, fq + classes) - fq == std::max_element(ff, ff + classes) - ff;
+      }
+      for (std::size_t i = 0; i < q.data.size(); ++i) {
+        sig += static_cast<double>(f.data[i]) * f.data[i];
+        noise += (static_cast<double>(f.data[i]) - q.data[i]) * (static_cast<double>(f.data[i]) - q.data[i]);
+      }
+      compared += static_cast<std::size_t>(n);
+      return q;
+    };
+  }
+  EvalResult r = evaluate(*data, indices, o.preprocess, model, o.batch_size, "int8 (DPU) evaluation");
+  if (o.compare_float && compared)
+    std::printf("Float/int8 top-1 agreement: %.4f%% (%zu images), logit SQNR: %.2f dB\n", 100.0 * agree / compared, compared,
+                noise > 0 ? 10.0 * std::log10(sig / noise) : 200.0);
+  else
+    std::printf("int8 (DPU) evaluation: %.1f images/s\n", r.images_per_second());
   // Per-layer SQNR on the first batch, worst first.
   std::vector<std::size_t> first(indices.begin(), indices.begin() + static_cast<long>(std::min<std::size_t>(indices.size(), 8)));
   auto batch = make_batch(*data, first, o.preprocess);

@@ -4,6 +4,9 @@
 #include "dputk/engine/dpu_arith.hpp"
 #include "dputk/engine/fix_math.hpp"
 
+#include <cmath>
+#include <vector>
+
 using namespace dputk::engine;
 
 TEST(Rounding, ModesMatchTheSpecTable) {
@@ -70,4 +73,27 @@ TEST(Requantize, ShiftsBothWays) {
   EXPECT_EQ(dpu::requantize(5, 4, 3), 3);    // 2.5 → DPU_ROUND 3
   EXPECT_EQ(dpu::requantize(-5, 4, 3), -2);  // −2.5 → −2
   EXPECT_EQ(dpu::requantize(100, 3, 4), 127);
+}
+
+TEST(FixNeuron, VectorizedArrayEqualsScalarIncludingTies) {
+  std::vector<float> x;
+  for (int k = -3000; k <= 3000; ++k) {
+    const float half = k / 32.0f + 1.0f / 64.0f;  // exact halves at fix point 5
+    x.push_back(half);
+    x.push_back(std::nextafter(half, 1e9f));
+    x.push_back(std::nextafter(half, -1e9f));
+    x.push_back(k * 0.37f);
+  }
+  for (RoundMode m : {RoundMode::DPU_ROUND, RoundMode::STD_ROUND, RoundMode::PY3_ROUND})
+    for (int fp : {-3, 0, 5, 9}) {
+      const FixSpec f{fp, 8, true, m};
+      std::vector<float> out(x.size());
+      fake_quantize_array(x.data(), static_cast<std::int64_t>(x.size()), f, out.data());
+      double sse = 0.0;
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        ASSERT_EQ(out[i], fake_quantize(x[i], f)) << "x=" << x[i] << " fp=" << fp;
+        sse += (static_cast<double>(x[i]) - out[i]) * (static_cast<double>(x[i]) - out[i]);
+      }
+      EXPECT_NEAR(fake_quant_sse(x.data(), static_cast<std::int64_t>(x.size()), f), sse, 1e-4 * sse + 1e-9);
+    }
 }

@@ -21,6 +21,7 @@ struct QuantizeOptions {
   std::string config_file;
   bool fast_finetune = false;
   bool deploy = false;
+  bool compare_float = false;        // test mode: also run the float model, report top-1 agreement + logit SQNR
   std::string output_dir = "quantize_result";
   std::string sample_method = "sequential";  // sequential | random
   unsigned seed = 0;
