@@ -4,7 +4,9 @@
 
 #include <cfloat>
 #include <cmath>
+#include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 #include "dputk/const_data.hpp"
 #include "dputk/prepare.hpp"
@@ -38,6 +40,16 @@ int diffs_fix_point(const float* x, std::int64_t n, int scope, RoundMode round, 
   return best;
 }
 
+int percentile_fix_point(const float* x, std::int64_t n, double percentage, int bit_width) {
+  std::vector<float> a(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) a[i] = std::fabs(x[i]);
+  const std::size_t k = std::min(a.size() - 1, static_cast<std::size_t>(percentage / 100.0 * static_cast<double>(a.size() - 1)));
+  std::nth_element(a.begin(), a.begin() + static_cast<long>(k), a.end());
+  const double t = a[k];
+  if (t <= FLT_MIN) return 18;
+  return static_cast<int>(std::floor(std::log2((std::ldexp(1.0, bit_width - 1) - 0.5) / t)));
+}
+
 Calibrator::Calibrator(QuantGraph& qg, CalibOptions options) : qg_(qg), options_(std::move(options)) {
   for (const auto& s : qg_.slots) state_[s.fix_op].slot = &s;
 }
@@ -58,7 +70,9 @@ void Calibrator::on_fix(const xir::Op* fix, const engine::FloatTensor& in, engin
   const bool param = s.slot->kind == FixSlot::Kind::WEIGHTS || s.slot->kind == FixSlot::Kind::BIAS;
   const RoundMode round = param ? RoundMode::STD_ROUND : RoundMode::DPU_ROUND;
   const bool graph_output = fix->get_fanout_num() == 0;
-  const int scope = options_.method == "maxmin" || s.slot->kind == FixSlot::Kind::INPUT || (graph_output && options_.output_maxmin) ? 1 : 5;
+  const std::string& method = param ? options_.weight_method : options_.method;
+  const int scope = method == "maxmin" || s.slot->kind == FixSlot::Kind::INPUT || (graph_output && options_.output_maxmin) ? 1 : 5;
+  const bool percentile = method == "percentile" && s.slot->kind == FixSlot::Kind::ACTIVATION && !graph_output;
   if (param) {
     if (!s.decided) {
       s.fix_point = std::min(diffs_fix_point(in.data.data(), in.numel(), scope, round), options_.max_fix_point);
@@ -68,7 +82,9 @@ void Calibrator::on_fix(const xir::Op* fix, const engine::FloatTensor& in, engin
     s.fix_point = state_.at(s.slot->tie).fix_point;
     s.decided = true;
   } else {
-    const int vote = std::min(diffs_fix_point(in.data.data(), in.numel(), scope, round), options_.max_fix_point);
+    const int vote = std::min(percentile ? percentile_fix_point(in.data.data(), in.numel(), options_.percentage)
+                                         : diffs_fix_point(in.data.data(), in.numel(), scope, round),
+                              options_.max_fix_point);
     ++s.votes[vote];
     int mode = vote, count = 0;
     for (const auto& [fp, c] : s.votes)  // ascending fp: ties keep the smallest

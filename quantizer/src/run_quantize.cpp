@@ -15,6 +15,7 @@
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/evaluate.hpp"
 #include "dputk/lower.hpp"
+#include "dputk/quant_config.hpp"
 #include "dputk/quant_info.hpp"
 #include "dputk/quantize.hpp"
 #include "dputk/quantize_options.hpp"
@@ -54,11 +55,15 @@ void print_result(const EvalResult& r) {
   std::fflush(stdout);
 }
 
-PrepareOptions prepare_options(const QuantizeOptions& o) {
-  PrepareOptions p;
-  (void)o;
-  return p;
+QuantConfig config_of(const QuantizeOptions& o) {
+  if (o.config_file.empty()) {
+    LOG(INFO) << "Quant config file is empty, use default quant configuration";
+    return {};
+  }
+  return load_quant_config(o.config_file);
 }
+
+PrepareOptions prepare_options(const QuantConfig& c) { return {c.include_cle, c.convert_relu6_to_relu}; }
 
 std::string xmodel_path(const QuantizeOptions& o, const std::string& graph_name) {
   return (fs::path(o.output_dir) / (graph_name + "_int.xmodel")).string();
@@ -76,7 +81,8 @@ int run_float(const QuantizeOptions& o) {
 }
 
 int run_calib(const QuantizeOptions& o) {
-  auto prepared = load_prepared_model(o.model, prepare_options(o));
+  const QuantConfig cfg = config_of(o);
+  auto prepared = load_prepared_model(o.model, prepare_options(cfg));
   const std::string dir = o.calib_dir.empty() ? o.data_dir : o.calib_dir;
   const std::string list = o.calib_dir.empty() ? o.val_list : o.calib_list;
   auto data = open_dataset(dir, list);
@@ -87,8 +93,11 @@ int run_calib(const QuantizeOptions& o) {
   }
   LOG(INFO) << "Quantization calibration process start up: " << indices.size() << " images of " << data->description();
   CalibOptions co;
+  co.method = cfg.activation_method;
+  co.weight_method = cfg.weight_method;
+  co.percentage = cfg.percentage;
   QuantGraph qg = calibrate_model(*prepared, *data, indices, o.preprocess, o.batch_size, co);
-  const int corrected = correct_biases(qg, *prepared, *data, indices, o.preprocess, o.batch_size);
+  const int corrected = cfg.include_bias_corr ? correct_biases(qg, *prepared, *data, indices, o.preprocess, o.batch_size) : 0;
   LOG(INFO) << "bias correction: " << corrected << " layers";
   lower_to_fix_form(*qg.graph);  // fail now, not at test time, when the result cannot run on the DPU
   fs::create_directories(o.output_dir);
@@ -106,7 +115,7 @@ int run_calib(const QuantizeOptions& o) {
 }
 
 int run_test(const QuantizeOptions& o) {
-  auto prepared = load_prepared_model(o.model, prepare_options(o));
+  auto prepared = load_prepared_model(o.model, prepare_options(config_of(o)));
   const std::string xm = xmodel_path(o, prepared->get_name());
   if (!fs::exists(xm))
     throw std::runtime_error(xm + ": Quantization calibration result file does not exist. Please check calibration is done or not "

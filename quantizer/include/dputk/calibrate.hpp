@@ -16,13 +16,17 @@
 namespace dputk {
 
 struct CalibOptions {
-  std::string method = "diffs";  // diffs | maxmin
+  std::string method = "diffs";         // activations: diffs | maxmin | percentile
+  std::string weight_method = "diffs";  // weights and biases: diffs | maxmin
+  double percentage = 99.99;            // percentile: the |x| percentile that must not overflow
   int max_fix_point = 12;
   // Graph outputs (logits) take the no-overflow fix point: the diffs search would clip the few large
   // logits that decide the argmax (they are outliers by nature), making classes tie.
   bool output_maxmin = true;
 };
 
+// The fix point whose range holds the given percentile of |x| (power-of-two percentile calibration).
+int percentile_fix_point(const float* x, std::int64_t n, double percentage, int bit_width = 8);
 // The diffs search on one tensor. scope 1 = maxmin.
 int diffs_fix_point(const float* x, std::int64_t n, int scope, engine::RoundMode round, int bit_width = 8);
 

@@ -1,0 +1,20 @@
+// The quantization config file (Vitis AI Quant_Config JSON, spec §5), validated for the DPU target.
+#pragma once
+#include <string>
+
+namespace dputk {
+
+struct QuantConfig {
+  bool include_cle = true;
+  bool include_bias_corr = true;
+  bool convert_relu6_to_relu = false;
+  std::string activation_method = "diffs";  // diffs | maxmin | percentile
+  std::string weight_method = "diffs";      // diffs | maxmin (weights and bias)
+  double percentage = 99.99;                // percentile method
+};
+
+// Reads and validates a config file. An unknown key, a malformed value or a value the DPU target
+// forbids is a std::runtime_error naming the file, the key and what is allowed.
+QuantConfig load_quant_config(const std::string& path);
+
+}  // namespace dputk
