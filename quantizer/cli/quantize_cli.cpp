@@ -1,4 +1,4 @@
-// dpu-quantize: post-training quantization for the DPU, with the flags of Vitis AI's resnet50_quant.py.
+// The command line of dpu-quantize and resnet50_quant (the flags of Vitis AI's resnet50_quant.py).
 #include <CLI/CLI.hpp>
 #include <glog/logging.h>
 
@@ -6,20 +6,19 @@
 
 #include "dputk/quantize_options.hpp"
 
-int main(int argc, char** argv) {
+namespace dputk {
+
+int quantize_main(int argc, char** argv, const std::string& description, const std::string& default_model) {
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   dputk::QuantizeOptions o;
+  o.model = default_model;
   std::string preset = "torchvision";
   std::vector<float> mean, stdv;
   int resize = -1, crop = -1;
-  CLI::App app{
-      "Quantize a float ONNX CNN for the Xilinx DPU (power-of-two int8), or evaluate it.\n"
-      "Example (float accuracy of MobileNetV2 on 400 ImageNet images):\n"
-      "  dpu-quantize --model ../shared/data/imagenet/mobilenet_v2_1.0_224_quant_dequant.onnx \\\n"
-      "    --data_dir ../shared/data/imagenet/val_500 --val_list ../shared/data/imagenet/val_500.txt \\\n"
-      "    --preprocess inception --quant_mode float"};
-  app.add_option("--model", o.model, "Float model (.onnx)")->required();
+  CLI::App app{description, argv[0]};
+  auto* model_opt = app.add_option("--model", o.model, "Float model (.onnx)");
+  if (default_model.empty()) model_opt->required();
   app.add_option("--data_dir", o.data_dir,
                  "Evaluation data: ImageFolder directory, directory + --val_list, CIFAR-10 binary batch, or MNIST idx images file")
       ->required();
@@ -53,7 +52,9 @@ int main(int argc, char** argv) {
     if (crop >= 0) o.preprocess.crop = crop;
     return dputk::run_quantize(o);
   } catch (const std::exception& e) {
-    std::cerr << "dpu-quantize: error: " << e.what() << "\n";
+    std::cerr << app.get_name() << ": error: " << e.what() << "\n";
     return 2;
   }
 }
+
+}  // namespace dputk
