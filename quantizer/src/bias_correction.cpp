@@ -8,6 +8,7 @@
 #include "dputk/engine/conv_kernel.hpp"
 #include "dputk/engine/fix_math.hpp"
 #include "dputk/engine/float_executor.hpp"
+#include "dputk/engine/op_geometry.hpp"
 #include "dputk/progress.hpp"
 
 namespace dputk {
@@ -28,21 +29,6 @@ struct Layer {
   std::vector<double> sum;
   double count = 0;
 };
-
-engine::ref::Window2d geometry(const xir::Op* op, bool depthwise, const IV& wshape) {
-  const IV& in = op->get_input_tensor("input")->get_shape();
-  const IV& out = op->get_output_tensor()->get_shape();
-  engine::ref::Window2d g;
-  g.h = in[1]; g.w = in[2]; g.c = in[3];
-  g.oh = out[1]; g.ow = out[2]; g.oc = out[3];
-  const IV k = op->get_attr<IV>("kernel"), s = op->get_attr<IV>("stride");
-  const IV d = op->get_attr_or<IV>("dilation", {1, 1}), p = op->get_attr_or<IV>("pad", {0, 0, 0, 0});
-  g.kw = k[0]; g.kh = k[1]; g.sw = s[0]; g.sh = s[1]; g.dw = d[0]; g.dh = d[1];
-  g.pad_left = p[0]; g.pad_top = p[2];
-  if (depthwise) g.multiplier = wshape[0];
-  else g.group = op->get_attr_or<std::int32_t>("group", 1);
-  return g;
-}
 
 std::vector<float> delta(const xir::Op* quantized_fix, const xir::Graph& prepared) {
   const xir::Op* qc = quantized_fix->get_input_op("input");
@@ -76,8 +62,9 @@ int correct_biases(QuantGraph& qg, const xir::Graph& prepared, const Dataset& da
       l.fc_in = ws[1];
     } else {
       const bool depthwise = t == "depthwise-conv2d";
-      l.delta_conv = std::make_unique<engine::FloatConv>(geometry(op, depthwise, wfix->get_output_tensor()->get_shape()), depthwise,
-                                                         dw.data(), nullptr);
+      const auto g = engine::window_of(*op, op->get_input_tensor("input")->get_shape(), op->get_output_tensor()->get_shape(),
+                                       wfix->get_output_tensor()->get_shape());
+      l.delta_conv = std::make_unique<engine::FloatConv>(g, depthwise, dw.data(), nullptr);
     }
     l.sum.assign(static_cast<std::size_t>(l.channels), 0.0);
     readers[l.input].push_back(op);

@@ -13,18 +13,7 @@ using dputk::test::data_path;
 
 namespace {
 
-// NCHW .npy → NHWC tensor.
-dputk::engine::FloatTensor nhwc_from_npy(const dputk::NpyArray& a) {
-  const int n = static_cast<int>(a.shape[0]), c = static_cast<int>(a.shape[1]), h = static_cast<int>(a.shape[2]),
-            w = static_cast<int>(a.shape[3]);
-  dputk::engine::FloatTensor t({n, h, w, c});
-  for (int b = 0; b < n; ++b)
-    for (int ch = 0; ch < c; ++ch)
-      for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-          t.data[((static_cast<std::size_t>(b) * h + y) * w + x) * c + ch] = a.data[((static_cast<std::size_t>(b) * c + ch) * h + y) * w + x];
-  return t;
-}
+using dputk::test::nhwc_from_npy;
 
 struct RefCase {
   const char* model;

@@ -7,6 +7,7 @@
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/npy.hpp"
 #include "dputk/onnx_import.hpp"
+#include "test_data.hpp"
 
 namespace {
 
@@ -19,13 +20,8 @@ TEST(ResNet50, FloatOutputMatchesTorch) {
   EXPECT_EQ(convs, 53);
   auto in = dputk::read_npy(stem() + "_ref_input.npy");
   auto ref = dputk::read_npy(stem() + "_ref_logits.npy");
-  const int n = static_cast<int>(in.shape[0]), c = 3, h = static_cast<int>(in.shape[2]), w = static_cast<int>(in.shape[3]);
-  dputk::engine::FloatTensor x({n, h, w, c});
-  for (int b = 0; b < n; ++b)
-    for (int ch = 0; ch < c; ++ch)
-      for (int y = 0; y < h; ++y)
-        for (int xx = 0; xx < w; ++xx)
-          x.data[((static_cast<std::size_t>(b) * h + y) * w + xx) * c + ch] = in.data[((static_cast<std::size_t>(b) * c + ch) * h + y) * w + xx];
+  const int n = static_cast<int>(in.shape[0]);
+  auto x = dputk::test::nhwc_from_npy(in);
   dputk::engine::FloatExecutor exec(*graph);
   auto out = exec.run({&x});
   ASSERT_EQ(out[0].numel(), ref.size());

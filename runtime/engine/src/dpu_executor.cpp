@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "dputk/engine/dpu_ref_kernels.hpp"
+#include "dputk/engine/op_geometry.hpp"
 #include "dputk/engine/float_tensor.hpp"
 #include "kernels/fast/dnnl_int_conv.hpp"
 
@@ -38,20 +39,6 @@ DpuTensor decode_const_fix(const xir::Op& op) {
                  (bytes.empty() ? " (weights of compiled DPU subgraphs live in reg_id_to_parameter_value)" : ""));
   t.data.assign(bytes.begin(), bytes.end());
   return t;
-}
-
-ref::Window2d window_of(const xir::Op& op, const Shape& in, const Shape& out) {
-  if (in.size() != 4 || out.size() != 4) fail(op, "input and output must be 4-D NHWC");
-  ref::Window2d g;
-  g.h = in[1]; g.w = in[2]; g.c = in[3];
-  g.oh = out[1]; g.ow = out[2]; g.oc = out[3];
-  auto k = op.get_attr<Shape>("kernel");
-  auto s = op.get_attr<Shape>("stride");
-  auto d = op.get_attr_or<Shape>("dilation", {1, 1});
-  auto p = op.get_attr_or<Shape>("pad", {0, 0, 0, 0});
-  g.kw = k[0]; g.kh = k[1]; g.sw = s[0]; g.sh = s[1]; g.dw = d[0]; g.dh = d[1];
-  g.pad_left = p[0]; g.pad_top = p[2];
-  return g;
 }
 
 dpu::Nonlinear nonlinear_of(const xir::Op& op) {
@@ -103,14 +90,12 @@ struct DpuExecutor::Impl {
     const int fo = fix_point_of(op);
     if (t == "conv2d-fix" || t == "depthwise-conv2d-fix") {
       const bool depthwise = t == "depthwise-conv2d-fix";
-      ref::Window2d g = window_of(op, in_shape, out_shape);
       const xir::Op* wop = op.get_input_op("weights");
       const xir::Op* bop = op.get_input_op("bias");
       if (!wop || !constants.count(wop)) fail(op, "weights must come from a const-fix op");
       const DpuTensor& w = constants.at(wop);
       const DpuTensor* b = bop ? &constants.at(bop) : nullptr;
-      if (depthwise) g.multiplier = w.shape[0];
-      else g.group = op.get_attr_or<std::int32_t>("group", 1);
+      const ref::Window2d g = window_of(op, in_shape, out_shape, w.shape);
       const int fi = fix_point_of(*op.get_input_op("input"));
       dpu::ConvShift shift;
       shift.shift_cut = fi + w.fix_point - fo;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "dputk/engine/fix_math.hpp"
+#include "dputk/engine/op_geometry.hpp"
 #include "float_kernel.hpp"
 #include "kernels/fast/dnnl_conv.hpp"
 #include "kernels/fast/dnnl_misc.hpp"
@@ -29,35 +30,7 @@ const FloatTensor& constant_input(const xir::Op& op, const std::string& arg, con
 }
 
 ref::Window2d window_of(const xir::Op& op) {
-  const Shape& in = op.get_input_tensor("input")->get_shape();
-  const Shape& out = op.get_output_tensor()->get_shape();
-  if (in.size() != 4) fail(op, "input must be 4-D NHWC");
-  ref::Window2d g;
-  g.h = in[1]; g.w = in[2]; g.c = in[3];
-  g.oh = out[1]; g.ow = out[2]; g.oc = out[3];
-  bool global = op.get_attr_or<bool>("global", false);
-  auto k = op.get_attr<Shape>("kernel");
-  auto s = op.get_attr<Shape>("stride");
-  auto d = op.get_attr_or<Shape>("dilation", {1, 1});
-  auto p = op.get_attr_or<Shape>("pad", {0, 0, 0, 0});
-  if (global) {
-    k = {g.w, g.h};
-    s = {g.w, g.h};
-    p = {0, 0, 0, 0};
-  }
-  g.kw = k[0]; g.kh = k[1]; g.sw = s[0]; g.sh = s[1]; g.dw = d[0]; g.dh = d[1];
-  g.pad_left = p[0]; g.pad_top = p[2];
-  const std::string mode = op.get_attr_or<std::string>("pad_mode", "FLOOR");
-  if (mode == "SAME") {
-    // XIR SAME: output = ceil(in / stride), padding split with the extra on the bottom/right.
-    int th = std::max((g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1 - g.h, 0);
-    int tw = std::max((g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1 - g.w, 0);
-    g.pad_top = th / 2;
-    g.pad_left = tw / 2;
-  } else if (mode == "VALID") {
-    g.pad_top = g.pad_left = 0;
-  }
-  return g;
+  return engine::window_of(op, op.get_input_tensor("input")->get_shape(), op.get_output_tensor()->get_shape());
 }
 
 class ConvKernel : public FloatKernel {

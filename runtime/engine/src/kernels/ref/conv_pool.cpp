@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "dputk/engine/float_ref_kernels.hpp"
+#include "dputk/engine/window_loop.hpp"
 
 namespace dputk::engine::ref {
 
@@ -59,46 +60,17 @@ void depthwise_conv2d(const float* in, const float* weights, const float* bias, 
 }
 
 void maxpool2d(const float* in, float* out, const Window2d& g) {
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int n = 0; n < g.n; ++n)
-    for (int oy = 0; oy < g.oh; ++oy)
-      for (int ox = 0; ox < g.ow; ++ox)
-        for (int ch = 0; ch < g.c; ++ch) {
-          float m = -std::numeric_limits<float>::infinity();
-          for (int ky = 0; ky < g.kh; ++ky) {
-            const int iy = oy * g.sh - g.pad_top + ky;
-            if (iy < 0 || iy >= g.h) continue;
-            for (int kx = 0; kx < g.kw; ++kx) {
-              const int ix = ox * g.sw - g.pad_left + kx;
-              if (ix < 0 || ix >= g.w) continue;
-              m = std::max(m, in[((static_cast<std::int64_t>(n) * g.h + iy) * g.w + ix) * g.c + ch]);
-            }
-          }
-          out[((static_cast<std::int64_t>(n) * g.oh + oy) * g.ow + ox) * g.c + ch] = m;
-        }
+  reduce_windows(
+      g, [] { return -std::numeric_limits<float>::infinity(); }, [&](float& m, std::int64_t i) { m = std::max(m, in[i]); },
+      [&](std::int64_t o, float m, int) { out[o] = m; });
 }
 
 void avgpool2d(const float* in, float* out, const Window2d& g, bool count_include_pad) {
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int n = 0; n < g.n; ++n)
-    for (int oy = 0; oy < g.oh; ++oy)
-      for (int ox = 0; ox < g.ow; ++ox)
-        for (int ch = 0; ch < g.c; ++ch) {
-          double sum = 0.0;
-          int valid = 0;
-          for (int ky = 0; ky < g.kh; ++ky) {
-            const int iy = oy * g.sh - g.pad_top + ky;
-            if (iy < 0 || iy >= g.h) continue;
-            for (int kx = 0; kx < g.kw; ++kx) {
-              const int ix = ox * g.sw - g.pad_left + kx;
-              if (ix < 0 || ix >= g.w) continue;
-              sum += in[((static_cast<std::int64_t>(n) * g.h + iy) * g.w + ix) * g.c + ch];
-              ++valid;
-            }
-          }
-          const int div = count_include_pad ? g.kh * g.kw : std::max(valid, 1);
-          out[((static_cast<std::int64_t>(n) * g.oh + oy) * g.ow + ox) * g.c + ch] = static_cast<float>(sum / div);
-        }
+  reduce_windows(
+      g, [] { return 0.0; }, [&](double& sum, std::int64_t i) { sum += in[i]; },
+      [&](std::int64_t o, double sum, int valid) {
+        out[o] = static_cast<float>(sum / (count_include_pad ? g.kh * g.kw : std::max(valid, 1)));
+      });
 }
 
 }  // namespace dputk::engine::ref

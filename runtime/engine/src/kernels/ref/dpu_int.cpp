@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "dputk/engine/dpu_ref_kernels.hpp"
+#include "dputk/engine/window_loop.hpp"
 
 namespace dputk::engine::dpu_ref {
 
@@ -44,45 +45,17 @@ void conv2d(const std::int8_t* in, const std::int8_t* weights, const std::int8_t
 }
 
 void maxpool(const std::int8_t* in, std::int8_t* out, const ref::Window2d& g, int fi, int fo) {
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int n = 0; n < g.n; ++n)
-    for (int oy = 0; oy < g.oh; ++oy)
-      for (int ox = 0; ox < g.ow; ++ox)
-        for (int ch = 0; ch < g.c; ++ch) {
-          int m = std::numeric_limits<int>::min();
-          for (int ky = 0; ky < g.kh; ++ky) {
-            const int iy = oy * g.sh - g.pad_top + ky;
-            if (iy < 0 || iy >= g.h) continue;
-            for (int kx = 0; kx < g.kw; ++kx) {
-              const int ix = ox * g.sw - g.pad_left + kx;
-              if (ix < 0 || ix >= g.w) continue;
-              m = std::max<int>(m, in[((static_cast<std::int64_t>(n) * g.h + iy) * g.w + ix) * g.c + ch]);
-            }
-          }
-          if (m == std::numeric_limits<int>::min()) m = -128;
-          out[((static_cast<std::int64_t>(n) * g.oh + oy) * g.ow + ox) * g.c + ch] = dpu::requantize(m, fi, fo);
-        }
+  ref::reduce_windows(
+      g, [] { return -128; }, [&](int& m, std::int64_t i) { m = std::max<int>(m, in[i]); },
+      [&](std::int64_t o, int m, int) { out[o] = dpu::requantize(m, fi, fo); });
 }
 
 void avgpool(const std::int8_t* in, std::int8_t* out, const ref::Window2d& g, int fi, int fo) {
   const dpu::AvgFactor f = dpu::avg_pool_factor(g.kh, g.kw);
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int n = 0; n < g.n; ++n)
-    for (int oy = 0; oy < g.oh; ++oy)
-      for (int ox = 0; ox < g.ow; ++ox)
-        for (int ch = 0; ch < g.c; ++ch) {
-          std::int64_t sum = 0;  // zero padding counts (the DPU divides by the full window)
-          for (int ky = 0; ky < g.kh; ++ky) {
-            const int iy = oy * g.sh - g.pad_top + ky;
-            if (iy < 0 || iy >= g.h) continue;
-            for (int kx = 0; kx < g.kw; ++kx) {
-              const int ix = ox * g.sw - g.pad_left + kx;
-              if (ix < 0 || ix >= g.w) continue;
-              sum += in[((static_cast<std::int64_t>(n) * g.h + iy) * g.w + ix) * g.c + ch];
-            }
-          }
-          out[((static_cast<std::int64_t>(n) * g.oh + oy) * g.ow + ox) * g.c + ch] = dpu::avg_pool_output(sum, f, fi, fo);
-        }
+  // Zero padding counts: the DPU multiplies the window sum by N/2^M for the full kernel area.
+  ref::reduce_windows(
+      g, [] { return std::int64_t{0}; }, [&](std::int64_t& sum, std::int64_t i) { sum += in[i]; },
+      [&](std::int64_t o, std::int64_t sum, int) { out[o] = dpu::avg_pool_output(sum, f, fi, fo); });
 }
 
 void eltwise_add(const std::vector<const std::int8_t*>& ins, const std::vector<int>& fix_points, std::int64_t count,
