@@ -9,7 +9,9 @@
 #include <iostream>
 #include <random>
 
+#include "dputk/engine/dpu_executor.hpp"
 #include "dputk/engine/float_executor.hpp"
+#include "dputk/lower.hpp"
 #include "dputk/onnx_import.hpp"
 
 int main(int argc, char** argv) {
@@ -28,7 +30,44 @@ int main(int argc, char** argv) {
   fl->add_option("--threads", threads)->check(CLI::PositiveNumber);
   fl->add_option("--warmup", warmup);
   fl->add_flag("--reference", reference, "Reference kernels instead of oneDNN");
+  std::string xmodel;
+  auto* i8 = app.add_subcommand("int8", "DPU integer engine on a quantized *_int.xmodel (lowered to the fix-op form)");
+  i8->add_option("--xmodel", xmodel, "Quantized xmodel (dpu-quantize --quant_mode calib output)")->required();
+  i8->add_option("--batch", batch)->check(CLI::PositiveNumber);
+  i8->add_option("--seconds", seconds);
+  i8->add_option("--threads", threads)->check(CLI::PositiveNumber);
+  i8->add_option("--warmup", warmup);
+  i8->add_flag("--reference", reference, "Reference loops instead of oneDNN");
   CLI11_PARSE(app, argc, argv);
+  if (*i8) {
+    try {
+      omp_set_num_threads(threads);
+      auto q = xir::Graph::deserialize(xmodel);
+      auto low = dputk::lower_to_fix_form(*q);
+      dputk::engine::DpuExecutor exec(*low, {!reference});
+      dputk::engine::DpuTensor in;
+      in.shape = exec.input_ops()[0]->get_output_tensor()->get_shape();
+      in.shape[0] = batch;
+      in.data.resize(static_cast<std::size_t>(in.numel()));
+      std::mt19937 rng(0);
+      for (auto& v : in.data) v = static_cast<std::int8_t>(static_cast<int>(rng() % 256) - 128);
+      for (int i = 0; i < warmup; ++i) exec.run({&in});
+      std::size_t images = 0;
+      auto start = std::chrono::steady_clock::now();
+      double elapsed = 0;
+      do {
+        exec.run({&in});
+        images += static_cast<std::size_t>(batch);
+        elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      } while (elapsed < seconds);
+      std::cout << "xmodel " << xmodel << ", batch " << batch << ", threads " << threads << ", " << images << " images in " << elapsed << " s\n";
+      std::cout << "throughput: " << images / elapsed << " images/s\n";
+    } catch (const std::exception& e) {
+      std::cerr << "dpu-bench: error: " << e.what() << "\n";
+      return 2;
+    }
+    return 0;
+  }
   try {
     omp_set_num_threads(threads);
     dputk::OnnxImportOptions io;

@@ -26,17 +26,20 @@ namespace dputk {
 
 namespace {
 
-void check_input_geometry(const engine::FloatExecutor& exec, const Dataset& data, const std::vector<std::size_t>& indices,
-                          const Preprocess& p) {
-  if (exec.input_ops().size() != 1)
-    throw std::runtime_error("the model has " + std::to_string(exec.input_ops().size()) + " inputs; image classification needs exactly one");
-  const auto& want = exec.input_ops()[0]->get_output_tensor()->get_shape();
+// The graph's single image input ([N,H,W,C]) against what the preprocessing produces.
+void check_input_geometry(const xir::Graph& graph, const Dataset& data, const std::vector<std::size_t>& indices, const Preprocess& p) {
+  std::vector<const xir::Op*> inputs;
+  for (const xir::Op* op : graph.topological_sort())
+    if (op->get_type() == "data" || op->get_type() == "data-fix") inputs.push_back(op);
+  if (inputs.size() != 1)
+    throw std::runtime_error("the model has " + std::to_string(inputs.size()) + " inputs; image classification needs exactly one");
+  const auto& want = inputs[0]->get_output_tensor()->get_shape();
   if (want.size() != 4)
-    throw std::runtime_error("model input '" + exec.input_ops()[0]->get_name() + "' is not an image (rank " + std::to_string(want.size()) + ")");
+    throw std::runtime_error("model input '" + inputs[0]->get_name() + "' is not an image (rank " + std::to_string(want.size()) + ")");
   auto hwc = output_hwc(data.load(indices.front()), p);
   if (hwc[0] != want[1] || hwc[1] != want[2] || hwc[2] != want[3])
     throw std::runtime_error("preprocessed images are " + std::to_string(hwc[1]) + "x" + std::to_string(hwc[0]) + "x" +
-                             std::to_string(hwc[2]) + " but the model input '" + exec.input_ops()[0]->get_name() + "' wants " +
+                             std::to_string(hwc[2]) + " but the model input '" + inputs[0]->get_name() + "' wants " +
                              std::to_string(want[2]) + "x" + std::to_string(want[1]) + "x" + std::to_string(want[3]) +
                              " (W x H x C); set --preprocess or --resize/--crop");
 }
@@ -74,8 +77,8 @@ int run_float(const QuantizeOptions& o) {
   auto data = open_dataset(o.data_dir, o.val_list);
   auto indices = pick(*data, o);
   LOG(INFO) << "float evaluation of " << o.model << " on " << indices.size() << " images of " << data->description();
+  check_input_geometry(*graph, *data, indices, o.preprocess);
   engine::FloatExecutor exec(*graph);
-  check_input_geometry(exec, *data, indices, o.preprocess);
   print_result(evaluate(*data, indices, o.preprocess, float_classifier(exec), o.batch_size, "float evaluation"));
   return 0;
 }
@@ -87,10 +90,7 @@ int run_calib(const QuantizeOptions& o) {
   const std::string list = o.calib_dir.empty() ? o.val_list : o.calib_list;
   auto data = open_dataset(dir, list);
   auto indices = pick(*data, o);
-  {
-    engine::FloatExecutor probe(*prepared);
-    check_input_geometry(probe, *data, indices, o.preprocess);
-  }
+  check_input_geometry(*prepared, *data, indices, o.preprocess);
   LOG(INFO) << "Quantization calibration process start up: " << indices.size() << " images of " << data->description();
   CalibOptions co;
   co.method = cfg.activation_method;
@@ -124,9 +124,10 @@ int run_test(const QuantizeOptions& o) {
   auto lowered = lower_to_fix_form(*quantized);
   auto data = open_dataset(o.data_dir, o.val_list);
   auto indices = pick(*data, o);
-  engine::FloatExecutor probe(*prepared);
-  check_input_geometry(probe, *data, indices, o.preprocess);
+  check_input_geometry(*prepared, *data, indices, o.preprocess);
   engine::DpuExecutor dpu(*lowered);
+  std::unique_ptr<engine::FloatExecutor> probe;
+  if (o.compare_float) probe = std::make_unique<engine::FloatExecutor>(*prepared);
   LOG(INFO) << "Quantization test process start up: DPU integer evaluation of " << xm << " on " << indices.size() << " images";
   Classifier model = dpu_classifier(dpu);
   std::size_t agree = 0, compared = 0;
@@ -134,7 +135,7 @@ int run_test(const QuantizeOptions& o) {
   if (o.compare_float) {
     model = [&, int8 = dpu_classifier(dpu)](const engine::FloatTensor& batch) {
       engine::FloatTensor q = int8(batch);
-      engine::FloatTensor f = std::move(probe.run({&batch})[0]);
+      engine::FloatTensor f = std::move(probe->run({&batch})[0]);
       const int n = batch.shape[0];
       const std::size_t classes = q.data.size() / static_cast<std::size_t>(n);
       for (int i = 0; i < n; ++i) {
@@ -156,8 +157,8 @@ int run_test(const QuantizeOptions& o) {
                 noise > 0 ? 10.0 * std::log10(sig / noise) : 200.0);
   else
     std::printf("int8 (DPU) evaluation: %.1f images/s\n", r.images_per_second());
-  // Per-layer SQNR on the first batch, worst first.
-  std::vector<std::size_t> first(indices.begin(), indices.begin() + static_cast<long>(std::min<std::size_t>(indices.size(), 8)));
+  // Per-layer SQNR on the first images, worst first.
+  std::vector<std::size_t> first(indices.begin(), indices.begin() + static_cast<long>(std::min<std::size_t>(indices.size(), 4)));
   auto batch = make_batch(*data, first, o.preprocess);
   auto sqnr = layer_sqnr(*prepared, *lowered, dpu, batch.input);
   std::printf("Per-layer SQNR of the int8 tensors vs float (first %zu images), worst first:\n", first.size());

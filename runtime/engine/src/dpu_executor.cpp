@@ -5,6 +5,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "dputk/engine/dpu_fast_kernels.hpp"
 #include "dputk/engine/dpu_ref_kernels.hpp"
 #include "dputk/engine/op_geometry.hpp"
 #include "dputk/engine/float_tensor.hpp"
@@ -79,7 +80,7 @@ struct DpuExecutor::Impl {
   std::vector<Step> steps;
   std::vector<Shape> slot_shape;
   std::vector<int> slot_fp;
-  std::vector<int> uses;
+  std::vector<DpuTensor> values;  // per-slot buffers, kept between runs (an executor runs one batch at a time)
 
   Impl(const xir::Graph& g, DpuExecutorOptions o) : graph(g), options(o) { plan(); }
 
@@ -106,16 +107,21 @@ struct DpuExecutor::Impl {
       if (options.fast) fast_conv = std::make_shared<fast::DnnlIntConv>(g, depthwise, w.data.data());
       const std::int8_t* bias = b ? b->data.data() : nullptr;
       const std::int8_t* weights = w.data.data();
+      auto acc = std::make_shared<std::vector<std::int32_t>>();  // scratch reused across runs
+      // |acc| <= k_h·k_w·c_in·128·128 < 2^29 for the int32 fast post-processing
+      const bool small_reduction = static_cast<std::int64_t>(g.kh) * g.kw * (depthwise ? 1 : g.c / g.group) < (1 << 15);
       return [=](const Inputs& in, DpuTensor& out) {
         ref::Window2d gg = g;
         gg.n = in[0]->shape[0];
         if (!fast_conv) return dpu_ref::conv2d(in[0]->data.data(), weights, bias, out.data.data(), gg, depthwise, shift);
-        std::vector<std::int32_t> acc(static_cast<std::size_t>(out.numel()));
-        fast_conv->run(in[0]->data.data(), acc.data(), gg.n);
+        acc->resize(static_cast<std::size_t>(out.numel()));
+        fast_conv->run(in[0]->data.data(), acc->data(), gg.n);
         const std::int64_t total = out.numel();
         const int oc = gg.oc;
+        if (small_reduction && dpu_fast::conv_output(acc->data(), bias, total / oc, oc, shift, out.data.data())) return;
+        const std::int32_t* a = acc->data();
 #pragma omp parallel for schedule(static)
-        for (std::int64_t i = 0; i < total; ++i) out.data[i] = dpu::conv_output(acc[i], bias ? bias[i % oc] : 0, shift);
+        for (std::int64_t i = 0; i < total; ++i) out.data[i] = dpu::conv_output(a[i], bias ? bias[i % oc] : 0, shift);
       };
     }
     if (t == "pool-fix") {
@@ -139,7 +145,12 @@ struct DpuExecutor::Impl {
       const bool relu = nl == "RELU";
       for (const xir::Tensor* it : op.get_input_tensors())
         if (it->get_shape() != out_shape) fail(op, "inputs of different shapes (broadcasting) are not supported");
+      const bool fast = options.fast;
       return [=](const Inputs& in, DpuTensor& out) {
+        if (fast && in.size() == 2 &&
+            dpu_fast::eltwise_add2(in[0]->data.data(), in[0]->fix_point, in[1]->data.data(), in[1]->fix_point, out.numel(), fo, relu,
+                                   out.data.data()))
+          return;
         std::vector<const std::int8_t*> ptrs;
         std::vector<int> fps;
         for (const auto* x : in) {
@@ -225,11 +236,6 @@ struct DpuExecutor::Impl {
       if (op->get_type() == "fix2float") output_ops.push_back(op);
       else if (op->get_fanout_num() == 0) output_ops.push_back(op);
     }
-    uses.assign(slot_shape.size(), 0);
-    for (const auto& s : steps)
-      for (const auto& in : s.inputs)
-        if (in.second >= 0) ++uses[in.second];
-    for (const xir::Op* op : output_ops) ++uses[slot_of.at(op)];
     if (input_ops.empty()) throw std::runtime_error("graph '" + graph.get_name() + "' has no data-fix (input) op");
   }
 
@@ -238,8 +244,7 @@ struct DpuExecutor::Impl {
       throw std::invalid_argument("graph '" + graph.get_name() + "' takes " + std::to_string(input_ops.size()) + " inputs, got " +
                                   std::to_string(inputs.size()));
     const std::int32_t batch = inputs[0]->shape.empty() ? 1 : inputs[0]->shape[0];
-    std::vector<DpuTensor> values(slot_shape.size());
-    std::vector<int> remaining = uses;
+    values.resize(slot_shape.size());
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       const Shape& want = input_ops[i]->get_output_tensor()->get_shape();
       bool ok = inputs[i]->shape.size() == want.size() && static_cast<std::int64_t>(inputs[i]->data.size()) == inputs[i]->numel();
@@ -260,14 +265,12 @@ struct DpuExecutor::Impl {
       out.shape = slot_shape[s.out_slot];
       if (!out.shape.empty()) out.shape[0] = batch;
       out.fix_point = s.fix_point;
-      out.data.assign(static_cast<std::size_t>(out.numel()), 0);
+      out.data.resize(static_cast<std::size_t>(out.numel()));  // every kernel writes all of it
       s.kernel(ins, out);
       if (observer) observer(s.op, out);
-      for (const auto& in : s.inputs)
-        if (in.second >= 0 && --remaining[in.second] == 0) std::vector<std::int8_t>().swap(values[in.second].data);
     }
     std::vector<DpuTensor> outs;
-    for (const xir::Op* op : output_ops) outs.push_back(std::move(values[slot_of.at(op)]));
+    for (const xir::Op* op : output_ops) outs.push_back(values[slot_of.at(op)]);
     return outs;
   }
 };

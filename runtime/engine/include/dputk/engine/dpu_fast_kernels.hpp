@@ -1,0 +1,22 @@
+// Fast DPU integer post-processing (vectorizable int32 loops), bit-equal to dpu_arith.hpp for the
+// cases they accept; each returns false when its case does not apply and the caller falls back to
+// the reference. The tests hold them equal to the reference on real models.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "dputk/engine/dpu_arith.hpp"
+
+namespace dputk::engine::dpu_fast {
+
+// out[p, c] = conv_output(acc[p, c], bias[c], shift) for pixels p < pixels, channels c < oc.
+// Applies to NONE/RELU with −1 <= shift_bias <= 20 and 0 <= shift_cut <= 29. The caller guarantees
+// |acc| < 2^29 (true whenever the reduction length k_h·k_w·c_in is below 2^15).
+bool conv_output(const std::int32_t* acc, const std::int8_t* bias, std::int64_t pixels, int oc, const dpu::ConvShift& shift,
+                 std::int8_t* out);
+
+// Two-input eltwise add (same shapes) with optional ReLU, as dpu::eltwise_term/eltwise_output.
+bool eltwise_add2(const std::int8_t* a, int fa, const std::int8_t* b, int fb, std::int64_t count, int fo, bool relu,
+                  std::int8_t* out);
+
+}  // namespace dputk::engine::dpu_fast

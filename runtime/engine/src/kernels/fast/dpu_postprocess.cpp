@@ -1,0 +1,65 @@
+#include <algorithm>
+
+#include "dputk/engine/dpu_fast_kernels.hpp"
+
+// On x86-64 this file is built with -mavx2 (baseline x86-64 has no 32-bit vector min/max, so the
+// loops would stay scalar); every entry point first checks that the CPU has AVX2 and otherwise
+// declines, so the caller's reference path runs instead.
+#if defined(__x86_64__)
+static bool cpu_ok() {
+  static const bool ok = __builtin_cpu_supports("avx2");
+  return ok;
+}
+#else
+static bool cpu_ok() { return true; }
+#endif
+
+namespace dputk::engine::dpu_fast {
+
+bool conv_output(const std::int32_t* acc, const std::int8_t* bias, std::int64_t pixels, int oc, const dpu::ConvShift& s,
+                 std::int8_t* out) {
+  if (!cpu_ok() || (s.nonlinear != dpu::Nonlinear::NONE && s.nonlinear != dpu::Nonlinear::RELU)) return false;
+  if (s.shift_bias < -1 || s.shift_bias > 20 || s.shift_cut < 0 || s.shift_cut > 29) return false;
+  // Bias term floor(b · 2^(shift_bias+1)) per channel (shift_bias >= -1: an exact left shift).
+  std::vector<std::int32_t> b2(static_cast<std::size_t>(oc), 0);
+  for (int c = 0; c < oc; ++c) b2[c] = bias ? static_cast<std::int32_t>(bias[c]) * (1 << (s.shift_bias + 1)) : 0;
+  const int cut = s.shift_cut + 1;
+  const std::int32_t half = 1 << (cut - 1);
+  const std::int32_t floor_value = s.nonlinear == dpu::Nonlinear::RELU ? 0 : INT32_MIN;
+  const std::int32_t* bt = b2.data();
+#pragma omp parallel for schedule(static)
+  for (std::int64_t p = 0; p < pixels; ++p) {
+    const std::int32_t* a = acc + p * oc;
+    std::int8_t* o = out + p * oc;
+#pragma omp simd
+    for (int c = 0; c < oc; ++c) {
+      const std::int32_t s2 = std::max(2 * a[c] + bt[c], floor_value);
+      const std::int32_t r = (s2 + half) >> cut;
+      o[c] = static_cast<std::int8_t>(std::min(127, std::max(-128, r)));
+    }
+  }
+  return true;
+}
+
+bool eltwise_add2(const std::int8_t* a, int fa, const std::int8_t* b, int fb, std::int64_t count, int fo, bool relu,
+                  std::int8_t* out) {
+  if (!cpu_ok()) return false;
+  const int fmin = std::min(fa, fb);
+  const int ra = fa - fmin, rb = fb - fmin;             // read shifts, >= 0
+  const int la = std::max(2 - ra, 0), sa = std::max(ra - 2, 0);
+  const int lb = std::max(2 - rb, 0), sb = std::max(rb - 2, 0);
+  const int w = fmin + 2 - fo;                          // write shift (round when > 0)
+  if (sa > 7 || sb > 7 || w > 20 || w < -20) return false;
+  const std::int32_t half = w > 0 ? (1 << (w - 1)) : 0;
+  const std::int32_t lo = relu ? 0 : INT32_MIN;
+#pragma omp parallel for simd schedule(static)
+  for (std::int64_t i = 0; i < count; ++i) {
+    // floor(a · 2^(2 − read)): a left shift, or an arithmetic right shift (floor)
+    const std::int32_t t = std::max(((static_cast<std::int32_t>(a[i]) << la) >> sa) + ((static_cast<std::int32_t>(b[i]) << lb) >> sb), lo);
+    const std::int32_t r = w > 0 ? (t + half) >> w : t << -w;
+    out[i] = static_cast<std::int8_t>(std::min(127, std::max(-128, r)));
+  }
+  return true;
+}
+
+}  // namespace dputk::engine::dpu_fast
