@@ -239,13 +239,20 @@ struct FloatExecutor::Impl {
       for (const auto& r : s.inputs) ins.push_back(r.constant ? r.constant : &values[r.slot]);
       FloatTensor& out = values[s.out_slot];
       out.shape = shape_for(s.out_slot);
-      out.data = pool.acquire(static_cast<std::size_t>(out.numel()));
-      if (s.sum_slot >= 0) std::memcpy(out.data.data(), values[s.sum_slot].data.data(), out.data.size() * sizeof(float));
+      bool took_addend = false;
+      if (s.sum_slot >= 0 && remaining[s.sum_slot] == 1) {
+        // This step is the addend's last reader: accumulate into its buffer instead of copying it.
+        out.data = std::move(values[s.sum_slot].data);
+        took_addend = true;
+      } else {
+        out.data = pool.acquire(static_cast<std::size_t>(out.numel()));
+        if (s.sum_slot >= 0) std::memcpy(out.data.data(), values[s.sum_slot].data.data(), out.data.size() * sizeof(float));
+      }
       s.kernel->run(ins, out);
       if (observer) observer(s.op, out);
       for (const auto& r : s.inputs)
         if (r.slot >= 0) release(r.slot);
-      if (s.sum_slot >= 0) release(s.sum_slot);
+      if (s.sum_slot >= 0 && !took_addend) release(s.sum_slot);
     }
     std::vector<FloatTensor> outs;
     for (const xir::Op* op : output_ops) outs.push_back(std::move(values[slot_of.at(op)]));
