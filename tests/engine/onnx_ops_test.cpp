@@ -1,0 +1,130 @@
+// ONNX ops the shared models do not use, on a small model built here with the ONNX protobuf classes,
+// checked against values computed by hand; an unsupported op is an error naming the node and type.
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+
+#include "dputk/engine/float_executor.hpp"
+#include "dputk/onnx_import.hpp"
+
+namespace {
+
+onnx::TensorProto tensor(const std::string& name, std::vector<std::int64_t> dims, std::vector<float> values) {
+  onnx::TensorProto t;
+  t.set_name(name);
+  t.set_data_type(onnx::TensorProto::FLOAT);
+  for (auto d : dims) t.add_dims(d);
+  for (float v : values) t.add_float_data(v);
+  return t;
+}
+
+onnx::TensorProto int_tensor(const std::string& name, std::vector<std::int64_t> values) {
+  onnx::TensorProto t;
+  t.set_name(name);
+  t.set_data_type(onnx::TensorProto::INT64);
+  t.add_dims(static_cast<std::int64_t>(values.size()));
+  for (auto v : values) t.add_int64_data(v);
+  return t;
+}
+
+onnx::NodeProto* node(onnx::GraphProto* g, const std::string& type, std::vector<std::string> in, const std::string& out) {
+  auto* n = g->add_node();
+  n->set_op_type(type);
+  n->set_name(out + "_node");
+  for (const auto& i : in) n->add_input(i);
+  n->add_output(out);
+  return n;
+}
+
+// input [1,2,2,2] → Conv 1×1 (2→2) → BatchNormalization → Dropout → Relu → Concat(axis 1, with the
+// input) → Reshape [1,-1] → MatMul with a constant [16,1] → Identity → output [1,1].
+std::string build_model(bool with_unsupported) {
+  onnx::ModelProto m;
+  m.set_ir_version(7);
+  m.add_opset_import()->set_version(13);
+  auto* g = m.mutable_graph();
+  g->set_name("synthetic");
+  auto* in = g->add_input();
+  in->set_name("x");
+  auto* tt = in->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int d : {1, 2, 2, 2}) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  *g->add_initializer() = tensor("w", {2, 2, 1, 1}, {1, 2, -1, 1});
+  *g->add_initializer() = tensor("b", {2}, {0.5f, -3});
+  *g->add_initializer() = tensor("gamma", {2}, {2, 1});
+  *g->add_initializer() = tensor("beta", {2}, {0, 1});
+  *g->add_initializer() = tensor("mean", {2}, {1, 0});
+  *g->add_initializer() = tensor("var", {2}, {3.99999f, 1});
+  *g->add_initializer() = int_tensor("shape", {1, -1});
+  node(g, "Conv", {"x", "w", "b"}, "c");
+  auto* bn = node(g, "BatchNormalization", {"c", "gamma", "beta", "mean", "var"}, "bn");
+  auto* eps = bn->add_attribute();
+  eps->set_name("epsilon");
+  eps->set_type(onnx::AttributeProto::FLOAT);
+  eps->set_f(1e-5f);
+  node(g, "Dropout", {"bn"}, "d");
+  node(g, "Relu", {"d"}, "r");
+  auto* cat = node(g, "Concat", {"r", "x"}, "cat");
+  auto* axis = cat->add_attribute();
+  axis->set_name("axis");
+  axis->set_type(onnx::AttributeProto::INT);
+  axis->set_i(1);
+  node(g, "Reshape", {"cat", "shape"}, "flat");
+  auto* k = node(g, "Constant", {}, "k");
+  auto* val = k->add_attribute();
+  val->set_name("value");
+  val->set_type(onnx::AttributeProto::TENSOR);
+  std::vector<float> ones(16);
+  for (int i = 0; i < 16; ++i) ones[i] = static_cast<float>(i + 1);
+  *val->mutable_t() = tensor("", {16, 1}, ones);
+  node(g, "MatMul", {"flat", "k"}, "mm");
+  node(g, with_unsupported ? "Selu" : "Identity", {"mm"}, "y");
+  g->add_output()->set_name("y");
+  return m.SerializeAsString();
+}
+
+TEST(OnnxImport, BatchNormConcatReshapeMatMulConstantMatchHandComputedValues) {
+  auto graph = dputk::import_onnx_from_string(build_model(false), "synthetic");
+  dputk::engine::FloatExecutor exec(*graph);
+  // x in NCHW: channel 0 = [1,2,3,4], channel 1 = [0,1,0,-1]; the engine wants NHWC.
+  const float nchw[2][4] = {{1, 2, 3, 4}, {0, 1, 0, -1}};
+  dputk::engine::FloatTensor x({1, 2, 2, 2});
+  for (int p = 0; p < 4; ++p)
+    for (int c = 0; c < 2; ++c) x.data[p * 2 + c] = nchw[c][p];
+  auto out = exec.run({&x});
+  ASSERT_EQ(out[0].numel(), 1);
+  // Hand computation in NCHW order (ONNX semantics).
+  std::vector<float> flat;
+  for (int c = 0; c < 2; ++c)
+    for (int p = 0; p < 4; ++p) {
+      const float conv = c == 0 ? nchw[0][p] * 1 + nchw[1][p] * 2 + 0.5f : nchw[0][p] * -1 + nchw[1][p] * 1 - 3;
+      const float gamma[2] = {2, 1}, beta[2] = {0, 1}, mean[2] = {1, 0}, var[2] = {3.99999f, 1};
+      const float bn = (conv - mean[c]) / std::sqrt(var[c] + 1e-5f) * gamma[c] + beta[c];
+      flat.push_back(std::max(bn, 0.0f));
+    }
+  for (int c = 0; c < 2; ++c)
+    for (int p = 0; p < 4; ++p) flat.push_back(nchw[c][p]);
+  double expected = 0;
+  for (int i = 0; i < 16; ++i) expected += flat[i] * (i + 1);
+  EXPECT_NEAR(out[0].data[0], expected, 1e-3);
+}
+
+TEST(OnnxImport, UnsupportedOpNamesNodeAndType) {
+  try {
+    dputk::import_onnx_from_string(build_model(true), "synthetic");
+    FAIL() << "Selu was accepted";
+  } catch (const std::runtime_error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("y_node"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("'Selu' is not supported"), std::string::npos) << msg;
+  }
+}
+
+TEST(OnnxImport, CorruptBytesAreAClearError) {
+  std::string bytes = build_model(false);
+  EXPECT_THROW(dputk::import_onnx_from_string(bytes.substr(0, bytes.size() / 3), "cut"), std::runtime_error);
+  EXPECT_THROW(dputk::import_onnx_from_string("", "empty"), std::runtime_error);
+}
+
+}  // namespace
