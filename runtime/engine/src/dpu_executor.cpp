@@ -81,6 +81,7 @@ struct DpuExecutor::Impl {
   std::vector<Shape> slot_shape;
   std::vector<int> slot_fp;
   std::vector<DpuTensor> values;  // per-slot buffers, kept between runs (an executor runs one batch at a time)
+  std::shared_ptr<std::vector<std::int32_t>> scratch = std::make_shared<std::vector<std::int32_t>>();
 
   Impl(const xir::Graph& g, DpuExecutorOptions o) : graph(g), options(o) { plan(); }
 
@@ -107,7 +108,7 @@ struct DpuExecutor::Impl {
       if (options.fast) fast_conv = std::make_shared<fast::DnnlIntConv>(g, depthwise, w.data.data());
       const std::int8_t* bias = b ? b->data.data() : nullptr;
       const std::int8_t* weights = w.data.data();
-      auto acc = std::make_shared<std::vector<std::int32_t>>();  // scratch reused across runs
+      auto acc = scratch;  // one int32 accumulator buffer shared by every conv of the executor
       // |acc| <= k_h·k_w·c_in·128·128 < 2^29 for the int32 fast post-processing
       const bool small_reduction = static_cast<std::int64_t>(g.kh) * g.kw * (depthwise ? 1 : g.c / g.group) < (1 << 15);
       return [=](const Inputs& in, DpuTensor& out) {
