@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <chrono>
+#include <functional>
 #include <iostream>
 #include <random>
 
@@ -13,6 +14,26 @@
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/lower.hpp"
 #include "dputk/onnx_import.hpp"
+
+namespace {
+
+// Runs `once` (one batch) warmup times, then for at least `seconds`; prints and returns images/s.
+double measure(const std::function<void()>& once, const std::string& what, int batch, int threads, double seconds, int warmup) {
+  for (int i = 0; i < warmup; ++i) once();
+  std::size_t images = 0;
+  const auto start = std::chrono::steady_clock::now();
+  double elapsed = 0;
+  do {
+    once();
+    images += static_cast<std::size_t>(batch);
+    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  } while (elapsed < seconds);
+  std::cout << what << ", batch " << batch << ", threads " << threads << ", " << images << " images in " << elapsed << " s\n";
+  std::cout << "throughput: " << images / elapsed << " images/s\n";
+  return images / elapsed;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   google::InitGoogleLogging(argv[0]);
@@ -51,17 +72,7 @@ int main(int argc, char** argv) {
       in.data.resize(static_cast<std::size_t>(in.numel()));
       std::mt19937 rng(0);
       for (auto& v : in.data) v = static_cast<std::int8_t>(static_cast<int>(rng() % 256) - 128);
-      for (int i = 0; i < warmup; ++i) exec.run({&in});
-      std::size_t images = 0;
-      auto start = std::chrono::steady_clock::now();
-      double elapsed = 0;
-      do {
-        exec.run({&in});
-        images += static_cast<std::size_t>(batch);
-        elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      } while (elapsed < seconds);
-      std::cout << "xmodel " << xmodel << ", batch " << batch << ", threads " << threads << ", " << images << " images in " << elapsed << " s\n";
-      std::cout << "throughput: " << images / elapsed << " images/s\n";
+      measure([&] { exec.run({&in}); }, "xmodel " + xmodel, batch, threads, seconds, warmup);
     } catch (const std::exception& e) {
       std::cerr << "dpu-bench: error: " << e.what() << "\n";
       return 2;
@@ -80,18 +91,7 @@ int main(int argc, char** argv) {
     std::mt19937 rng(0);
     std::normal_distribution<float> dist;
     for (auto& v : input.data) v = dist(rng);
-    for (int i = 0; i < warmup; ++i) exec.run({&input});
-    std::size_t images = 0;
-    auto start = std::chrono::steady_clock::now();
-    double elapsed = 0;
-    do {
-      exec.run({&input});
-      images += static_cast<std::size_t>(batch);
-      elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    } while (elapsed < seconds);
-    std::cout << "model " << model << ", batch " << batch << ", threads " << threads << ", " << images << " images in " << elapsed
-              << " s\n";
-    std::cout << "throughput: " << images / elapsed << " images/s\n";
+    measure([&] { exec.run({&input}); }, "model " + model, batch, threads, seconds, warmup);
   } catch (const std::exception& e) {
     std::cerr << "dpu-bench: error: " << e.what() << "\n";
     return 2;

@@ -15,23 +15,17 @@ void conv2d_acc(const std::int8_t* in, const std::int8_t* weights, std::int32_t*
       for (int ox = 0; ox < g.ow; ++ox)
         for (int o = 0; o < g.oc; ++o) {
           std::int64_t a = 0;
-          for (int ky = 0; ky < g.kh; ++ky) {
-            const int iy = oy * g.sh - g.pad_top + ky * g.dh;
-            if (iy < 0 || iy >= g.h) continue;
-            for (int kx = 0; kx < g.kw; ++kx) {
-              const int ix = ox * g.sw - g.pad_left + kx * g.dw;
-              if (ix < 0 || ix >= g.w) continue;
-              const std::int8_t* src = in + ((static_cast<std::int64_t>(n) * g.h + iy) * g.w + ix) * g.c;
-              if (depthwise) {
-                const int ch = o / g.multiplier, m = o % g.multiplier;
-                a += static_cast<std::int32_t>(src[ch]) * weights[((static_cast<std::int64_t>(m) * g.kh + ky) * g.kw + kx) * g.c + ch];
-              } else {
-                const std::int8_t* wt = weights + ((static_cast<std::int64_t>(o) * g.kh + ky) * g.kw + kx) * icg;
-                const std::int8_t* s = src + (o / ocg) * icg;
-                for (int i = 0; i < icg; ++i) a += static_cast<std::int32_t>(s[i]) * wt[i];
-              }
+          ref::for_each_tap(g, n, oy, ox, [&](std::int64_t pixel, int ky, int kx) {
+            const std::int8_t* src = in + pixel * g.c;
+            if (depthwise) {
+              const int ch = o / g.multiplier, m = o % g.multiplier;
+              a += static_cast<std::int32_t>(src[ch]) * weights[((static_cast<std::int64_t>(m) * g.kh + ky) * g.kw + kx) * g.c + ch];
+            } else {
+              const std::int8_t* wt = weights + ((static_cast<std::int64_t>(o) * g.kh + ky) * g.kw + kx) * icg;
+              const std::int8_t* s = src + (o / ocg) * icg;
+              for (int i = 0; i < icg; ++i) a += static_cast<std::int32_t>(s[i]) * wt[i];
             }
-          }
+          });
           acc[((static_cast<std::int64_t>(n) * g.oh + oy) * g.ow + ox) * g.oc + o] = static_cast<std::int32_t>(a);
         }
 }
