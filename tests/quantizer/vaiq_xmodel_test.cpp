@@ -1,6 +1,9 @@
-// Xilinx's own quantized model (vai_q_pytorch CNN_int.xmodel), lowered by our compiler bridge and run
-// on our integer DPU executor, reproduces the independent int8 reference for all 10000 MNIST test
-// images (README of ../shared/data: top-1 99.05%). The fast (oneDNN) and reference kernels agree.
+// Xilinx's own files on our integer DPU executor, against the independent int8 reference for all
+// 10000 MNIST test images (README of ../shared/data: top-1 99.05%):
+//  - the vai_q_pytorch quantized CNN_int.xmodel, lowered by our compiler bridge;
+//  - the vai_c_xir compiled CNN_kv260.xmodel as is (weights read from the DPU subgraph's
+//    reg_id_to_parameter_value at each tensor's ddr_addr).
+// The fast (oneDNN) and reference kernels agree.
 #include <gtest/gtest.h>
 
 #include "dputk/atomic_file.hpp"
@@ -13,9 +16,17 @@ using dputk::test::data_path;
 
 namespace {
 
-TEST(VaiqCnnOnMnist, BitExactWithTheReferenceOnAll10000Images) {
-  auto q = xir::Graph::deserialize(data_path("xmodels/kv260_mnist_cnn/CNN_int.xmodel"));
-  auto low = dputk::lower_to_fix_form(*q);
+class VaiqCnnOnMnist : public ::testing::TestWithParam<bool> {};
+
+TEST_P(VaiqCnnOnMnist, BitExactWithTheReferenceOnAll10000Images) {
+  const bool compiled = GetParam();
+  std::unique_ptr<xir::Graph> low;
+  if (compiled) {
+    low = xir::Graph::deserialize(data_path("xmodels/kv260_mnist_cnn/CNN_kv260.xmodel"));
+  } else {
+    auto q = xir::Graph::deserialize(data_path("xmodels/kv260_mnist_cnn/CNN_int.xmodel"));
+    low = dputk::lower_to_fix_form(*q);
+  }
   int convs = 0;
   for (const xir::Op* op : low->get_ops()) convs += op->get_type() == "conv2d-fix";
   EXPECT_EQ(convs, 4);
@@ -52,5 +63,8 @@ TEST(VaiqCnnOnMnist, BitExactWithTheReferenceOnAll10000Images) {
   EXPECT_EQ(correct, 9905u);  // 99.05%
   EXPECT_EQ(fast_eq_ref, 20u);
 }
+
+INSTANTIATE_TEST_SUITE_P(XilinxFiles, VaiqCnnOnMnist, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) { return info.param ? "compiled_CNN_kv260" : "quantized_CNN_int"; });
 
 }  // namespace

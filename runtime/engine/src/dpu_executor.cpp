@@ -1,5 +1,6 @@
 #include "dputk/engine/dpu_executor.hpp"
 
+#include <any>
 #include <cstring>
 #include <map>
 #include <set>
@@ -30,16 +31,38 @@ int fix_point_of(const xir::Op& op) {
   fail(op, "output tensor has no fix_point");
 }
 
+// Weights of a const-fix op: its `data` attr (quantizer-made and un-partitioned graphs), or, in a
+// vai_c_xir-compiled DPU subgraph where `data` is empty, the bytes of the subgraph's
+// reg_id_to_parameter_value["REG_<reg_id>"] at the tensor's ddr_addr.
 DpuTensor decode_const_fix(const xir::Op& op) {
   DpuTensor t;
   t.shape = op.get_output_tensor()->get_shape();
   t.fix_point = fix_point_of(op);
+  const auto n = static_cast<std::size_t>(t.numel());
   const auto& bytes = op.get_attr<std::vector<char>>("data");
-  if (static_cast<std::int64_t>(bytes.size()) != t.numel())
-    fail(op, "holds " + std::to_string(bytes.size()) + " bytes for " + std::to_string(t.numel()) + " int8 values" +
-                 (bytes.empty() ? " (weights of compiled DPU subgraphs live in reg_id_to_parameter_value)" : ""));
-  t.data.assign(bytes.begin(), bytes.end());
-  return t;
+  if (!bytes.empty()) {
+    if (bytes.size() != n) fail(op, "holds " + std::to_string(bytes.size()) + " bytes for " + std::to_string(n) + " int8 values");
+    t.data.assign(bytes.begin(), bytes.end());
+    return t;
+  }
+  const xir::Tensor* tensor = op.get_output_tensor();
+  if (!tensor->has_attr("reg_id") || !tensor->has_attr("ddr_addr"))
+    fail(op, "has no data and its tensor no reg_id/ddr_addr to find it in the DPU subgraph's parameters");
+  const std::string reg = "REG_" + std::to_string(tensor->get_attr<std::int32_t>("reg_id"));
+  const std::int64_t addr = tensor->get_attr<std::int32_t>("ddr_addr");
+  using Blobs = std::map<std::string, std::vector<char>>;
+  for (const xir::Subgraph* sg = op.get_graph()->get_leaf_subgraph(&op); sg; sg = sg->get_parent()) {
+    if (!sg->has_attr("reg_id_to_parameter_value")) continue;
+    const auto& blobs = std::any_cast<const Blobs&>(sg->get_attr("reg_id_to_parameter_value"));
+    auto it = blobs.find(reg);
+    if (it == blobs.end()) fail(op, "subgraph '" + sg->get_name() + "' has no parameter blob " + reg);
+    if (addr < 0 || addr + static_cast<std::int64_t>(n) > static_cast<std::int64_t>(it->second.size()))
+      fail(op, "weights at " + reg + "+" + std::to_string(addr) + " (" + std::to_string(n) + " bytes) lie outside the " +
+                   std::to_string(it->second.size()) + "-byte blob");
+    t.data.assign(it->second.begin() + addr, it->second.begin() + addr + static_cast<std::int64_t>(n));
+    return t;
+  }
+  fail(op, "has no data and no enclosing subgraph holds reg_id_to_parameter_value");
 }
 
 dpu::Nonlinear nonlinear_of(const xir::Op& op) {
