@@ -27,17 +27,12 @@ int diffs_fix_point(const float* x, std::int64_t n, int scope, RoundMode round, 
   const double step = std::max(static_cast<double>(lo) / (-qmax - 0.5), static_cast<double>(hi) / (qmax - 0.5));
   const int fp0 = step <= FLT_MIN ? 18 : static_cast<int>(std::floor(std::log2(1.0 / step)));
   if (scope <= 1) return fp0;
-  int best = fp0;
-  double best_sse = 0.0;
-  for (int fp = fp0; fp < fp0 + scope; ++fp) {
-    const FixSpec f{fp, bit_width, true, round};
-    const double sse = engine::fake_quant_sse(x, n, f);
-    if (fp == fp0 || sse < best_sse) {
-      best = fp;
-      best_sse = sse;
-    }
-  }
-  return best;
+  double sse[16];
+  engine::fake_quant_sse_multi(x, n, FixSpec{fp0, bit_width, true, round}, std::min(scope, 16), sse);
+  int best = 0;
+  for (int k = 1; k < std::min(scope, 16); ++k)
+    if (sse[k] < sse[best]) best = k;  // strict: ties keep the smaller fix point
+  return fp0 + best;
 }
 
 int percentile_fix_point(const float* x, std::int64_t n, double percentage, int bit_width) {

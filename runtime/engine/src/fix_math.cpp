@@ -1,6 +1,8 @@
 #include "dputk/engine/fix_math.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <vector>
 
 namespace dputk::engine {
 
@@ -53,7 +55,51 @@ double fq_sse(const float* in, std::int64_t n, const FixSpec& f) {
   }
   return sse;
 }
+template <RoundMode M>
+void fq_sse_multi(const float* in, std::int64_t n, const FixSpec& first, int count, double* out) {
+  constexpr int kMax = 16;
+  float scale[kMax], inv[kMax];
+  for (int k = 0; k < count; ++k) {
+    scale[k] = static_cast<float>(std::ldexp(1.0, first.fix_point + k));
+    inv[k] = static_cast<float>(std::ldexp(1.0, -(first.fix_point + k)));
+  }
+  const float lo = static_cast<float>(first.lo()), hi = static_cast<float>(first.hi());
+  const std::int64_t block = 4096;
+  const std::int64_t blocks = (n + block - 1) / block;
+  std::vector<double> total(static_cast<std::size_t>(count), 0.0);
+#pragma omp parallel
+  {
+    std::vector<double> mine(static_cast<std::size_t>(count), 0.0);
+#pragma omp for schedule(static)
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      const std::int64_t begin = b * block, end = std::min(n, begin + block);
+      for (int k = 0; k < count; ++k) {
+        const float sc = scale[k], iv = inv[k];
+        float part = 0.0f;
+#pragma omp simd reduction(+ : part)
+        for (std::int64_t i = begin; i < end; ++i) {
+          const float d = in[i] - quantize_f<M>(in[i], sc, lo, hi) * iv;
+          part += d * d;
+        }
+        mine[k] += part;
+      }
+    }
+#pragma omp critical
+    for (int k = 0; k < count; ++k) total[k] += mine[k];
+  }
+  for (int k = 0; k < count; ++k) out[k] = total[k];
+}
+
 }  // namespace
+
+void fake_quant_sse_multi(const float* in, std::int64_t n, const FixSpec& first, int count, double* sse) {
+  if (count < 1 || count > 16) throw std::invalid_argument("fake_quant_sse_multi: 1 to 16 candidates");
+  switch (first.round) {
+    case RoundMode::DPU_ROUND: return fq_sse_multi<RoundMode::DPU_ROUND>(in, n, first, count, sse);
+    case RoundMode::STD_ROUND: return fq_sse_multi<RoundMode::STD_ROUND>(in, n, first, count, sse);
+    default: return fq_sse_multi<RoundMode::PY3_ROUND>(in, n, first, count, sse);
+  }
+}
 
 void fake_quantize_array(const float* in, std::int64_t n, const FixSpec& f, float* out) {
   switch (f.round) {

@@ -49,5 +49,8 @@ inline float fake_quantize(float x, const FixSpec& f) {
 // Σ (x − fake_quantize(x))².
 void fake_quantize_array(const float* in, std::int64_t n, const FixSpec& f, float* out);
 double fake_quant_sse(const float* in, std::int64_t n, const FixSpec& f);
+// The same for `count` consecutive fix points starting at first.fix_point, in one pass over the data
+// (each cache-sized block is read once for all candidates): sse[k] for fix point first + k.
+void fake_quant_sse_multi(const float* in, std::int64_t n, const FixSpec& first, int count, double* sse);
 
 }  // namespace dputk::engine
