@@ -4,6 +4,7 @@
 // with the layer's quantized input and subtracted from the float bias, which is then quantized at its
 // fix point. vai_q_pytorch applies the same correction iteratively during calibration (rate 0.05 per
 // batch, with stopping rules); this is its one-shot form, measured after the fix points are final.
+// The mean error needs no extra convolution: it is ΔW applied to the mean of each input tap.
 #pragma once
 #include <vector>
 
