@@ -31,11 +31,14 @@ bool conv_output(const std::int32_t* acc, const std::int8_t* bias, std::int64_t 
   for (std::int64_t p = 0; p < pixels; ++p) {
     const std::int32_t* a = acc + p * oc;
     std::int8_t* o = out + p * oc;
-#pragma omp simd
+    // Plain value selects (std::min/max through references keep GCC from vectorizing).
     for (int c = 0; c < oc; ++c) {
-      const std::int32_t s2 = std::max(2 * a[c] + bt[c], floor_value);
-      const std::int32_t r = (s2 + half) >> cut;
-      o[c] = static_cast<std::int8_t>(std::min(127, std::max(-128, r)));
+      std::int32_t s2 = 2 * a[c] + bt[c];
+      s2 = s2 < floor_value ? floor_value : s2;
+      std::int32_t r = (s2 + half) >> cut;
+      r = r > 127 ? 127 : r;
+      r = r < -128 ? -128 : r;
+      o[c] = static_cast<std::int8_t>(r);
     }
   }
   return true;
@@ -52,12 +55,16 @@ bool eltwise_add2(const std::int8_t* a, int fa, const std::int8_t* b, int fb, st
   if (sa > 7 || sb > 7 || w > 20 || w < -20) return false;
   const std::int32_t half = w > 0 ? (1 << (w - 1)) : 0;
   const std::int32_t lo = relu ? 0 : INT32_MIN;
-#pragma omp parallel for simd schedule(static)
+  const int right = w > 0 ? w : 0, left = w > 0 ? 0 : -w;
+#pragma omp parallel for schedule(static)
   for (std::int64_t i = 0; i < count; ++i) {
     // floor(a · 2^(2 − read)): a left shift, or an arithmetic right shift (floor)
-    const std::int32_t t = std::max(((static_cast<std::int32_t>(a[i]) << la) >> sa) + ((static_cast<std::int32_t>(b[i]) << lb) >> sb), lo);
-    const std::int32_t r = w > 0 ? (t + half) >> w : t << -w;
-    out[i] = static_cast<std::int8_t>(std::min(127, std::max(-128, r)));
+    std::int32_t t = ((static_cast<std::int32_t>(a[i]) << la) >> sa) + ((static_cast<std::int32_t>(b[i]) << lb) >> sb);
+    t = t < lo ? lo : t;
+    std::int32_t r = ((t + half) >> right) << left;
+    r = r > 127 ? 127 : r;
+    r = r < -128 ? -128 : r;
+    out[i] = static_cast<std::int8_t>(r);
   }
   return true;
 }
