@@ -71,3 +71,33 @@ TEST(QuantizedPaths, FakeQuantAndIntegerAgreeOnResNet20) {
   EXPECT_GE(agree, 980u);
   EXPECT_LE(std::abs(r_int.top1_percent() - r_fake.top1_percent()), 0.5);
 }
+
+// pool-fix MAX through oneDNN's s8 pooling equals the reference (padding, stride, fo != fi, fo == fi).
+TEST(DpuExecutor, FastMaxPoolEqualsReference) {
+  for (int fo : {4, 3}) {
+    auto g = xir::Graph::create("pool");
+    auto a = xir::Attrs::create();
+    a->set_attr<std::vector<std::int32_t>>("shape", {2, 9, 9, 16});
+    a->set_attr<std::string>("data_type", "XINT8");
+    xir::Op* in = g->add_op("in", "data-fix", std::move(a), {}, xir::DataType("XINT8"));
+    in->get_output_tensor()->set_attr<std::int32_t>("fix_point", 4);
+    auto p = xir::Attrs::create();
+    p->set_attr<std::vector<std::int32_t>>("kernel", {3, 3});
+    p->set_attr<std::vector<std::int32_t>>("stride", {2, 2});
+    p->set_attr<std::vector<std::int32_t>>("pad", {1, 1, 1, 1});
+    p->set_attr<std::string>("type", "MAX");
+    xir::Op* pool = g->add_op("pool", "pool-fix", std::move(p), {{"input", {in}}}, xir::DataType("XINT8"));
+    pool->get_output_tensor()->set_attr<std::int32_t>("fix_point", fo);
+    ASSERT_EQ(pool->get_output_tensor()->get_shape(), (std::vector<std::int32_t>{2, 5, 5, 16}));
+    dputk::engine::DpuExecutor fast(*g, {true}), ref(*g, {false});
+    dputk::engine::DpuTensor x;
+    x.shape = {2, 9, 9, 16};
+    x.data.resize(2 * 9 * 9 * 16);
+    std::uint32_t state = 12345;
+    for (auto& v : x.data) {
+      state = state * 1664525u + 1013904223u;
+      v = static_cast<std::int8_t>(static_cast<int>(state >> 24) - 128);  // includes all-negative windows
+    }
+    EXPECT_EQ(fast.run({&x})[0].data, ref.run({&x})[0].data) << "fo " << fo;
+  }
+}

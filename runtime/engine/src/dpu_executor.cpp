@@ -11,6 +11,7 @@
 #include "dputk/engine/op_geometry.hpp"
 #include "dputk/engine/float_tensor.hpp"
 #include "kernels/fast/dnnl_int_conv.hpp"
+#include "kernels/fast/dnnl_misc.hpp"
 
 namespace dputk::engine {
 
@@ -154,9 +155,18 @@ struct DpuExecutor::Impl {
       const int fi = fix_point_of(*op.get_input_op("input"));
       if (type != "MAX" && type != "AVG") fail(op, "pool type '" + type + "' is not supported (MAX, AVG)");
       const bool avg = type == "AVG";
+      // Max pooling is exact in int8: oneDNN's s8 pooling, then a requantization when fo != fi.
+      std::shared_ptr<fast::DnnlPool> fast_max;
+      if (options.fast && !avg) fast_max = std::make_shared<fast::DnnlPool>(g, false, false, true);
       return [=](const Inputs& in, DpuTensor& out) {
         ref::Window2d gg = g;
         gg.n = in[0]->shape[0];
+        if (fast_max) {
+          fast_max->run(in[0]->data.data(), out.data.data(), gg.n);
+          if (fi != fo)
+            for (auto& v : out.data) v = dpu::requantize(v, fi, fo);
+          return;
+        }
         if (avg) dpu_ref::avgpool(in[0]->data.data(), out.data.data(), gg, fi, fo);
         else dpu_ref::maxpool(in[0]->data.data(), out.data.data(), gg, fi, fo);
       };

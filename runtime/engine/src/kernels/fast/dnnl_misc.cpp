@@ -18,24 +18,26 @@ using dt = memory::data_type;
 struct DnnlPool::Impl {
   ref::Window2d g;
   dnnl::algorithm alg;
+  dt type = dt::f32;
   std::map<int, std::pair<dnnl::pooling_forward, std::pair<memory::desc, memory::desc>>> plans;
   std::mutex mutex;
 };
 
-DnnlPool::DnnlPool(const ref::Window2d& g, bool avg, bool count_include_pad) : impl_(std::make_unique<Impl>()) {
+DnnlPool::DnnlPool(const ref::Window2d& g, bool avg, bool count_include_pad, bool int8) : impl_(std::make_unique<Impl>()) {
   impl_->g = g;
+  if (int8) impl_->type = dt::s8;
   impl_->alg = !avg ? dnnl::algorithm::pooling_max
                     : (count_include_pad ? dnnl::algorithm::pooling_avg_include_padding : dnnl::algorithm::pooling_avg_exclude_padding);
 }
 DnnlPool::~DnnlPool() = default;
 
-void DnnlPool::run(const float* in, float* out, int n) {
+void DnnlPool::run(const void* in, void* out, int n) {
   auto& eng = cpu_engine();
   const ref::Window2d& g = impl_->g;
   std::unique_lock<std::mutex> lock(impl_->mutex);
   auto it = impl_->plans.find(n);
   if (it == impl_->plans.end()) {
-    memory::desc src({n, g.c, g.h, g.w}, dt::f32, tag::nhwc), dst({n, g.oc, g.oh, g.ow}, dt::f32, tag::nhwc);
+    memory::desc src({n, g.c, g.h, g.w}, impl_->type, tag::nhwc), dst({n, g.oc, g.oh, g.ow}, impl_->type, tag::nhwc);
     const memory::dim pb = (g.oh - 1) * g.sh + g.kh - g.h - g.pad_top, pr = (g.ow - 1) * g.sw + g.kw - g.w - g.pad_left;
     dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_inference, impl_->alg, src, dst, {g.sh, g.sw}, {g.kh, g.kw},
                                   {g.pad_top, g.pad_left}, {pb, pr});
@@ -43,7 +45,7 @@ void DnnlPool::run(const float* in, float* out, int n) {
   }
   auto& plan = it->second;
   lock.unlock();
-  memory src(plan.second.first, eng, const_cast<float*>(in)), dst(plan.second.second, eng, out);
+  memory src(plan.second.first, eng, const_cast<void*>(in)), dst(plan.second.second, eng, out);
   dnnl::stream s(eng);
   plan.first.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
   s.wait();

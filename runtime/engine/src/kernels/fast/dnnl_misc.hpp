@@ -8,10 +8,11 @@ namespace dputk::engine::fast {
 
 class DnnlPool {
  public:
-  // avg: average (count_include_pad selects padding counted or not); otherwise max.
-  DnnlPool(const ref::Window2d& geometry, bool avg, bool count_include_pad);
+  // avg: average (count_include_pad selects padding counted or not); otherwise max. int8: s8 data
+  // (max pooling only — it is exact in integers).
+  DnnlPool(const ref::Window2d& geometry, bool avg, bool count_include_pad, bool int8 = false);
   ~DnnlPool();
-  void run(const float* in, float* out, int batch);
+  void run(const void* in, void* out, int batch);
 
  private:
   struct Impl;
