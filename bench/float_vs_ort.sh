@@ -13,5 +13,5 @@ for batch in 1 8; do
   ours=$(build/bin/dpu-bench float --model "$MODELS/resnet50_fp32.onnx" --batch "$batch" --seconds "$SECS" --threads 2 2>/dev/null |
          awk '/^throughput:/ {print $2}')
   ort=$(bash "$PEER/ort_ips.sh" fp32 "$SECS" "$batch")
-  printf "%-6s %14.1f %14.1f %7.2f\n" "$batch" "$ours" "$ort" "$(echo "$ours / $ort" | bc -l)"
+  printf "%-6s %14.1f %14.1f %7.2f\n" "$batch" "$ours" "$ort" "$(awk -v a="$ours" -v b="$ort" 'BEGIN {print a / b}')"
 done

@@ -12,5 +12,5 @@ printf "%-6s %14s %14s %7s\n" batch "ours img/s" "ORT int8 img/s" ratio
 for batch in 1 8; do
   ours=$(build/bin/dpu-bench int8 --xmodel "$XMODEL" --batch "$batch" --seconds "$SECS" --threads 2 2>/dev/null | awk '/^throughput:/ {print $2}')
   ort=$(bash "$PEER/ort_ips.sh" int8 "$SECS" "$batch")
-  printf "%-6s %14.1f %14.1f %7.2f\n" "$batch" "$ours" "$ort" "$(echo "$ours / $ort" | bc -l)"
+  printf "%-6s %14.1f %14.1f %7.2f\n" "$batch" "$ours" "$ort" "$(awk -v a="$ours" -v b="$ort" 'BEGIN {print a / b}')"
 done
