@@ -1,5 +1,8 @@
 #include "dputk/lower.hpp"
 
+#include "dputk/engine/fix_math.hpp"
+#include "dputk/op_kinds.hpp"
+
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -16,8 +19,6 @@ using IV = std::vector<std::int32_t>;
   throw std::runtime_error("lowering op '" + op->get_name() + "' (" + op->get_type() + "): " + why);
 }
 
-bool is_layout(const std::string& t) { return t == "flatten" || t == "reshape" || t == "identity" || t == "squeeze"; }
-bool is_act(const std::string& t) { return t == "relu" || t == "relu6" || t == "leaky-relu" || t == "clamp"; }
 
 void set_fix_attrs(xir::Tensor* t, int fp) {
   t->set_attr<std::int32_t>("fix_point", fp);
@@ -39,7 +40,7 @@ class Lowering {
     for (const xir::Op* op : q_.topological_sort()) {
       const std::string& t = op->get_type();
       if (t == "fix") lower_fix(op);
-      else if (is_layout(t)) lower_layout(op);
+      else if (is_layout_op(t)) lower_layout(op);
     }
     // Every op must have been absorbed into some fix group.
     for (const xir::Op* op : q_.topological_sort())
@@ -80,7 +81,8 @@ class Lowering {
     for (std::size_t i = 0; i < q.size(); ++i) {
       float v;
       std::memcpy(&v, bytes.data() + 4 * i, 4);
-      const double x = std::nearbyint(static_cast<double>(v) * std::ldexp(1.0, fp));
+      // Parameters are quantized with STD_ROUND (as calibration did; on-grid values map exactly).
+      const double x = engine::round_value(static_cast<double>(v) * std::ldexp(1.0, fp), engine::RoundMode::STD_ROUND);
       if (x < -128 || x > 127) fail(c, "value " + std::to_string(v) + " is outside the int8 range at fix point " + std::to_string(fp));
       q[i] = static_cast<char>(static_cast<int>(x));
     }
@@ -162,7 +164,7 @@ class Lowering {
     }
     const xir::Op* act = nullptr;
     const xir::Op* c = x;
-    if (is_act(t)) {
+    if (is_activation_op(t)) {
       act = x;
       c = x->get_input_op("input");
       absorbed_.insert(act);
@@ -258,7 +260,7 @@ class Lowering {
       auto a = c->get_attrs();
       if (ct == "pad") a->del_attr("constant_values");
       lowered = add(c->get_name(), ct + "-fix", std::move(a), {{"input", {value(c->get_input_op("input")).op}}}, fp);
-    } else if (is_layout(ct)) {
+    } else if (is_layout_op(ct)) {
       // a fix directly after a layout op: requantize through a reshape-fix
       auto a = xir::Attrs::create();
       a->set_attr<IV>("shape", c->get_output_tensor()->get_shape());

@@ -7,11 +7,6 @@
 
 namespace dputk {
 
-bool is_layout_op(const std::string& t) {
-  return t == "flatten" || t == "reshape" || t == "identity" || t == "squeeze" || t == "transpose";
-}
-bool is_activation_op(const std::string& t) { return t == "relu" || t == "relu6" || t == "leaky-relu" || t == "clamp"; }
-
 namespace {
 
 bool is_conv(const xir::Op* op) { return op->get_type() == "conv2d" || op->get_type() == "depthwise-conv2d"; }

@@ -51,11 +51,7 @@ Classifier float_classifier(engine::FloatExecutor& exec) {
 
 Classifier dpu_classifier(engine::DpuExecutor& exec) {
   return [&exec](const engine::FloatTensor& batch) {
-    engine::DpuTensor in;
-    in.shape = batch.shape;
-    in.fix_point = exec.input_fix_point(0);
-    in.data.resize(batch.data.size());
-    engine::quantize_input(batch.data.data(), batch.numel(), in.fix_point, in.data.data());
+    const engine::DpuTensor in = engine::quantize_tensor(batch, exec.input_fix_point(0));
     auto outs = exec.run({&in});
     engine::FloatTensor logits(outs[0].shape);
     engine::dequantize(outs[0], logits.data.data());
@@ -71,11 +67,7 @@ std::vector<LayerSqnr> layer_sqnr(const xir::Graph& float_graph, const xir::Grap
   engine::FloatExecutor fexec(float_graph, fo);
   fexec.run({&batch}, [&](const xir::Op* op, engine::FloatTensor& v) { float_values[op->get_name()] = v; });
   std::vector<LayerSqnr> out;
-  engine::DpuTensor in;
-  in.shape = batch.shape;
-  in.fix_point = dpu.input_fix_point(0);
-  in.data.resize(batch.data.size());
-  engine::quantize_input(batch.data.data(), batch.numel(), in.fix_point, in.data.data());
+  const engine::DpuTensor in = engine::quantize_tensor(batch, dpu.input_fix_point(0));
   dpu.run({&in}, [&](const xir::Op* op, const engine::DpuTensor& q) {
     std::string source = op->get_name();
     if (op->has_attr("__float_source")) source = op->get_attr<std::string>("__float_source");

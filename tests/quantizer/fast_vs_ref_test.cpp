@@ -23,10 +23,7 @@ TEST(DpuExecutor, FastEqualsReferenceOnEveryTensorOfQuantizedResNet20) {
   auto low = dputk::lower_to_fix_form(*qg.graph);
   dputk::engine::DpuExecutor fast(*low, {true}), ref(*low, {false});
   auto b = dputk::make_batch(*data, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, pre);
-  dputk::engine::DpuTensor in;
-  in.shape = b.input.shape;
-  in.data.resize(b.input.data.size());
-  dputk::engine::quantize_input(b.input.data.data(), b.input.numel(), fast.input_fix_point(0), in.data.data());
+  const auto in = dputk::engine::quantize_tensor(b.input, fast.input_fix_point(0));
   std::map<std::string, std::vector<std::int8_t>> fast_values;
   fast.run({&in}, [&](const xir::Op* op, const dputk::engine::DpuTensor& v) { fast_values[op->get_name()] = v.data; });
   std::size_t compared = 0;

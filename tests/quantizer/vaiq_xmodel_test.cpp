@@ -41,10 +41,7 @@ TEST_P(VaiqCnnOnMnist, BitExactWithTheReferenceOnAll10000Images) {
     std::vector<std::size_t> ids;
     for (std::size_t i = off; i < off + 500; ++i) ids.push_back(i);
     auto b = dputk::make_batch(*data, ids, pre);
-    dputk::engine::DpuTensor in;
-    in.shape = b.input.shape;
-    in.data.resize(b.input.data.size());
-    dputk::engine::quantize_input(b.input.data.data(), b.input.numel(), 6, in.data.data());
+    const auto in = dputk::engine::quantize_tensor(b.input, 6);
     auto out = fast.run({&in});
     auto out_ref = off < 1000 ? ref.run({&in}) : out;  // reference loops on the first 1000 (slow)
     for (std::size_t i = 0; i < ids.size(); ++i) {

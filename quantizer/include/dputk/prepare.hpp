@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "dputk/op_kinds.hpp"
 #include "xir/graph/graph.hpp"
 
 namespace dputk {
@@ -16,9 +17,5 @@ struct PrepareOptions {
 
 // Returns one line per change made (for the log).
 std::vector<std::string> prepare_graph(xir::Graph& graph, const PrepareOptions& options);
-
-// Ops that only move data (no arithmetic, no fix point of their own).
-bool is_layout_op(const std::string& type);
-bool is_activation_op(const std::string& type);
 
 }  // namespace dputk

@@ -8,6 +8,7 @@
 
 #include "dputk/engine/dpu_fast_kernels.hpp"
 #include "dputk/engine/dpu_ref_kernels.hpp"
+#include "dputk/engine/fix_math.hpp"
 #include "dputk/engine/op_geometry.hpp"
 #include "dputk/engine/float_tensor.hpp"
 #include "kernels/fast/dnnl_int_conv.hpp"
@@ -78,9 +79,17 @@ dpu::Nonlinear nonlinear_of(const xir::Op& op) {
 }  // namespace
 
 void quantize_input(const float* in, std::int64_t count, int fix_point, std::int8_t* out) {
-  const double scale = std::ldexp(1.0, fix_point);
-  for (std::int64_t i = 0; i < count; ++i)
-    out[i] = dpu::clamp8(static_cast<std::int64_t>(std::floor(static_cast<double>(in[i]) * scale + 0.5)));
+  const FixSpec f{fix_point, 8, true, RoundMode::DPU_ROUND};
+  for (std::int64_t i = 0; i < count; ++i) out[i] = static_cast<std::int8_t>(quantize_value(in[i], f));
+}
+
+DpuTensor quantize_tensor(const FloatTensor& in, int fix_point) {
+  DpuTensor t;
+  t.shape = in.shape;
+  t.fix_point = fix_point;
+  t.data.resize(in.data.size());
+  quantize_input(in.data.data(), in.numel(), fix_point, t.data.data());
+  return t;
 }
 
 void dequantize(const DpuTensor& t, float* out) {
@@ -280,12 +289,8 @@ struct DpuExecutor::Impl {
     const std::int32_t batch = inputs[0]->shape.empty() ? 1 : inputs[0]->shape[0];
     values.resize(slot_shape.size());
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-      const Shape& want = input_ops[i]->get_output_tensor()->get_shape();
-      bool ok = inputs[i]->shape.size() == want.size() && static_cast<std::int64_t>(inputs[i]->data.size()) == inputs[i]->numel();
-      for (std::size_t d = 1; ok && d < want.size(); ++d) ok = inputs[i]->shape[d] == want[d];
-      if (!ok || inputs[i]->shape[0] != batch)
-        throw std::invalid_argument("input '" + input_ops[i]->get_name() + "' has shape " + shape_to_string(inputs[i]->shape) +
-                                    ", the graph expects " + shape_to_string(want) + " (any batch)");
+      check_input_shape(input_ops[i]->get_name(), input_ops[i]->get_output_tensor()->get_shape(), inputs[i]->shape,
+                        inputs[i]->data.size(), batch);
       int slot = slot_of.at(input_ops[i]);
       values[slot] = *inputs[i];
       values[slot].fix_point = slot_fp[slot];

@@ -18,6 +18,17 @@ std::string shape_to_string(const std::vector<std::int32_t>& shape) {
   return s + "]";
 }
 
+void check_input_shape(const std::string& op_name, const std::vector<std::int32_t>& want, const std::vector<std::int32_t>& got,
+                       std::size_t data_size, std::int32_t batch) {
+  std::int64_t n = 1;
+  for (auto d : got) n *= d;
+  bool ok = got.size() == want.size() && static_cast<std::int64_t>(data_size) == n && !got.empty() && got[0] == batch;
+  for (std::size_t d = 1; ok && d < want.size(); ++d) ok = got[d] == want[d];
+  if (!ok)
+    throw std::invalid_argument("input '" + op_name + "' has shape " + shape_to_string(got) + ", the graph expects " +
+                                shape_to_string(want) + " (any batch)");
+}
+
 namespace {
 
 // Decodes a const op's bytes into floats.
@@ -217,13 +228,8 @@ struct FloatExecutor::Impl {
       return s;
     };
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-      const auto& want = input_ops[i]->get_output_tensor()->get_shape();
       const auto& got = inputs[i]->shape;
-      bool ok = got.size() == want.size() && static_cast<std::int64_t>(inputs[i]->data.size()) == inputs[i]->numel();
-      for (std::size_t d = 1; ok && d < want.size(); ++d) ok = got[d] == want[d];
-      if (!ok || got[0] != batch)
-        throw std::invalid_argument("input '" + input_ops[i]->get_name() + "' has shape " + shape_to_string(got) + ", the graph expects " +
-                                    shape_to_string(want) + " (any batch)");
+      check_input_shape(input_ops[i]->get_name(), input_ops[i]->get_output_tensor()->get_shape(), got, inputs[i]->data.size(), batch);
       int slot = slot_of.at(input_ops[i]);
       values[slot].shape = got;
       values[slot].data = pool.acquire(got.empty() ? 1 : static_cast<std::size_t>(inputs[i]->numel()));

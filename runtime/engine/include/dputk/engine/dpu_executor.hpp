@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dputk/engine/float_tensor.hpp"
 #include "xir/graph/graph.hpp"
 
 namespace dputk::engine {
@@ -49,8 +50,11 @@ class DpuExecutor {
   std::unique_ptr<Impl> impl_;
 };
 
-// Float → int8 at a fix point with DPU_ROUND (what the quantizer does for the network input).
+// Float → int8 at a fix point with DPU_ROUND (the fix neuron of fix_math.hpp, as the quantizer does
+// for the network input).
 void quantize_input(const float* in, std::int64_t count, int fix_point, std::int8_t* out);
+// The same for a whole tensor: the DPU input for a preprocessed float batch.
+DpuTensor quantize_tensor(const FloatTensor& in, int fix_point);
 // int8 → float: q · 2^-fix_point.
 void dequantize(const DpuTensor& t, float* out);
 

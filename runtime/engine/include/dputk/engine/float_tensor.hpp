@@ -21,4 +21,9 @@ struct FloatTensor {
 
 std::string shape_to_string(const std::vector<std::int32_t>& shape);
 
+// Checks a run-time input against the graph's input op: same rank, same dims except the batch (dim 0,
+// which must equal `batch`), data size matching the shape. Throws std::invalid_argument naming the op.
+void check_input_shape(const std::string& op_name, const std::vector<std::int32_t>& want, const std::vector<std::int32_t>& got,
+                       std::size_t data_size, std::int32_t batch);
+
 }  // namespace dputk::engine

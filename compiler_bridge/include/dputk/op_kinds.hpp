@@ -1,0 +1,14 @@
+// Which float-form ops the DPU flow treats as pure data movement, and which activations fuse into
+// the preceding conv/eltwise. One table for the quantizer (quant groups) and the lowering.
+#pragma once
+#include <string>
+
+namespace dputk {
+
+// No arithmetic and no element reordering: they keep their producer's fix point and lower to
+// reshape-fix. (transpose reorders elements, so it is not one of them.)
+inline bool is_layout_op(const std::string& t) { return t == "flatten" || t == "reshape" || t == "identity" || t == "squeeze"; }
+// Activations that share their producer's quant group and become its `nonlinear`.
+inline bool is_activation_op(const std::string& t) { return t == "relu" || t == "relu6" || t == "leaky-relu" || t == "clamp"; }
+
+}  // namespace dputk
