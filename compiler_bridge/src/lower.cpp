@@ -54,7 +54,8 @@ class Lowering {
       a->set_attr<std::int32_t>("bit_width", 8);
       a->set_attr<std::string>("round_mode", "DPU_ROUND");
       a->set_attr<bool>("if_signed", true);
-      xir::Op* f = out_->add_op(op->get_name() + "_fix2float", "fix2float", std::move(a), {{"input", {it->second.op}}},
+      // Named as vai_c_xir names it: the int8 tensor's name and a trailing '_'.
+      xir::Op* f = out_->add_op(it->second.op->get_output_tensor()->get_name() + "_", "fix2float", std::move(a), {{"input", {it->second.op}}},
                                 xir::DataType(xir::DataType::FLOAT, 32));
       (void)f;
     }
@@ -99,6 +100,8 @@ class Lowering {
   }
 
   void lower_layout(const xir::Op* op) {
+    // A layout op whose only consumer is a fix op becomes one reshape-fix there (as vai_c_xir does).
+    if (op->get_fanout_num() == 1 && op->get_fanout_ops()[0]->get_type() == "fix") return;
     const Lowered& in = value(op->get_input_op("input"));
     if (op->get_type() == "identity") {
       map_[op] = in;
@@ -106,7 +109,10 @@ class Lowering {
     }
     auto a = xir::Attrs::create();
     a->set_attr<IV>("shape", op->get_output_tensor()->get_shape());
-    map_[op] = {add(op->get_name(), "reshape-fix", std::move(a), {{"input", {in.op}}}, in.fix_point), in.fix_point};
+    xir::Op* r = add(op->get_name(), "reshape-fix", std::move(a), {{"input", {in.op}}}, in.fix_point);
+    // int8 tensors are named <float op>_fix in compiled files
+    if (!q_.get_tensor(op->get_name() + "_fix")) r->get_output_tensor()->rename(op->get_name() + "_fix");
+    map_[op] = {r, in.fix_point};
   }
 
   static std::string nonlinear_of(const xir::Op* act) {
@@ -135,14 +141,25 @@ class Lowering {
     const IV d = op->get_attr_or<IV>("dilation", {1, 1});
     const int need_h = (out[1] - 1) * s[1] + (k[1] - 1) * d[1] + 1 - in[1] - pad[2];
     const int need_w = (out[2] - 1) * s[0] + (k[0] - 1) * d[0] + 1 - in[2] - pad[0];
-    pad[3] = std::max(pad[3], need_h);
-    pad[1] = std::max(pad[1], need_w);
+    // Right/bottom padding is what the last window actually reads (vai_c_xir trims unused padding;
+    // CEIL mode adds some).
+    pad[3] = std::max(need_h, 0);
+    pad[1] = std::max(need_w, 0);
     const std::string mode = op->get_attr_or<std::string>("pad_mode", "FLOOR");
     if (mode == "SAME") {
       pad[2] = std::max(need_h + pad[2], 0) / 2;
       pad[0] = std::max(need_w + pad[0], 0) / 2;
     }
     return pad;
+  }
+
+  // A stride along an axis with one output position is meaningless; vai_c_xir writes 1 there.
+  static IV unit_stride_where_single(const xir::Op* op) {
+    IV s = op->get_attr<IV>("stride");
+    const IV& out = op->get_output_tensor()->get_shape();
+    if (out[2] == 1) s[0] = 1;
+    if (out[1] == 1) s[1] = 1;
+    return s;
   }
 
   void lower_fix(const xir::Op* fix) {
@@ -152,6 +169,7 @@ class Lowering {
     const std::string& t = x->get_type();
     if (t == "const") {
       map_[fix] = {const_fix(x, fp), fp};
+      map_[fix].op->get_output_tensor()->rename(fix->get_output_tensor()->get_name());
       return;
     }
     if (t == "data") {
@@ -159,6 +177,7 @@ class Lowering {
       a->set_attr<IV>("shape", x->get_output_tensor()->get_shape());
       a->set_attr<std::string>("data_type", "XINT8");
       map_[fix] = {add(x->get_name(), "data-fix", std::move(a), {}, fp), fp};
+      map_[fix].op->get_output_tensor()->rename(fix->get_output_tensor()->get_name());
       map_[x] = map_[fix];
       return;
     }
@@ -176,9 +195,13 @@ class Lowering {
       auto a = xir::Attrs::create();
       copy_window(c, *a, true);
       a->set_attr<IV>("pad", effective_pad(c));
+      a->set_attr<IV>("stride", unit_stride_where_single(c));
       a->set_attr<std::string>("pad_mode", "FLOOR");
       a->set_attr<std::string>("nonlinear", nonlinear_of(act));
       if (ct == "conv2d") a->set_attr<std::int32_t>("group", c->get_attr_or<std::int32_t>("group", 1));
+      a->set_attr<bool>("bias_term", c->get_input_op("bias") != nullptr);
+      a->set_attr<std::int32_t>("in_dim", c->get_input_tensor("input")->get_shape().back());
+      a->set_attr<std::int32_t>("out_dim", c->get_output_tensor()->get_shape().back());
       std::map<std::string, std::vector<xir::Op*>> in{{"input", {value(c->get_input_op("input")).op}},
                                                        {"weights", {param(c->get_input_op("weights"))}}};
       if (const xir::Op* b = c->get_input_op("bias")) in["bias"] = {param(b)};
@@ -261,15 +284,20 @@ class Lowering {
       if (ct == "pad") a->del_attr("constant_values");
       lowered = add(c->get_name(), ct + "-fix", std::move(a), {{"input", {value(c->get_input_op("input")).op}}}, fp);
     } else if (is_layout_op(ct)) {
-      // a fix directly after a layout op: requantize through a reshape-fix
+      // A fix directly after a layout op: one reshape-fix (it requantizes when the fix points differ).
       auto a = xir::Attrs::create();
       a->set_attr<IV>("shape", c->get_output_tensor()->get_shape());
-      lowered = add(c->get_name() + "_fix", "reshape-fix", std::move(a), {{"input", {value(c).op}}}, fp);
+      if (map_.count(c))  // the layout op has other consumers and was lowered on its own
+        lowered = add(c->get_name() + "_fix", "reshape-fix", std::move(a), {{"input", {value(c).op}}}, fp);
+      else
+        lowered = add(c->get_name(), "reshape-fix", std::move(a), {{"input", {value(c->get_input_op("input")).op}}}, fp);
     } else {
       fail(c, "is not an op the DPU runs (quantized " + ct + ")");
     }
     // Not serialized (private attr): which float value this int8 tensor stands for, for SQNR reports.
     lowered->set_attr<std::string>("__float_source", (ct == "mul" ? c->get_input_ops("input")[0] : x)->get_name());
+    // vai_c_xir names the op after the computing op and its output after the fix op's tensor.
+    lowered->get_output_tensor()->rename(fix->get_output_tensor()->get_name());
     map_[fix] = {lowered, fp};
     map_[x] = map_[fix];
   }

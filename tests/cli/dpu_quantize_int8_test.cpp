@@ -7,6 +7,9 @@
 #include <regex>
 
 #include "cli_runner.hpp"
+#include "dputk/batch.hpp"
+#include "dputk/engine/dpu_executor.hpp"
+#include "dputk/lower.hpp"
 #include "dputk/quant_info.hpp"
 #include "xir/graph/graph.hpp"
 
@@ -50,6 +53,22 @@ TEST_P(CifarInt8, CalibrateOn500TestOnTheRestWithinHalfAPoint) {
   for (const xir::Op* op : g->get_ops()) fixes += op->get_type() == "fix";
   EXPECT_EQ(static_cast<int>(info.param.size() + info.output.size()), fixes);
   for (const auto& [name, fp] : info.param) EXPECT_LE(fp, 12) << name;
+
+  // dpu-compile (builtin): one DPU subgraph (the option-A shortcut's slice and channel pad take exact
+  // DPU forms), and the compiled model computes what test mode computed.
+  auto comp = run_cli("dpu-compile", "-x " + dir + "/" + GetParam() + "_int.xmodel -a " + std::string(DPU_SOURCE_DIR) +
+                                         "/board/arch/KV260/arch.json -o " + dir + "/compiled -n " + GetParam() + " --backend builtin");
+  ASSERT_EQ(comp.code, 0) << comp.out;
+  EXPECT_NE(comp.out.find("Total device subgraph number 3, DPU subgraph number 1"), std::string::npos) << comp.out;
+  auto compiled = xir::Graph::deserialize(dir + "/compiled/" + GetParam() + ".xmodel");
+  auto lowered = dputk::lower_to_fix_form(*g);
+  dputk::engine::DpuExecutor a(*compiled), b(*lowered);
+  auto images = dputk::open_dataset(data_path("cifar10/test_batch.bin"));
+  std::vector<std::size_t> ids(200);
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = 500 + i;
+  auto batch = dputk::make_batch(*images, ids, dputk::Preprocess::preset("cifar"));
+  const auto in = dputk::engine::quantize_tensor(batch.input, a.input_fix_point(0));
+  EXPECT_TRUE(a.run({&in})[0].data == b.run({&in})[0].data) << "compiled and test-mode int8 outputs differ";
 }
 
 INSTANTIATE_TEST_SUITE_P(SharedData, CifarInt8, ::testing::Values("resnet20", "resnet32"));

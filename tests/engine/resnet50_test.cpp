@@ -4,7 +4,11 @@
 
 #include <cmath>
 
+#include "dputk/batch.hpp"
+#include "dputk/compiler/partition.hpp"
 #include "dputk/engine/float_executor.hpp"
+#include "dputk/lower.hpp"
+#include "dputk/quantize.hpp"
 #include "dputk/npy.hpp"
 #include "dputk/onnx_import.hpp"
 #include "test_data.hpp"
@@ -38,6 +42,35 @@ TEST(ResNet50, FloatOutputMatchesTorch) {
     auto arg = [&](const float* p) { return std::max_element(p, p + classes) - p; };
     EXPECT_EQ(arg(out[0].data.data() + b * classes), arg(ref.data.data() + b * classes));
   }
+}
+
+// Quantized (calibrated on 2 ImageNet images: the structure, not the accuracy, matters here) and
+// compiled with the builtin backend, ResNet50 is one DPU subgraph between the USER input and the CPU
+// fix2float, as vai_c_xir makes it; the partitioned graph computes what the lowered one does.
+TEST(ResNet50, CompilesToExactlyOneDpuSubgraph) {
+  auto prepared = dputk::load_prepared_model(stem() + ".onnx", {});
+  auto data = dputk::open_dataset(dputk::test::data_path("imagenet/val_500"), dputk::test::data_path("imagenet/val_500.txt"));
+  const auto pre = dputk::Preprocess::preset("torchvision");
+  auto q = dputk::calibrate_model(*prepared, *data, {0, 1}, pre, 2, {});
+  auto lowered = dputk::lower_to_fix_form(*q.graph);
+  auto compiled = dputk::lower_to_fix_form(*q.graph);
+  const auto report = dputk::compiler::partition_for_dpu(*compiled, dputk::compiler::target_by_name("DPUCZDX8G_ISA1_B4096"));
+  EXPECT_EQ(report.device_subgraphs(), 3) << report.text();
+  EXPECT_EQ(report.dpu_subgraphs(), 1) << report.text();
+  int cpu_ops = 0, convs = 0;
+  for (const auto& op : report.ops) {
+    cpu_ops += op.device == "CPU";
+    convs += op.type == "conv2d-fix";
+  }
+  EXPECT_EQ(cpu_ops, 1);  // fix2float
+  EXPECT_EQ(convs, 54);   // 53 convolutions + the FC as a 1×1 conv2d-fix
+  std::string bytes;
+  compiled->serialize_to_string(&bytes);
+  auto back = xir::Graph::deserialize_from_string(bytes);
+  dputk::engine::DpuExecutor a(*back), b(*lowered);
+  auto batch = dputk::make_batch(*data, {2, 3}, pre);
+  const auto in = dputk::engine::quantize_tensor(batch.input, a.input_fix_point(0));
+  EXPECT_TRUE(a.run({&in})[0].data == b.run({&in})[0].data);
 }
 
 }  // namespace

@@ -2,12 +2,14 @@
 // 10000 MNIST test images (README of ../shared/data: top-1 99.05%):
 //  - the vai_q_pytorch quantized CNN_int.xmodel, lowered by our compiler bridge;
 //  - the vai_c_xir compiled CNN_kv260.xmodel as is (weights read from the DPU subgraph's
-//    reg_id_to_parameter_value at each tensor's ddr_addr).
+//    reg_id_to_parameter_value at each tensor's ddr_addr);
+//  - CNN_int.xmodel compiled by our builtin dpu-compile backend (read back from its file).
 // The fast (oneDNN) and reference kernels agree.
 #include <gtest/gtest.h>
 
 #include "dputk/atomic_file.hpp"
 #include "dputk/batch.hpp"
+#include "dputk/compiler/compile.hpp"
 #include "dputk/engine/dpu_executor.hpp"
 #include "dputk/lower.hpp"
 #include "test_data.hpp"
@@ -16,13 +18,30 @@ using dputk::test::data_path;
 
 namespace {
 
-class VaiqCnnOnMnist : public ::testing::TestWithParam<bool> {};
+enum class Form { lowered_CNN_int, vai_c_xir_CNN_kv260, builtin_compiled_CNN_int };
+
+std::string form_name(const ::testing::TestParamInfo<Form>& info) {
+  switch (info.param) {
+    case Form::lowered_CNN_int: return "quantized_CNN_int";
+    case Form::vai_c_xir_CNN_kv260: return "compiled_CNN_kv260";
+    default: return "builtin_compiled_CNN_int";
+  }
+}
+
+class VaiqCnnOnMnist : public ::testing::TestWithParam<Form> {};
 
 TEST_P(VaiqCnnOnMnist, BitExactWithTheReferenceOnAll10000Images) {
-  const bool compiled = GetParam();
   std::unique_ptr<xir::Graph> low;
-  if (compiled) {
+  if (GetParam() == Form::vai_c_xir_CNN_kv260) {
     low = xir::Graph::deserialize(data_path("xmodels/kv260_mnist_cnn/CNN_kv260.xmodel"));
+  } else if (GetParam() == Form::builtin_compiled_CNN_int) {
+    dputk::compiler::CompileOptions o;
+    o.xmodel = data_path("xmodels/kv260_mnist_cnn/CNN_int.xmodel");
+    o.arch = std::string(DPU_SOURCE_DIR) + "/board/arch/KV260/arch.json";
+    o.output_dir = dputk::test::scratch_dir("vaiq_cnn_builtin");
+    o.net_name = "CNN_kv260";
+    o.backend = "builtin";
+    low = xir::Graph::deserialize(dputk::compiler::compile_model(o).xmodel_path);
   } else {
     auto q = xir::Graph::deserialize(data_path("xmodels/kv260_mnist_cnn/CNN_int.xmodel"));
     low = dputk::lower_to_fix_form(*q);
@@ -61,7 +80,8 @@ TEST_P(VaiqCnnOnMnist, BitExactWithTheReferenceOnAll10000Images) {
   EXPECT_EQ(fast_eq_ref, 20u);
 }
 
-INSTANTIATE_TEST_SUITE_P(XilinxFiles, VaiqCnnOnMnist, ::testing::Values(false, true),
-                         [](const ::testing::TestParamInfo<bool>& info) { return info.param ? "compiled_CNN_kv260" : "quantized_CNN_int"; });
+INSTANTIATE_TEST_SUITE_P(XilinxFiles, VaiqCnnOnMnist,
+                         ::testing::Values(Form::lowered_CNN_int, Form::vai_c_xir_CNN_kv260, Form::builtin_compiled_CNN_int),
+                         form_name);
 
 }  // namespace

@@ -131,7 +131,7 @@ Op* Graph::add_op_with_tensor(const std::string& name, const std::string& type, 
 Op* Graph::insert_op(std::unique_ptr<Op> op, Subgraph* subgraph) {
   Op* raw = op.get();
   const std::string& tname = raw->output_->get_name();
-  if (tensor_by_name_.count(tname))
+  if (find_tensor(tname))
     throw std::invalid_argument(op_label(raw->name_, raw->type_) + ": a tensor named '" + tname + "' exists");
   op_by_name_[raw->name_] = raw;
   tensor_by_name_[tname] = raw->output_.get();
@@ -155,7 +155,7 @@ void Graph::remove_op(Op* op) {
   }
   root_->forget_op(op);
   op_by_name_.erase(op->get_name());
-  tensor_by_name_.erase(op->get_output_tensor()->get_name());
+  forget_tensor(op->get_output_tensor());
   ops_.erase(std::remove_if(ops_.begin(), ops_.end(), [&](const auto& p) { return p.get() == op; }), ops_.end());
 }
 
@@ -167,14 +167,23 @@ const Op* Graph::get_op(const std::string& op_name) const {
   auto it = op_by_name_.find(op_name);
   return it == op_by_name_.end() ? nullptr : it->second;
 }
-Tensor* Graph::get_tensor(const std::string& tensor_name) {
+void Graph::forget_tensor(const Tensor* t) {
+  for (auto it = tensor_by_name_.begin(); it != tensor_by_name_.end();) it = it->second == t ? tensor_by_name_.erase(it) : std::next(it);
+}
+
+Tensor* Graph::find_tensor(const std::string& tensor_name) const {
   auto it = tensor_by_name_.find(tensor_name);
+  if (it != tensor_by_name_.end() && it->second->get_name() == tensor_name) return it->second;
+  bool stale = it != tensor_by_name_.end();
+  for (const auto& [name, t] : tensor_by_name_) stale = stale || t->get_name() != name;
+  if (!stale) return nullptr;
+  tensor_by_name_.clear();
+  for (const auto& op : ops_) tensor_by_name_[op->get_output_tensor()->get_name()] = op->get_output_tensor();
+  it = tensor_by_name_.find(tensor_name);
   return it == tensor_by_name_.end() ? nullptr : it->second;
 }
-const Tensor* Graph::get_tensor(const std::string& tensor_name) const {
-  auto it = tensor_by_name_.find(tensor_name);
-  return it == tensor_by_name_.end() ? nullptr : it->second;
-}
+Tensor* Graph::get_tensor(const std::string& tensor_name) { return find_tensor(tensor_name); }
+const Tensor* Graph::get_tensor(const std::string& tensor_name) const { return find_tensor(tensor_name); }
 
 std::set<Op*> Graph::get_ops() {
   std::set<Op*> out;

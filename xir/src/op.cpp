@@ -93,7 +93,7 @@ Tensor* Op::get_input_tensor(const std::string& arg_name, int idx) const {
 }
 
 Tensor* Op::replace_output_tensor(std::unique_ptr<Tensor> tensor) {
-  if (graph_ && output_) graph_->tensor_by_name_.erase(output_->get_name());
+  if (graph_ && output_) graph_->forget_tensor(output_.get());
   output_ = std::move(tensor);
   output_->producer_ = this;
   if (graph_) graph_->tensor_by_name_[output_->get_name()] = output_.get();
