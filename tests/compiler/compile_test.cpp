@@ -18,6 +18,7 @@
 #include "dputk/compiler/targets.hpp"
 #include "dputk/engine/dpu_executor.hpp"
 #include "dputk/lower.hpp"
+#include "dputk/quantize.hpp"
 #include "test_data.hpp"
 
 using dputk::test::data_path;
@@ -198,6 +199,22 @@ TEST(BuiltinCompile, VaiqResNet20CompilesToOneDpuSubgraphAndRunsIdentically) {
   ASSERT_EQ(oa.size(), 1u);
   EXPECT_EQ(oa[0].shape, (IV{100, 10}));
   EXPECT_TRUE(oa[0].data == ob[0].data) << "compiled and lowered outputs differ";
+}
+
+// MobileNetV2 (depthwise convs, ReLU6 → ReLU by CLE, residual adds, global average pool, FC):
+// calibrated on 2 images (the structure matters here, not the accuracy), one DPU subgraph.
+TEST(BuiltinCompile, MobileNetV2CompilesToOneDpuSubgraph) {
+  auto prepared = dputk::load_prepared_model(data_path("imagenet/mobilenet_v2_1.0_224_quant_dequant.onnx"), {});
+  auto data = dputk::open_dataset(data_path("imagenet/val_500"), data_path("imagenet/val_500.txt"));
+  auto q = dputk::calibrate_model(*prepared, *data, {0, 1}, dputk::Preprocess::preset("inception"), 2, {});
+  auto g = dputk::lower_to_fix_form(*q.graph);
+  EXPECT_TRUE(cc::rewrite_for_dpu(*g).empty());
+  const auto report = cc::partition_for_dpu(*g, cc::target_by_name("DPUCZDX8G_ISA1_B4096"));
+  EXPECT_EQ(report.device_subgraphs(), 3) << report.text();
+  EXPECT_EQ(report.dpu_subgraphs(), 1) << report.text();
+  int depthwise = 0;
+  for (const auto& op : report.ops) depthwise += op.type == "depthwise-conv2d-fix" && op.device == "DPU";
+  EXPECT_EQ(depthwise, 17);
 }
 
 // A fix-form graph with an op the DPU cannot run between two convs: two DPU subgraphs around a CPU
