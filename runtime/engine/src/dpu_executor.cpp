@@ -99,6 +99,7 @@ void dequantize(const DpuTensor& t, float* out) {
 
 struct DpuExecutor::Impl {
   const xir::Graph& graph;
+  const xir::Subgraph* subgraph = nullptr;  // run only its ops (inputs: what flows in from outside)
   DpuExecutorOptions options;
   std::vector<const xir::Op*> input_ops, output_ops;
   std::map<const xir::Op*, DpuTensor> constants;
@@ -116,7 +117,22 @@ struct DpuExecutor::Impl {
   std::vector<DpuTensor> values;  // per-slot buffers, kept between runs (an executor runs one batch at a time)
   std::shared_ptr<std::vector<std::int32_t>> scratch = std::make_shared<std::vector<std::int32_t>>();
 
-  Impl(const xir::Graph& g, DpuExecutorOptions o) : graph(g), options(o) { plan(); }
+  Impl(const xir::Graph& g, const xir::Subgraph* sg, DpuExecutorOptions o) : graph(g), subgraph(sg), options(o) { plan(); }
+
+  std::string scope() const { return subgraph ? "subgraph '" + subgraph->get_name() + "'" : "graph '" + graph.get_name() + "'"; }
+
+  // A value produced outside the subgraph becomes an input slot (constants are decoded instead).
+  void add_external(const xir::Op* p) {
+    if (slot_of.count(p) || constants.count(p)) return;
+    if (p->get_type() == "const-fix") {
+      constants.emplace(p, decode_const_fix(*p));
+      return;
+    }
+    slot_of[p] = static_cast<int>(slot_shape.size());
+    slot_shape.push_back(p->get_output_tensor()->get_shape());
+    slot_fp.push_back(fix_point_of(*p));
+    input_ops.push_back(p);
+  }
 
   Kernel make_kernel(const xir::Op& op) {
     const std::string& t = op.get_type();
@@ -252,9 +268,12 @@ struct DpuExecutor::Impl {
   }
 
   void plan() {
-    auto order = graph.topological_sort();
+    auto order = subgraph ? subgraph->topological_sort() : graph.topological_sort();
+    auto inside = [&](const xir::Op* op) { return !subgraph || subgraph->has_op(op); };
     for (const xir::Op* op : order) {
       const std::string& t = op->get_type();
+      for (const xir::Tensor* in : op->get_input_tensors())
+        if (!inside(in->get_producer())) add_external(in->get_producer());
       if (t == "const-fix") {
         constants.emplace(op, decode_const_fix(*op));
         continue;
@@ -276,15 +295,16 @@ struct DpuExecutor::Impl {
     }
     for (const xir::Op* op : order) {
       if (op->get_type() == "const-fix") continue;
-      if (op->get_type() == "fix2float") output_ops.push_back(op);
-      else if (op->get_fanout_num() == 0) output_ops.push_back(op);
+      bool leaves = op->get_fanout_num() == 0;
+      for (const xir::Op* user : op->get_fanout_ops()) leaves = leaves || !inside(user);
+      if ((!subgraph && op->get_type() == "fix2float") || leaves) output_ops.push_back(op);
     }
-    if (input_ops.empty()) throw std::runtime_error("graph '" + graph.get_name() + "' has no data-fix (input) op");
+    if (input_ops.empty()) throw std::runtime_error(scope() + " has no input (data-fix op or value from outside)");
   }
 
   std::vector<DpuTensor> run(const Inputs& inputs, const Observer& observer) {
     if (inputs.size() != input_ops.size())
-      throw std::invalid_argument("graph '" + graph.get_name() + "' takes " + std::to_string(input_ops.size()) + " inputs, got " +
+      throw std::invalid_argument(scope() + " takes " + std::to_string(input_ops.size()) + " inputs, got " +
                                   std::to_string(inputs.size()));
     const std::int32_t batch = inputs[0]->shape.empty() ? 1 : inputs[0]->shape[0];
     values.resize(slot_shape.size());
@@ -314,7 +334,9 @@ struct DpuExecutor::Impl {
   }
 };
 
-DpuExecutor::DpuExecutor(const xir::Graph& graph, DpuExecutorOptions options) : impl_(std::make_unique<Impl>(graph, options)) {}
+DpuExecutor::DpuExecutor(const xir::Graph& graph, DpuExecutorOptions options) : impl_(std::make_unique<Impl>(graph, nullptr, options)) {}
+DpuExecutor::DpuExecutor(const xir::Subgraph& subgraph, DpuExecutorOptions options)
+    : impl_(std::make_unique<Impl>(*subgraph.get_graph(), &subgraph, options)) {}
 DpuExecutor::~DpuExecutor() = default;
 const std::vector<const xir::Op*>& DpuExecutor::input_ops() const { return impl_->input_ops; }
 const std::vector<const xir::Op*>& DpuExecutor::output_ops() const { return impl_->output_ops; }

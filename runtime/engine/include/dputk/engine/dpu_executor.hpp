@@ -33,12 +33,16 @@ class DpuExecutor {
   using Observer = std::function<void(const xir::Op* op, const DpuTensor& value)>;
 
   explicit DpuExecutor(const xir::Graph& graph, DpuExecutorOptions options = {});
+  // Only the ops of one subgraph (of a compiled xmodel): its inputs are the values that flow in from
+  // other subgraphs (e.g. the USER subgraph's data-fix), its outputs the values that flow out.
+  explicit DpuExecutor(const xir::Subgraph& subgraph, DpuExecutorOptions options = {});
   ~DpuExecutor();
   DpuExecutor(const DpuExecutor&) = delete;
   DpuExecutor& operator=(const DpuExecutor&) = delete;
 
-  // data-fix ops (inputs, with their fix points) and the graph outputs (the int8 tensor a fix2float
-  // reads, or a tail op), in a stable order.
+  // data-fix ops (inputs, with their fix points) and the graph outputs (fix2float ops — their values
+  // stay int8 here — or tail ops), in a stable order; for a subgraph, the producers of its inputs and
+  // its ops whose values flow out.
   const std::vector<const xir::Op*>& input_ops() const;
   const std::vector<const xir::Op*>& output_ops() const;
   int input_fix_point(std::size_t i) const;

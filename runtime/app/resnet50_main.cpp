@@ -1,0 +1,219 @@
+// resnet50 — the VART application that runs on the board: classifies images with the DPU subgraph of
+// a compiled xmodel, as Xilinx's VART ResNet50 sample does (find the DPU subgraph, create a runner
+// per thread, quantize the preprocessed image with the input fix point, run, dequantize, softmax on
+// the CPU). Built against our emulation (DPU_RUNTIME=emu) or Xilinx's XIR/VART (DPU_RUNTIME=vart)
+// from the same source: it uses only the XIR/VART API, OpenCV preprocessing and the fix neuron.
+//
+//   resnet50 MODEL.xmodel (IMAGE_DIR | LIST_FILE) [--labels synset_words.txt] [--threads N]
+//            [--preprocess torchvision] [--top-k 5] [--verbose] [--limit N]
+// A list file has lines "file class_index [synset]"; its images are in the folder named like the
+// list without extension (val_500.txt → val_500/) or beside it. With class indices the app reports
+// top-1/top-5 accuracy.
+#include <CLI/CLI.hpp>
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <mutex>
+#include <numeric>
+#include <thread>
+
+#include "dputk/dataset.hpp"
+#include "dputk/engine/fix_math.hpp"
+#include "dputk/preprocess.hpp"
+#include "vart/runner.hpp"
+#include "vart/runner_ext.hpp"
+#include "vart/runner_helper.hpp"
+#include "xir/graph/graph.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The DPU subgraph, found as the VART samples find it.
+const xir::Subgraph* dpu_subgraph(const xir::Graph& graph, const std::string& path) {
+  std::vector<const xir::Subgraph*> dpu;
+  for (const xir::Subgraph* s : graph.get_root_subgraph()->children_topological_sort())
+    if (s->has_attr("device") && s->get_attr<std::string>("device") == "DPU") dpu.push_back(s);
+  if (dpu.size() != 1)
+    throw std::runtime_error(path + ": expected exactly 1 DPU subgraph, found " + std::to_string(dpu.size()) +
+                             (dpu.empty() ? " (is it compiled? run dpu-compile or vai_c_xir)" : ""));
+  return dpu.front();
+}
+
+std::vector<std::string> read_labels(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open the labels file");
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out.push_back(line);
+  }
+  return out;
+}
+
+std::unique_ptr<dputk::Dataset> open_images(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (fs::is_directory(path)) return dputk::open_dataset(path);
+  const fs::path list(path);
+  const fs::path beside = list.parent_path() / list.stem();
+  return dputk::open_dataset(fs::is_directory(beside) ? beside.string() : list.parent_path().string(), path);
+}
+
+struct Prediction {
+  std::vector<int> top;       // class indices, best first
+  std::vector<float> prob;    // their softmax probabilities
+};
+
+Prediction classify(const std::int8_t* out, int classes, float scale, int k) {
+  std::vector<float> p(static_cast<std::size_t>(classes));
+  float mx = -1e30f;
+  for (int c = 0; c < classes; ++c) mx = std::max(mx, p[c] = out[c] * scale);
+  float sum = 0.0f;
+  for (float& v : p) sum += (v = std::exp(v - mx));
+  std::vector<int> idx(static_cast<std::size_t>(classes));
+  std::iota(idx.begin(), idx.end(), 0);
+  k = std::min(k, classes);
+  // ties keep the lower class index (as argmax does)
+  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+  Prediction r;
+  for (int i = 0; i < k; ++i) {
+    r.top.push_back(idx[i]);
+    r.prob.push_back(p[idx[i]] / sum);
+  }
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = true;
+  CLI::App app{"Classify images with the DPU subgraph of a compiled xmodel (VART application)."};
+  std::string model, images, labels_path, preprocess = "torchvision";
+  int threads = 1, top_k = 5;
+  std::size_t limit = 0;
+  bool verbose = false;
+  app.add_option("model", model, "compiled xmodel")->required();
+  app.add_option("images", images, "image folder, or list file (\"file class_index\" lines)")->required();
+  app.add_option("--labels", labels_path, "class names, one per line (synset_words.txt)");
+  app.add_option("--threads", threads, "runner threads")->check(CLI::PositiveNumber);
+  app.add_option("--preprocess", preprocess, "preprocessing preset: " + [] {
+    std::string s;
+    for (const auto& n : dputk::Preprocess::preset_names()) s += (s.empty() ? "" : ", ") + n;
+    return s;
+  }());
+  app.add_option("--top-k", top_k, "classes to report per image")->check(CLI::PositiveNumber);
+  app.add_option("--limit", limit, "classify only the first N images (0 = all)");
+  app.add_flag("--verbose", verbose, "print the top-k classes of every image");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    auto graph = xir::Graph::deserialize(model);
+    const xir::Subgraph* sg = dpu_subgraph(*graph, model);
+    const auto pre = dputk::Preprocess::preset(preprocess);
+    auto data = open_images(images);
+    std::vector<std::string> labels;
+    if (!labels_path.empty()) labels = read_labels(labels_path);
+    const std::size_t n = limit ? std::min(limit, data->size()) : data->size();
+
+    // One runner per thread (runners are not shared between threads).
+    std::vector<std::unique_ptr<vart::Runner>> runners;
+    for (int t = 0; t < threads; ++t) runners.push_back(vart::Runner::create_runner(sg, "run"));
+    const xir::Tensor* in_t = runners[0]->get_input_tensors().at(0);
+    const xir::Tensor* out_t = runners[0]->get_output_tensors().at(0);
+    const int in_fp = in_t->get_attr<std::int32_t>("fix_point");
+    const float out_scale = vart::get_output_scale(out_t);
+    const int batch = in_t->get_shape().at(0);
+    const std::size_t in_size = static_cast<std::size_t>(in_t->get_element_num() / batch);
+    const int classes = static_cast<int>(out_t->get_element_num() / batch);
+    LOG(INFO) << "DPU subgraph " << sg->get_name() << ": input " << in_t->get_name() << " fix_point " << in_fp << ", output "
+              << out_t->get_name() << " (" << classes << " classes), batch " << batch << ", " << threads << " thread(s)";
+
+    std::vector<Prediction> preds(n);
+    std::atomic<std::size_t> next{0};
+    std::atomic<long long> dpu_ns{0};
+    std::mutex print;
+    const auto t0 = Clock::now();
+    auto worker = [&](int id) {
+      vart::Runner* runner = runners[static_cast<std::size_t>(id)].get();
+      std::vector<std::unique_ptr<vart::TensorBuffer>> own_in, own_out;
+      std::vector<vart::TensorBuffer*> ins, outs;
+      if (auto* ext = dynamic_cast<vart::RunnerExt*>(runner)) {
+        ins = ext->get_inputs();
+        outs = ext->get_outputs();
+      } else {
+        own_in = vart::alloc_cpu_flat_tensor_buffers(runner->get_input_tensors());
+        own_out = vart::alloc_cpu_flat_tensor_buffers(runner->get_output_tensors());
+        for (auto& b : own_in) ins.push_back(b.get());
+        for (auto& b : own_out) outs.push_back(b.get());
+      }
+      std::vector<float> pixels(in_size);
+      const dputk::engine::FixSpec fix{in_fp, 8, true, dputk::engine::RoundMode::DPU_ROUND};
+      std::vector<std::size_t> ids;
+      while (true) {
+        ids.clear();
+        for (int b = 0; b < batch; ++b) {
+          const std::size_t i = next++;
+          if (i < n) ids.push_back(i);
+        }
+        if (ids.empty()) break;
+        for (std::size_t b = 0; b < ids.size(); ++b) {
+          dputk::preprocess_into(data->load(ids[b]), pre, pixels.data());
+          auto* dst = reinterpret_cast<std::int8_t*>(ins[0]->data({static_cast<std::int32_t>(b), 0, 0, 0}).first);
+          for (std::size_t j = 0; j < in_size; ++j) dst[j] = static_cast<std::int8_t>(dputk::engine::quantize_value(pixels[j], fix));
+        }
+        const auto d0 = Clock::now();
+        for (auto* b : ins) b->sync_for_write(0, static_cast<std::size_t>(b->get_tensor()->get_data_size()));
+        auto job = runner->execute_async(ins, outs);
+        runner->wait(static_cast<int>(job.first), -1);
+        for (auto* b : outs) b->sync_for_read(0, static_cast<std::size_t>(b->get_tensor()->get_data_size()));
+        dpu_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - d0).count();
+        for (std::size_t b = 0; b < ids.size(); ++b) {
+          std::vector<std::int32_t> idx(out_t->get_shape().size(), 0);
+          idx[0] = static_cast<std::int32_t>(b);
+          const auto* out = reinterpret_cast<const std::int8_t*>(outs[0]->data(idx).first);
+          preds[ids[b]] = classify(out, classes, out_scale, top_k);
+          if (verbose) {
+            std::lock_guard<std::mutex> lock(print);
+            std::cout << "image " << data->name(ids[b]) << "\n";
+            for (std::size_t k = 0; k < preds[ids[b]].top.size(); ++k) {
+              const int c = preds[ids[b]].top[k];
+              std::cout << "top[" << k << "] prob = " << std::fixed << std::setprecision(6) << preds[ids[b]].prob[k]
+                        << "  name = " << (c < static_cast<int>(labels.size()) ? labels[c] : std::to_string(c)) << "\n";
+            }
+          }
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) pool.emplace_back(worker, t);
+    for (auto& t : pool) t.join();
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+
+    std::size_t top1 = 0, top5 = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& p = preds[i].top;
+      top1 += !p.empty() && p[0] == data->label(i);
+      top5 += std::find(p.begin(), p.begin() + std::min<std::size_t>(5, p.size()), data->label(i)) != p.begin() + std::min<std::size_t>(5, p.size());
+    }
+    std::cout << std::fixed << std::setprecision(4) << "Images: " << n << "\n";
+    if (data->has_labels()) {
+      std::cout << "Accuracy: " << 100.0 * top1 / n << "% (top-1)\n";
+      if (top_k >= 5) std::cout << "Top-5: " << 100.0 * top5 / n << "%\n";
+    }
+    std::cout << std::setprecision(1) << "End-to-end: " << n / seconds << " images/s (decode, preprocess, DPU, softmax; " << threads
+              << " thread(s))\n"
+              << "DPU only: " << n / (dpu_ns.load() * 1e-9 / threads) << " images/s\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "resnet50: error: " << e.what() << "\n";
+    return 1;
+  }
+}
