@@ -8,6 +8,8 @@
 #include <chrono>
 #include <functional>
 #include <iostream>
+#include <cstdio>
+#include <map>
 #include <random>
 
 #include "dputk/engine/dpu_executor.hpp"
@@ -35,6 +37,24 @@ double measure(const std::function<void()>& once, const std::string& what, int b
 
 }  // namespace
 
+// Time per op type over a few runs (the observer sees each op right after it ran).
+void print_profile(dputk::engine::DpuExecutor& exec, const dputk::engine::DpuTensor& in) {
+  std::map<std::string, double> ms;
+  const int runs = 5;
+  for (int r = 0; r < runs; ++r) {
+    auto last = std::chrono::steady_clock::now();
+    exec.run({&in}, [&](const xir::Op* op, const dputk::engine::DpuTensor&) {
+      const auto now = std::chrono::steady_clock::now();
+      ms[op->get_type()] += std::chrono::duration<double, std::milli>(now - last).count() / runs;
+      last = now;
+    });
+  }
+  double total = 0;
+  for (const auto& [type, t] : ms) total += t;
+  std::printf("  convolutions fused into one exact oneDNN primitive: %d\n", exec.fused_convolutions());
+  for (const auto& [type, t] : ms) std::printf("  %-22s %8.2f ms/run (%4.1f%%)\n", type.c_str(), t, 100.0 * t / total);
+}
+
 int main(int argc, char** argv) {
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
@@ -59,6 +79,8 @@ int main(int argc, char** argv) {
   i8->add_option("--threads", threads)->check(CLI::PositiveNumber);
   i8->add_option("--warmup", warmup);
   i8->add_flag("--reference", reference, "Reference loops instead of oneDNN");
+  bool profile = false;
+  i8->add_flag("--profile", profile, "Also print the time spent per op type");
   CLI11_PARSE(app, argc, argv);
   if (*i8) {
     try {
@@ -73,6 +95,7 @@ int main(int argc, char** argv) {
       std::mt19937 rng(0);
       for (auto& v : in.data) v = static_cast<std::int8_t>(static_cast<int>(rng() % 256) - 128);
       measure([&] { exec.run({&in}); }, "xmodel " + xmodel, batch, threads, seconds, warmup);
+      if (profile) print_profile(exec, in);
     } catch (const std::exception& e) {
       std::cerr << "dpu-bench: error: " << e.what() << "\n";
       return 2;

@@ -5,7 +5,7 @@
 // from the same source: it uses only the XIR/VART API, OpenCV preprocessing and the fix neuron.
 //
 //   resnet50 MODEL.xmodel (IMAGE_DIR | LIST_FILE) [--labels synset_words.txt] [--threads N]
-//            [--preprocess torchvision] [--top-k 5] [--verbose] [--limit N]
+//            [--preprocess torchvision] [--top-k 5] [--verbose] [--skip N] [--limit N]
 // A list file has lines "file class_index [synset]"; its images are in the folder named like the
 // list without extension (val_500.txt → val_500/) or beside it. With class indices the app reports
 // top-1/top-5 accuracy.
@@ -61,8 +61,8 @@ std::vector<std::string> read_labels(const std::string& path) {
 
 std::unique_ptr<dputk::Dataset> open_images(const std::string& path) {
   namespace fs = std::filesystem;
-  if (fs::is_directory(path)) return dputk::open_dataset(path);
   const fs::path list(path);
+  if (fs::is_directory(path) || list.extension() != ".txt") return dputk::open_dataset(path);  // folder, CIFAR-10 .bin, MNIST idx
   const fs::path beside = list.parent_path() / list.stem();
   return dputk::open_dataset(fs::is_directory(beside) ? beside.string() : list.parent_path().string(), path);
 }
@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Classify images with the DPU subgraph of a compiled xmodel (VART application)."};
   std::string model, images, labels_path, preprocess = "torchvision";
   int threads = 1, top_k = 5;
-  std::size_t limit = 0;
+  std::size_t limit = 0, skip = 0;
   bool verbose = false;
   app.add_option("model", model, "compiled xmodel")->required();
   app.add_option("images", images, "image folder, or list file (\"file class_index\" lines)")->required();
@@ -111,7 +111,8 @@ int main(int argc, char** argv) {
     return s;
   }());
   app.add_option("--top-k", top_k, "classes to report per image")->check(CLI::PositiveNumber);
-  app.add_option("--limit", limit, "classify only the first N images (0 = all)");
+  app.add_option("--skip", skip, "leave out the first N images (e.g. the calibration subset)");
+  app.add_option("--limit", limit, "classify at most N images (0 = all)");
   app.add_flag("--verbose", verbose, "print the top-k classes of every image");
   CLI11_PARSE(app, argc, argv);
   try {
@@ -121,7 +122,8 @@ int main(int argc, char** argv) {
     auto data = open_images(images);
     std::vector<std::string> labels;
     if (!labels_path.empty()) labels = read_labels(labels_path);
-    const std::size_t n = limit ? std::min(limit, data->size()) : data->size();
+    if (skip >= data->size()) throw std::runtime_error(images + ": --skip " + std::to_string(skip) + " leaves no images of " + std::to_string(data->size()));
+    const std::size_t n = limit ? std::min(limit, data->size() - skip) : data->size() - skip;
 
     // One runner per thread (runners are not shared between threads).
     std::vector<std::unique_ptr<vart::Runner>> runners;
@@ -165,7 +167,7 @@ int main(int argc, char** argv) {
         }
         if (ids.empty()) break;
         for (std::size_t b = 0; b < ids.size(); ++b) {
-          dputk::preprocess_into(data->load(ids[b]), pre, pixels.data());
+          dputk::preprocess_into(data->load(skip + ids[b]), pre, pixels.data());
           auto* dst = reinterpret_cast<std::int8_t*>(ins[0]->data({static_cast<std::int32_t>(b), 0, 0, 0}).first);
           for (std::size_t j = 0; j < in_size; ++j) dst[j] = static_cast<std::int8_t>(dputk::engine::quantize_value(pixels[j], fix));
         }
@@ -182,7 +184,7 @@ int main(int argc, char** argv) {
           preds[ids[b]] = classify(out, classes, out_scale, top_k);
           if (verbose) {
             std::lock_guard<std::mutex> lock(print);
-            std::cout << "image " << data->name(ids[b]) << "\n";
+            std::cout << "image " << data->name(skip + ids[b]) << "\n";
             for (std::size_t k = 0; k < preds[ids[b]].top.size(); ++k) {
               const int c = preds[ids[b]].top[k];
               std::cout << "top[" << k << "] prob = " << std::fixed << std::setprecision(6) << preds[ids[b]].prob[k]
@@ -200,8 +202,10 @@ int main(int argc, char** argv) {
     std::size_t top1 = 0, top5 = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const auto& p = preds[i].top;
-      top1 += !p.empty() && p[0] == data->label(i);
-      top5 += std::find(p.begin(), p.begin() + std::min<std::size_t>(5, p.size()), data->label(i)) != p.begin() + std::min<std::size_t>(5, p.size());
+      const int truth = data->label(skip + i);
+      const auto top5_end = p.begin() + static_cast<long>(std::min<std::size_t>(5, p.size()));
+      top1 += !p.empty() && p[0] == truth;
+      top5 += std::find(p.begin(), top5_end, truth) != top5_end;
     }
     std::cout << std::fixed << std::setprecision(4) << "Images: " << n << "\n";
     if (data->has_labels()) {

@@ -19,6 +19,7 @@
 #include "dputk/engine/dpu_executor.hpp"
 #include "dputk/lower.hpp"
 #include "dputk/quantize.hpp"
+#include "fix_graph_builder.hpp"
 #include "test_data.hpp"
 
 using dputk::test::data_path;
@@ -220,55 +221,14 @@ TEST(BuiltinCompile, MobileNetV2CompilesToOneDpuSubgraph) {
 // A fix-form graph with an op the DPU cannot run between two convs: two DPU subgraphs around a CPU
 // one, boundaries by upload/download, and the same numbers as the un-partitioned graph.
 std::unique_ptr<xir::Graph> conv_pad_conv_graph() {
-  auto g = xir::Graph::create("conv_pad_conv");
-  std::mt19937 rng(7);
-  auto fixed = [](xir::Op* op, int fp) {
-    auto* t = op->get_output_tensor();
-    t->set_attr<std::int32_t>("fix_point", fp);
-    t->set_attr<std::int32_t>("bit_width", 8);
-    t->set_attr<bool>("if_signed", true);
-    t->set_attr<std::string>("round_mode", "DPU_ROUND");
-    return op;
-  };
-  auto konst = [&](const std::string& name, IV shape, int fp) {
-    std::int64_t n = 1;
-    for (int d : shape) n *= d;
-    std::vector<char> bytes(static_cast<std::size_t>(n));
-    for (char& c : bytes) c = static_cast<char>(static_cast<int>(rng() % 61) - 30);
-    auto a = xir::Attrs::create();
-    a->set_attr<IV>("shape", shape);
-    a->set_attr<std::string>("data_type", "XINT8");
-    a->set_attr<std::vector<char>>("data", bytes);
-    return fixed(g->add_op(name, "const-fix", std::move(a), {}, xir::DataType("XINT8")), fp);
-  };
-  auto conv = [&](const std::string& name, xir::Op* in, int fp) {
-    auto a = xir::Attrs::create();
-    a->set_attr<IV>("kernel", {3, 3});
-    a->set_attr<IV>("stride", {1, 1});
-    a->set_attr<IV>("pad", {1, 1, 1, 1});
-    a->set_attr<std::string>("nonlinear", "RELU");
-    return fixed(g->add_op(name, "conv2d-fix", std::move(a),
-                           {{"input", {in}}, {"weights", {konst(name + "_w", {8, 3, 3, 8}, 7)}}, {"bias", {konst(name + "_b", {8}, 6)}}},
-                           xir::DataType("XINT8")),
-                 fp);
-  };
-  auto da = xir::Attrs::create();
-  da->set_attr<IV>("shape", {1, 10, 10, 8});
-  da->set_attr<std::string>("data_type", "XINT8");
-  xir::Op* x = fixed(g->add_op("input", "data-fix", std::move(da), {}, xir::DataType("XINT8")), 4);
-  xir::Op* c1 = conv("conv1", x, 3);
-  auto pa = xir::Attrs::create();
-  pa->set_attr<IV>("paddings", {0, 0, 1, 1, 1, 1, 0, 0});
-  pa->set_attr<std::string>("mode", "CONSTANT");
-  xir::Op* p = fixed(g->add_op("pad", "pad-fix", std::move(pa), {{"input", {c1}}}, xir::DataType("XINT8")), 3);
-  xir::Op* c2 = conv("conv2", p, 2);
-  auto fa = xir::Attrs::create();
-  fa->set_attr<std::int32_t>("fix_point", 2);
-  fa->set_attr<std::int32_t>("bit_width", 8);
-  fa->set_attr<std::string>("round_mode", "DPU_ROUND");
-  fa->set_attr<bool>("if_signed", true);
-  g->add_op("output", "fix2float", std::move(fa), {{"input", {c2}}}, xir::DataType("FLOAT32"));
-  return g;
+  dputk::test::FixGraphBuilder b("conv_pad_conv");
+  dputk::test::FixGraphBuilder::Conv c1, c2;
+  c1.fo = 3;
+  c2.fo = 2;
+  xir::Op* x = b.data("input", {1, 10, 10, 8}, 4);
+  xir::Op* p = b.pad("pad", b.conv("conv1", x, c1), {0, 0, 1, 1, 1, 1, 0, 0}, 3);
+  b.fix2float("output", b.conv("conv2", p, c2));
+  return b.take();
 }
 
 TEST(BuiltinCompile, UnsupportedOpsFallBackToCpuSubgraphsWithAReason) {

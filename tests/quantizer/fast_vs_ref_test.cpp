@@ -4,11 +4,15 @@
 
 #include "dputk/batch.hpp"
 #include "dputk/engine/dpu_executor.hpp"
+#include "dputk/engine/dpu_fast_kernels.hpp"
+#include "dputk/engine/dpu_ref_kernels.hpp"
 #include "dputk/lower.hpp"
 #include "dputk/quantize.hpp"
+#include "fix_graph_builder.hpp"
 #include "test_data.hpp"
 
 #include <algorithm>
+#include <random>
 #include <cmath>
 
 using dputk::test::data_path;
@@ -32,6 +36,81 @@ TEST(DpuExecutor, FastEqualsReferenceOnEveryTensorOfQuantizedResNet20) {
     ++compared;
   });
   EXPECT_GT(compared, 30u);
+}
+
+// The fused oneDNN convolution (int8 × s8 → s8 with the DPU's rounding folded in) on layers chosen to
+// stress it: every shift from 1 to 14, fractional and large biases, ties everywhere (small weights),
+// saturation (large weights), depthwise and strided, with and without ReLU, and signed inputs against
+// 512 channels of large positive weights (oneDNN's s8 compensation beyond f32 precision) — equal to
+// the reference on every tensor.
+TEST(DpuExecutor, FusedConvolutionEqualsReferenceOnAdversarialLayers) {
+  int fused = 0, cases = 0;
+  for (int s = 1; s <= 14; ++s)
+    for (int variant = 0; variant < 5; ++variant) {
+      using B = dputk::test::FixGraphBuilder;
+      B b("adversarial", static_cast<unsigned>(s * 10 + variant));
+      const bool signed_input = variant == 4;
+      const int channels = signed_input ? 512 : 16, size = signed_input ? 5 : 9;
+      B::Conv first;  // 1×1 + ReLU: a non-negative input for the layer under test
+      first.k = 1;
+      first.pad = 0;
+      first.out_channels = 16;
+      first.fo = 2;
+      B::Conv c;
+      c.depthwise = variant == 1;
+      c.k = variant == 2 ? 1 : 3;
+      c.pad = c.k / 2;
+      c.stride = variant == 3 ? 2 : 1;
+      c.nonlinear = variant % 2 ? "NONE" : "RELU";
+      c.out_channels = 24;
+      c.fw = 7;
+      c.fo = first.fo + c.fw - s;                       // shift_cut = s
+      c.fb = first.fo + c.fw - (variant == 0 ? -1 : 3);  // shift_bias −1 (half-LSB bias) or 3
+      if (variant == 3) c.wlo = -127, c.whi = 127;       // large accumulators: saturation
+      if (variant == 2) c.wlo = -2, c.whi = 2;           // small accumulators: many exact ties
+      if (signed_input) c.wlo = 100, c.whi = 127;        // Σw ≈ 5·10^5: 128·Σw > 2^24
+      xir::Op* x = b.data("input", {2, size, size, channels}, signed_input ? first.fo : 0);
+      b.fix2float("output", b.conv("tested", signed_input ? x : b.conv("first", x, first), c));
+      auto g = b.take();
+      dputk::engine::DpuExecutor fast(*g, {true}), ref(*g, {false});
+      fused += fast.fused_convolutions();
+      dputk::engine::DpuTensor in;
+      in.shape = {2, size, size, channels};
+      in.fix_point = 0;
+      std::mt19937 rng(static_cast<unsigned>(s));
+      const int span = signed_input ? 5 : 256;  // signed case: small ±2 inputs keep sums unsaturated
+      for (int i = 0; i < 2 * size * size * channels; ++i)
+        in.data.push_back(static_cast<std::int8_t>(static_cast<int>(rng() % span) - span / 2));
+      std::map<std::string, std::vector<std::int8_t>> got;
+      fast.run({&in}, [&](const xir::Op* op, const dputk::engine::DpuTensor& v) { got[op->get_name()] = v.data; });
+      ref.run({&in}, [&](const xir::Op* op, const dputk::engine::DpuTensor& v) {
+        ASSERT_EQ(got.at(op->get_name()), v.data) << op->get_name() << " shift " << s << " variant " << variant;
+      });
+      ++cases;
+    }
+  EXPECT_EQ(cases, 70);
+  EXPECT_GE(fused, 70);  // every tested layer took the fused path
+}
+
+// The vectorized eltwise add equals the reference for every alignment/shift combination, with and
+// without ReLU, on lengths that are not multiples of the vector width.
+TEST(DpuExecutor, FastEltwiseAddEqualsReferenceForAllShifts) {
+  std::mt19937 rng(11);
+  const std::int64_t n = 1000 + 13;
+  std::vector<std::int8_t> a(n), b(n), fast(n), ref(n);
+  for (auto& v : a) v = static_cast<std::int8_t>(static_cast<int>(rng() % 256) - 128);
+  for (auto& v : b) v = static_cast<std::int8_t>(static_cast<int>(rng() % 256) - 128);
+  int checked = 0;
+  for (int fa = -2; fa <= 8; ++fa)
+    for (int fb = -2; fb <= 8; ++fb)
+      for (int fo = -2; fo <= 8; ++fo)
+        for (bool relu : {false, true}) {
+          if (!dputk::engine::dpu_fast::eltwise_add2(a.data(), fa, b.data(), fb, n, fo, relu, fast.data())) continue;
+          dputk::engine::dpu_ref::eltwise_add({a.data(), b.data()}, {fa, fb}, n, ref.data(), fo, relu);
+          ASSERT_EQ(fast, ref) << fa << " " << fb << " " << fo << " " << relu;
+          ++checked;
+        }
+  EXPECT_GT(checked, 2000);
 }
 
 // The float fake-quant path (the quantizer form run with float kernels) and the DPU integer path agree

@@ -11,6 +11,7 @@
 #include "dputk/engine/fix_math.hpp"
 #include "dputk/engine/op_geometry.hpp"
 #include "dputk/engine/float_tensor.hpp"
+#include "kernels/fast/dnnl_dpu_conv.hpp"
 #include "kernels/fast/dnnl_int_conv.hpp"
 #include "kernels/fast/dnnl_misc.hpp"
 
@@ -114,6 +115,8 @@ struct DpuExecutor::Impl {
   std::vector<Step> steps;
   std::vector<Shape> slot_shape;
   std::vector<int> slot_fp;
+  int fused_convs = 0;
+  std::map<const xir::Op*, bool> non_negative;  // values known >= 0 (after a ReLU), int8 bytes = u8
   std::vector<DpuTensor> values;  // per-slot buffers, kept between runs (an executor runs one batch at a time)
   std::shared_ptr<std::vector<std::int32_t>> scratch = std::make_shared<std::vector<std::int32_t>>();
 
@@ -132,6 +135,24 @@ struct DpuExecutor::Impl {
     slot_shape.push_back(p->get_output_tensor()->get_shape());
     slot_fp.push_back(fix_point_of(*p));
     input_ops.push_back(p);
+    non_negative[p] = false;
+  }
+
+  // Whether op's value is >= 0 for every input (so the fused u8 convolution may read it).
+  bool is_non_negative(const xir::Op& op) const {
+    const std::string& t = op.get_type();
+    auto all_inputs = [&] {
+      for (const xir::Op* in : op.get_input_ops("input"))
+        if (!non_negative.count(in) || !non_negative.at(in)) return false;
+      return op.get_input_num("input") > 0;
+    };
+    const std::string nl = op.get_attr_or<std::string>("nonlinear", "NONE");
+    if (t == "conv2d-fix" || t == "depthwise-conv2d-fix") return nl == "RELU" || nl == "RELU6";
+    if (t == "eltwise-fix") return nl == "RELU" || (op.get_attr_or<std::string>("type", "ADD") == "ADD" && all_inputs());
+    if (t == "pool-fix" || t == "concat-fix" || t == "reshape-fix" || t == "upload" || t == "download" || t == "identity" ||
+        t == "strided_slice-fix")
+      return all_inputs();
+    return false;
   }
 
   Kernel make_kernel(const xir::Op& op) {
@@ -153,6 +174,13 @@ struct DpuExecutor::Impl {
       shift.shift_bias = b ? fi + w.fix_point - b->fix_point : 0;
       shift.nonlinear = nonlinear_of(op);
       shift.fo = fo;
+      // The whole layer in one oneDNN primitive where that is provably exact (dnnl_dpu_conv.hpp) ...
+      std::shared_ptr<fast::DnnlDpuConv> fused;
+      if (options.fast) fused = fast::DnnlDpuConv::create(g, depthwise, w.data.data(), b ? b->data.data() : nullptr, shift, non_negative.at(op.get_input_op("input")));
+      if (fused) ++fused_convs;
+      if (fused)
+        return [=](const Inputs& in, DpuTensor& out) { fused->run(in[0]->data.data(), out.data.data(), in[0]->shape[0]); };
+      // ... else exact s32 accumulators from oneDNN and the DPU's shift/round/saturate afterwards.
       std::shared_ptr<fast::DnnlIntConv> fast_conv;
       if (options.fast) fast_conv = std::make_shared<fast::DnnlIntConv>(g, depthwise, w.data.data());
       const std::int8_t* bias = b ? b->data.data() : nullptr;
@@ -283,9 +311,11 @@ struct DpuExecutor::Impl {
       slot_fp.push_back(fix_point_of(*op));
       if (t == "data-fix") {
         input_ops.push_back(op);
+        non_negative[op] = false;
         continue;
       }
       Step s{op, make_kernel(*op), {}, slot_of[op], slot_fp.back()};
+      non_negative[op] = is_non_negative(*op);
       for (const xir::Tensor* in : op->get_input_tensors()) {
         const xir::Op* p = in->get_producer();
         if (constants.count(p)) s.inputs.emplace_back(&constants.at(p), -1);
@@ -340,6 +370,7 @@ DpuExecutor::DpuExecutor(const xir::Subgraph& subgraph, DpuExecutorOptions optio
 DpuExecutor::~DpuExecutor() = default;
 const std::vector<const xir::Op*>& DpuExecutor::input_ops() const { return impl_->input_ops; }
 const std::vector<const xir::Op*>& DpuExecutor::output_ops() const { return impl_->output_ops; }
+int DpuExecutor::fused_convolutions() const { return impl_->fused_convs; }
 int DpuExecutor::input_fix_point(std::size_t i) const { return impl_->slot_fp[impl_->slot_of.at(impl_->input_ops.at(i))]; }
 std::vector<DpuTensor> DpuExecutor::run(const Inputs& inputs, const Observer& observer) { return impl_->run(inputs, observer); }
 

@@ -11,7 +11,7 @@ namespace dputk::vart_emu {
 
 namespace {
 
-std::atomic<int> live_runners{0};
+std::atomic<int> live_runners{0};  // DPU subgraph runners alive (they share the machine's cores)
 
 std::int32_t batch_of(const vart::TensorBuffer* b) {
   const auto& s = b->get_tensor()->get_shape();
@@ -56,10 +56,13 @@ EmuSubgraphRunner::EmuSubgraphRunner(const xir::Subgraph* sg, const std::string&
   for (const xir::Op* op : exec_->input_ops()) inputs_.push_back(op->get_output_tensor());
   for (const xir::Op* op : exec_->output_ops()) outputs_.push_back(op->get_output_tensor());
   in_values_.resize(inputs_.size());
-  ++live_runners;
+  counted_ = device == "DPU";
+  if (counted_) ++live_runners;
 }
 
-EmuSubgraphRunner::~EmuSubgraphRunner() { --live_runners; }
+EmuSubgraphRunner::~EmuSubgraphRunner() {
+  if (counted_) --live_runners;
+}
 
 std::vector<vart::TensorBuffer*> EmuSubgraphRunner::get_inputs() {
   if (own_inputs_.empty()) own_inputs_ = vart::alloc_cpu_flat_tensor_buffers(inputs_);

@@ -30,6 +30,7 @@ class EmuSubgraphRunner : public vart::RunnerExt {
  private:
   const xir::Subgraph* subgraph_;
   int num_threads_;
+  bool counted_ = false;
   std::unique_ptr<engine::DpuExecutor> exec_;
   std::vector<const xir::Tensor*> inputs_, outputs_;
   std::vector<std::unique_ptr<vart::TensorBuffer>> own_inputs_, own_outputs_;

@@ -46,6 +46,9 @@ class DpuExecutor {
   const std::vector<const xir::Op*>& input_ops() const;
   const std::vector<const xir::Op*>& output_ops() const;
   int input_fix_point(std::size_t i) const;
+  // How many convolutions run as one exact oneDNN primitive each (bias, shift, rounding and
+  // saturation inside it; see kernels/fast/dnnl_dpu_conv.hpp); the others use s32 accumulators.
+  int fused_convolutions() const;
 
   std::vector<DpuTensor> run(const std::vector<const DpuTensor*>& inputs, const Observer& observer = nullptr);
 
