@@ -41,23 +41,18 @@ class Lowering {
       const std::string& t = op->get_type();
       if (t == "fix") lower_fix(op);
       else if (is_layout_op(t)) lower_layout(op);
+      else if (is_cpu_float_op(t)) lower_cpu_float(op);
     }
     // Every op must have been absorbed into some fix group.
     for (const xir::Op* op : q_.topological_sort())
-      if (!absorbed_.count(op) && !map_.count(op) && op->get_type() != "const" && op->get_type() != "fix" && !feeds_shape_only(op))
+      if (!absorbed_.count(op) && !map_.count(op) && !floats_.count(op) && op->get_type() != "const" && op->get_type() != "fix" &&
+          !feeds_shape_only(op))
         fail(op, "has no fix op after it: the graph is not fully quantized");
     for (const xir::Op* op : q_.get_tail_ops()) {
+      if (floats_.count(op)) continue;  // already a float output (softmax after fix2float)
       auto it = map_.find(op);
       if (it == map_.end()) fail(op, "graph output is not quantized");
-      auto a = xir::Attrs::create();
-      a->set_attr<std::int32_t>("fix_point", it->second.fix_point);
-      a->set_attr<std::int32_t>("bit_width", 8);
-      a->set_attr<std::string>("round_mode", "DPU_ROUND");
-      a->set_attr<bool>("if_signed", true);
-      // Named as vai_c_xir names it: the int8 tensor's name and a trailing '_'.
-      xir::Op* f = out_->add_op(it->second.op->get_output_tensor()->get_name() + "_", "fix2float", std::move(a), {{"input", {it->second.op}}},
-                                xir::DataType(xir::DataType::FLOAT, 32));
-      (void)f;
+      fix2float(it->second);
     }
     return std::move(out_);
   }
@@ -68,6 +63,28 @@ class Lowering {
     xir::Op* op = out_->add_op(name, type, std::move(a), in, xir::DataType(xir::DataType::XINT, 8));
     set_fix_attrs(op->get_output_tensor(), fp);
     return op;
+  }
+
+  // int8 → float for the CPU (one per int8 value), named as vai_c_xir names it: the int8 tensor's
+  // name and a trailing '_'.
+  xir::Op* fix2float(const Lowered& v) {
+    auto it = to_float_.find(v.op);
+    if (it != to_float_.end()) return it->second;
+    auto a = xir::Attrs::create();
+    a->set_attr<std::int32_t>("fix_point", v.fix_point);
+    a->set_attr<std::int32_t>("bit_width", 8);
+    a->set_attr<std::string>("round_mode", "DPU_ROUND");
+    a->set_attr<bool>("if_signed", true);
+    return to_float_[v.op] = out_->add_op(v.op->get_output_tensor()->get_name() + "_", "fix2float", std::move(a), {{"input", {v.op}}},
+                                          xir::DataType(xir::DataType::FLOAT, 32));
+  }
+
+  // A float op the quantizer leaves unquantized after the last fix (softmax): fix2float, then the op
+  // as it is, both for the CPU.
+  void lower_cpu_float(const xir::Op* op) {
+    const xir::Op* in = op->get_input_op("input");
+    xir::Op* f = floats_.count(in) ? floats_.at(in) : fix2float(value(in));
+    floats_[op] = out_->add_op(op->get_name(), op->get_type(), op->get_attrs(), {{"input", {f}}}, xir::DataType(xir::DataType::FLOAT, 32));
   }
 
   const Lowered& value(const xir::Op* op) {
@@ -321,6 +338,8 @@ class Lowering {
   const xir::Graph& q_;
   std::unique_ptr<xir::Graph> out_;
   std::map<const xir::Op*, Lowered> map_;
+  std::map<const xir::Op*, xir::Op*> floats_;    // float ops on the CPU (quantizer op → lowered op)
+  std::map<const xir::Op*, xir::Op*> to_float_;  // int8 value → its fix2float
   std::set<const xir::Op*> absorbed_;
 };
 

@@ -64,7 +64,9 @@ void Calibrator::on_fix(const xir::Op* fix, const engine::FloatTensor& in, engin
   State& s = it->second;
   const bool param = s.slot->kind == FixSlot::Kind::WEIGHTS || s.slot->kind == FixSlot::Kind::BIAS;
   const RoundMode round = param ? RoundMode::STD_ROUND : RoundMode::DPU_ROUND;
-  const bool graph_output = fix->get_fanout_num() == 0;
+  // A graph output, or only read by float ops on the CPU (softmax): keep its large values (logits).
+  bool graph_output = true;
+  for (const xir::Op* user : fix->get_fanout_ops()) graph_output = graph_output && user->get_type() == "softmax";
   const std::string& method = param ? options_.weight_method : options_.method;
   const int scope = method == "maxmin" || s.slot->kind == FixSlot::Kind::INPUT || (graph_output && options_.output_maxmin) ? 1 : 5;
   const bool percentile = method == "percentile" && s.slot->kind == FixSlot::Kind::ACTIVATION && !graph_output;

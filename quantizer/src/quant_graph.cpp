@@ -151,6 +151,11 @@ class Builder {
       value_[op] = add_fix(c, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name(), tie);
       return;
     }
+    if (is_cpu_float_op(t)) {
+      // Left in float, as vai_q_pytorch does: it runs on the CPU after the DPU (fix2float → softmax).
+      value_[op] = copy(op);
+      return;
+    }
     throw std::runtime_error("op '" + op->get_name() + "' (" + t + ") is not supported by the quantizer");
   }
 

@@ -11,4 +11,8 @@ inline bool is_layout_op(const std::string& t) { return t == "flatten" || t == "
 // Activations that share their producer's quant group and become its `nonlinear`.
 inline bool is_activation_op(const std::string& t) { return t == "relu" || t == "relu6" || t == "leaky-relu" || t == "clamp"; }
 
+// Float ops the quantizer leaves unquantized after the last fix (vai_q_pytorch does the same); they
+// run on the CPU after the DPU, behind a fix2float.
+inline bool is_cpu_float_op(const std::string& t) { return t == "softmax"; }
+
 }  // namespace dputk

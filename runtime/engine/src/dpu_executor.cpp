@@ -94,6 +94,10 @@ DpuTensor quantize_tensor(const FloatTensor& in, int fix_point) {
 }
 
 void dequantize(const DpuTensor& t, float* out) {
+  if (!t.real.empty()) {
+    std::copy(t.real.begin(), t.real.end(), out);
+    return;
+  }
   const float scale = static_cast<float>(std::ldexp(1.0, -t.fix_point));
   for (std::size_t i = 0; i < t.data.size(); ++i) out[i] = static_cast<float>(t.data[i]) * scale;
 }
@@ -159,7 +163,8 @@ struct DpuExecutor::Impl {
     const std::string& t = op.get_type();
     const Shape in_shape = op.get_input_num() ? op.get_input_tensors()[0]->get_shape() : Shape{};
     const Shape out_shape = op.get_output_tensor()->get_shape();
-    const int fo = fix_point_of(op);
+    const bool float_out = op.get_output_tensor()->get_data_type().type == xir::DataType::FLOAT && t != "fix2float";
+    const int fo = float_out ? 0 : fix_point_of(op);
     if (t == "conv2d-fix" || t == "depthwise-conv2d-fix") {
       const bool depthwise = t == "depthwise-conv2d-fix";
       const xir::Op* wop = op.get_input_op("weights");
@@ -273,6 +278,17 @@ struct DpuExecutor::Impl {
         }
       };
     }
+    if (t == "softmax") {
+      // Float, on the CPU after the DPU (fix2float → softmax), as Xilinx's cpu_task runs it.
+      int axis = op.get_attr_or<std::int32_t>("axis", -1);
+      if (axis < 0) axis += static_cast<int>(out_shape.size());
+      return [=](const Inputs& in, DpuTensor& out) {
+        std::vector<float> x(static_cast<std::size_t>(in[0]->numel()));
+        dequantize(*in[0], x.data());
+        out.real.resize(x.size());
+        ref::softmax(x.data(), in[0]->shape, axis, out.real.data());
+      };
+    }
     if (t == "pad-fix") {
       auto paddings = op.get_attr<Shape>("paddings");
       std::string mode = op.get_attr<std::string>("mode");
@@ -308,7 +324,8 @@ struct DpuExecutor::Impl {
       }
       slot_of[op] = static_cast<int>(slot_shape.size());
       slot_shape.push_back(op->get_output_tensor()->get_shape());
-      slot_fp.push_back(fix_point_of(*op));
+      const bool float_op = op->get_output_tensor()->get_data_type().type == xir::DataType::FLOAT && t != "fix2float";
+      slot_fp.push_back(float_op ? 0 : fix_point_of(*op));
       if (t == "data-fix") {
         input_ops.push_back(op);
         non_negative[op] = false;
@@ -327,7 +344,7 @@ struct DpuExecutor::Impl {
       if (op->get_type() == "const-fix") continue;
       bool leaves = op->get_fanout_num() == 0;
       for (const xir::Op* user : op->get_fanout_ops()) leaves = leaves || !inside(user);
-      if ((!subgraph && op->get_type() == "fix2float") || leaves) output_ops.push_back(op);
+      if (leaves) output_ops.push_back(op);
     }
     if (input_ops.empty()) throw std::runtime_error(scope() + " has no input (data-fix op or value from outside)");
   }

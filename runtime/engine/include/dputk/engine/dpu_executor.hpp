@@ -17,6 +17,8 @@ struct DpuTensor {
   std::vector<std::int32_t> shape;
   std::vector<std::int8_t> data;
   int fix_point = 0;
+  // FLOAT32 values of the float ops left on the CPU after the DPU (softmax); empty for int8 tensors.
+  std::vector<float> real;
   std::int64_t numel() const {
     std::int64_t n = 1;
     for (auto d : shape) n *= d;
@@ -62,7 +64,7 @@ class DpuExecutor {
 void quantize_input(const float* in, std::int64_t count, int fix_point, std::int8_t* out);
 // The same for a whole tensor: the DPU input for a preprocessed float batch.
 DpuTensor quantize_tensor(const FloatTensor& in, int fix_point);
-// int8 → float: q · 2^-fix_point.
+// int8 → float: q · 2^-fix_point (or the float values themselves for a float op's output).
 void dequantize(const DpuTensor& t, float* out);
 
 }  // namespace dputk::engine
