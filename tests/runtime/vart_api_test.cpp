@@ -11,6 +11,7 @@
 #include "dputk/atomic_file.hpp"
 #include "dputk/batch.hpp"
 #include "dputk/engine/dpu_executor.hpp"
+#include "fix_graph_builder.hpp"
 #include "test_data.hpp"
 #include "vart/runner.hpp"
 #include "vart/runner_ext.hpp"
@@ -163,6 +164,28 @@ TEST_F(MnistOnCnnKv260, MisuseIsAClearError) {
   EXPECT_NE(e.find("outside"), std::string::npos) << e;
   e = error_of([&] { wrong_in.buffer->copy_from_host(0, buf, 785, 0); });
   EXPECT_NE(e.find("outside"), std::string::npos) << e;
+}
+
+// CPU subgraphs convert both ways: fix2float (q·2^-fp) and float2fix (DPU_ROUND at the new fix point).
+TEST(VartApi, CpuConversionsFix2FloatAndFloat2Fix) {
+  dputk::test::FixGraphBuilder b("conversions");
+  xir::Op* x = b.data("input", {1, 2, 2, 4}, 4);
+  xir::Op* f = b.fix2float("to_float", x);
+  auto a = xir::Attrs::create();
+  a->set_attr<std::int32_t>("fix_point", 2);
+  a->set_attr<std::int32_t>("bit_width", 8);
+  a->set_attr<std::string>("round_mode", "DPU_ROUND");
+  a->set_attr<bool>("if_signed", true);
+  xir::Op* back = b.graph().add_op("to_fix", "float2fix", std::move(a), {{"input", {f}}}, xir::DataType("XINT8"));
+  back->get_output_tensor()->set_attr<std::int32_t>("fix_point", 2);
+  dputk::engine::DpuExecutor exec(b.graph());
+  dputk::engine::DpuTensor in;
+  in.shape = {1, 2, 2, 4};
+  in.fix_point = 4;
+  for (int i = 0; i < 16; ++i) in.data.push_back(static_cast<std::int8_t>(i * 16 - 128 + (i % 3) * 2));
+  auto out = exec.run({&in});
+  ASSERT_EQ(out.size(), 1u);
+  for (int i = 0; i < 16; ++i) EXPECT_EQ(out[0].data[i], static_cast<std::int8_t>(std::floor(in.data[i] / 4.0 + 0.5))) << i;
 }
 
 TEST(VartApi, AnOpTheEmulatorCannotRunIsNamedWithItsSubgraph) {

@@ -278,6 +278,15 @@ struct DpuExecutor::Impl {
         }
       };
     }
+    if (t == "float2fix") {
+      // Float (from a CPU float op) → int8 at the op's fix point, with its round mode.
+      const FixSpec f{fo, 8, true, parse_round_mode(op.get_attr_or<std::string>("round_mode", "DPU_ROUND"))};
+      return [=](const Inputs& in, DpuTensor& out) {
+        std::vector<float> x(static_cast<std::size_t>(in[0]->numel()));
+        dequantize(*in[0], x.data());
+        for (std::size_t i = 0; i < x.size(); ++i) out.data[i] = static_cast<std::int8_t>(quantize_value(x[i], f));
+      };
+    }
     if (t == "softmax") {
       // Float, on the CPU after the DPU (fix2float → softmax), as Xilinx's cpu_task runs it.
       int axis = op.get_attr_or<std::int32_t>("axis", -1);
