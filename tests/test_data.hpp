@@ -1,6 +1,7 @@
 // Where the shared real data lives (../shared/data, set by CMake as DPU_SHARED_DATA).
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "dputk/engine/float_tensor.hpp"
@@ -16,6 +17,16 @@ inline std::string scratch_dir(const std::string& name) {
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
   return p.string();
+}
+
+// The message of the exception fn throws, or "" when it throws none.
+inline std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
 }
 
 // An NCHW .npy array (reference inputs) as an NHWC engine tensor.

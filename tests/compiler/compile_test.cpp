@@ -27,6 +27,8 @@ namespace cc = dputk::compiler;
 
 namespace {
 
+using dputk::test::error_of;
+
 using IV = std::vector<std::int32_t>;
 using Blobs = std::map<std::string, std::vector<char>>;
 using StringMap = std::map<std::string, std::string>;
@@ -39,14 +41,6 @@ std::string write_arch(const std::string& dir, const std::string& json) {
   return p;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
 
 cc::CompileResult builtin(const std::string& xmodel, const std::string& dir, const std::string& net) {
   cc::CompileOptions o;

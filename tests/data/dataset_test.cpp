@@ -16,14 +16,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using dputk::test::error_of;
+
 
 TEST(Datasets, Cifar10BinaryBatch) {
   auto d = dputk::open_dataset(data_path("cifar10/test_batch.bin"));

@@ -22,20 +22,14 @@ using dputk::test::data_path;
 
 namespace {
 
+using dputk::test::error_of;
+
 const xir::Subgraph* child(const xir::Graph& g, const std::string& device) {
   for (const xir::Subgraph* s : g.get_root_subgraph()->children_topological_sort())
     if (s->get_attr<std::string>("device") == device) return s;
   return nullptr;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // A host buffer for `t` with another batch size (the emulator takes any batch).
 struct Host {
