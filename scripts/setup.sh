@@ -8,6 +8,8 @@ packages=(
   libprotobuf-dev protobuf-compiler libonnx-dev libdnnl-dev
   libopencv-dev libgoogle-glog-dev libgtest-dev libgmock-dev
   nlohmann-json3-dev libcli11-dev zlib1g-dev libssl-dev
+  # --deploy's TorchScript export (<Graph>_int.pt)
+  libtorch-dev
   # scripts/export_torchvision.py (ResNet50 → ONNX) and the tests that use it
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
 )

@@ -17,6 +17,7 @@
 #include "dputk/lower.hpp"
 #include "dputk/quant_config.hpp"
 #include "dputk/quant_info.hpp"
+#include "dputk/deploy.hpp"
 #include "dputk/quantize.hpp"
 #include "dputk/quantize_options.hpp"
 
@@ -166,6 +167,16 @@ int run_test(const QuantizeOptions& o) {
     std::printf("  %8.2f dB  fp %3d  %s\n", sqnr[i].sqnr_db, sqnr[i].fix_point, sqnr[i].op.c_str());
   if (sqnr.size() > 10) std::printf("  ... (%zu tensors; best %.2f dB)\n", sqnr.size(), sqnr.back().sqnr_db);
   print_result(r);
+  if (o.deploy) {
+    // As vai_q_pytorch: the export wants batch 1 and one image; other values only warn.
+    if (o.batch_size != 1 || o.subset_len != 1)
+      LOG(WARNING) << "[VAIQ_WARN][QUANTIZER_TORCH_XMODEL_BATCHSIZE]: Batch size must be 1 when exporting xmodel. "
+                      "(--deploy uses the first image; run with --subset_len 1 --batch_size 1 as the Vitis AI example does)";
+    auto one = make_batch(*data, {indices.front()}, o.preprocess);
+    const DeployResult d = export_deploy(*quantized, one.input, o.output_dir);
+    std::printf("Deploy: %s\nDeploy check data: %zu tensors in %s\n", d.xmodel.c_str(), d.dumped_tensors, d.dump_dir.c_str());
+    if (!d.torchscript.empty()) std::printf("TorchScript: %s\n", d.torchscript.c_str());
+  }
   return 0;
 }
 
