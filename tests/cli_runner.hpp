@@ -15,8 +15,9 @@ struct CliResult {
   std::string out;  // stdout and stderr together
 };
 
-inline CliResult run_cli(const std::string& tool, const std::string& args) {
-  const std::string cmd = bin_path(tool) + " " + args + " 2>&1";
+// Any command line (stdout and stderr together).
+inline CliResult run_command(const std::string& command) {
+  const std::string cmd = command + " 2>&1";
   std::array<char, 4096> buf;
   CliResult r;
   FILE* p = popen(cmd.c_str(), "r");
@@ -26,5 +27,7 @@ inline CliResult run_cli(const std::string& tool, const std::string& args) {
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
+
+inline CliResult run_cli(const std::string& tool, const std::string& args) { return run_command(bin_path(tool) + " " + args); }
 
 }  // namespace dputk::test

@@ -31,7 +31,10 @@ int quantize_main(int argc, char** argv, const std::string& description, const s
   app.add_option("--skip", o.skip, "Leave out the first N images (e.g. calibrate on the first 500, test on the rest)");
   app.add_option("--batch_size", o.batch_size, "Batch size")->check(CLI::PositiveNumber);
   app.add_option("--config_file", o.config_file, "Quantization config (Vitis AI Quant_Config JSON)");
-  app.add_flag("--fast_finetune", o.fast_finetune, "AdaQuant-style fast finetuning");
+  app.add_flag("--fast_finetune", o.fast_finetune,
+               "calib: AdaQuant-style tuning of weights and biases after calibration (writes param.pth); test: load them");
+  app.add_option("--ft_subset_len", o.ft_subset_len, "Images fast finetune tunes on (the first of the calibration images)")
+      ->check(CLI::PositiveNumber);
   app.add_flag("--deploy", o.deploy, "Export the quantized xmodel (test mode, batch 1)");
   app.add_flag("--compare_float", o.compare_float, "Test mode: also run the float model; report top-1 agreement and logit SQNR");
   app.add_option("--output_dir", o.output_dir, "Output directory");

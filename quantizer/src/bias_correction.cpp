@@ -1,6 +1,7 @@
 #include "dputk/bias_correction.hpp"
 
 #include <map>
+#include <set>
 #include <memory>
 
 #include "dputk/batch.hpp"
@@ -96,12 +97,12 @@ std::vector<float> delta(const xir::Op* quantized_fix, const xir::Graph& prepare
 }  // namespace
 
 int correct_biases(QuantGraph& qg, const xir::Graph& prepared, const Dataset& data, const std::vector<std::size_t>& indices,
-                   const Preprocess& preprocess, int batch_size) {
+                   const Preprocess& preprocess, int batch_size, const std::set<std::string>& skip) {
   std::map<const xir::Op*, Layer> layers;
   std::map<const xir::Op*, std::vector<const xir::Op*>> readers;  // input producer → layers reading it
   for (xir::Op* op : qg.graph->topological_sort()) {
     const std::string& t = op->get_type();
-    if (t != "conv2d" && t != "depthwise-conv2d" && t != "matmul") continue;
+    if ((t != "conv2d" && t != "depthwise-conv2d" && t != "matmul") || skip.count(op->get_name())) continue;
     const xir::Op* bfix = op->get_input_op("bias");
     const xir::Op* wfix = t == "matmul" ? op->get_input_op("input", 1) : op->get_input_op("weights");
     if (!bfix || bfix->get_type() != "fix" || !wfix || wfix->get_type() != "fix") continue;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -18,6 +19,7 @@
 #include "dputk/quant_config.hpp"
 #include "dputk/quant_info.hpp"
 #include "dputk/deploy.hpp"
+#include "dputk/fast_finetune.hpp"
 #include "dputk/quantize.hpp"
 #include "dputk/quantize_options.hpp"
 
@@ -98,13 +100,37 @@ int run_calib(const QuantizeOptions& o) {
   co.weight_method = cfg.weight_method;
   co.percentage = cfg.percentage;
   QuantGraph qg = calibrate_model(*prepared, *data, indices, o.preprocess, o.batch_size, co);
-  const int corrected = cfg.include_bias_corr ? correct_biases(qg, *prepared, *data, indices, o.preprocess, o.batch_size) : 0;
+  std::set<std::string> tuned_layers;
+  if (o.fast_finetune) {
+    // Fix points stay as calibrated on the whole calibration set; the weights and biases are then
+    // tuned on its first ft_subset_len images (vai_q_pytorch's fast_finetune; see fast_finetune.hpp).
+    std::vector<std::size_t> ft(indices.begin(), indices.begin() + static_cast<long>(std::min(indices.size(), o.ft_subset_len)));
+    const FinetuneReport r = fast_finetune(qg, *prepared, *data, ft, o.preprocess);
+    double before = 0, after = 0;
+    std::size_t tuned = 0;
+    for (const auto& l : r.layers) {
+      before += l.loss_before;
+      after += l.loss_after;
+      tuned += l.epochs > 0;
+      if (l.epochs > 0) tuned_layers.insert(l.op);
+    }
+    std::printf("Fast finetune: %zu of %zu layers tuned on %zu images in %.1f s, summed layer loss %.6g -> %.6g\n", tuned, r.layers.size(),
+                ft.size(), r.seconds, before, after);
+  }
+  // Bias correction for the layers fast finetune did not tune (it fitted theirs to the float outputs).
+  const int corrected = cfg.include_bias_corr ? correct_biases(qg, *prepared, *data, indices, o.preprocess, o.batch_size, tuned_layers) : 0;
   LOG(INFO) << "bias correction: " << corrected << " layers";
   lower_to_fix_form(*qg.graph);  // fail now, not at test time, when the result cannot run on the DPU
   fs::create_directories(o.output_dir);
   const std::string info_path = (fs::path(o.output_dir) / "quant_info.json").string();
   QuantInfo info = quant_info_of(qg);
   info.bias_corrected = corrected > 0;
+  info.fast_finetuned = o.fast_finetune;
+  if (o.fast_finetune) {
+    const std::string param = (fs::path(o.output_dir) / "param.pth").string();
+    save_finetuned_params(*qg.graph, param);
+    LOG(INFO) << "=>Exporting quant model parameters.(" << param << ")";
+  }
   write_quant_info(info, info_path);
   LOG(INFO) << "=>Exporting quant config.(" << info_path << ")";
   const std::string xm = xmodel_path(o, qg.graph->get_name());
@@ -122,6 +148,18 @@ int run_test(const QuantizeOptions& o) {
     throw std::runtime_error(xm + ": Quantization calibration result file does not exist. Please check calibration is done or not "
                                   "(run --quant_mode calib first with the same --model and --output_dir).");
   auto quantized = xir::Graph::deserialize(xm);
+  const std::string info_path = (fs::path(o.output_dir) / "quant_info.json").string();
+  const bool finetuned = fs::exists(info_path) && read_quant_info(info_path).fast_finetuned;
+  const std::string param = (fs::path(o.output_dir) / "param.pth").string();
+  if (o.fast_finetune) {  // vai_q_pytorch's load_ft_param()
+    if (!finetuned || !fs::exists(param))
+      throw std::runtime_error(param + ": Fast finetuned parameter file does not exist. Please check fast finetune is done or not "
+                                       "(run --quant_mode calib --fast_finetune first with the same --output_dir).");
+    LOG(INFO) << "=>Loading fast finetuned parameters: " << load_finetuned_params(*quantized, param) << " tensors from " << param;
+  } else if (finetuned) {
+    LOG(WARNING) << "[VAIQ_WARN]: Fast finetuned parameters are not loaded (add --fast_finetune); " << xm
+                 << " holds them already, so the evaluation below uses them";
+  }
   auto lowered = lower_to_fix_form(*quantized);
   auto data = open_dataset(o.data_dir, o.val_list);
   auto indices = pick(*data, o);

@@ -6,6 +6,8 @@
 // batch, with stopping rules); this is its one-shot form, measured after the fix points are final.
 // The mean error needs no extra convolution: it is ΔW applied to the mean of each input tap.
 #pragma once
+#include <set>
+#include <string>
 #include <vector>
 
 #include "dputk/dataset.hpp"
@@ -14,8 +16,9 @@
 
 namespace dputk {
 
-// Returns how many layers were corrected.
+// Returns how many layers were corrected. Layers named in `skip` are left alone (fast finetune has
+// already fitted their biases to the float layer's output).
 int correct_biases(QuantGraph& qg, const xir::Graph& prepared, const Dataset& data, const std::vector<std::size_t>& indices,
-                   const Preprocess& preprocess, int batch_size);
+                   const Preprocess& preprocess, int batch_size, const std::set<std::string>& skip = {});
 
 }  // namespace dputk

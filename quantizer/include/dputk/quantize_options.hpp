@@ -20,6 +20,7 @@ struct QuantizeOptions {
   int batch_size = 8;
   std::string config_file;
   bool fast_finetune = false;
+  std::size_t ft_subset_len = 10;    // --ft_subset_len: images fast finetune tunes on (vai_q's loader has 10)
   bool deploy = false;
   bool compare_float = false;        // test mode: also run the float model, report top-1 agreement + logit SQNR
   std::string output_dir = "quantize_result";

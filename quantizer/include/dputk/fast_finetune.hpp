@@ -1,0 +1,54 @@
+// --fast_finetune: AdaQuant-style layer-by-layer adjustment of weights and biases (spec §4), as
+// vai_q_pytorch's finetune_v2 does it. Fix points stay as calibration chose them. For each conv /
+// depthwise conv / fully connected layer in order:
+//   input  = the layer's input in the quantized network (earlier layers already fine-tuned),
+//   target = the float network's output of the layer (after its fused activation),
+//   loss   = MSE(fix(act(layer(input; fix(W), fix(b)))), target) + MSE(W, W_float),
+// minimized with Adam (lr = 0.01·std(W), 0.01·std(b); ×0.1 when the weights already quantize above
+// 36 dB SQNR) and straight-through rounding; after each epoch the step is kept only if the loss
+// dropped, otherwise the best W, b come back and the learning rates halve (stop below 1e-5 or after
+// 100 epochs). A layer whose output positions in the fine-tuning set number fewer than 4× its fan-in
+// (epochs == 0 in the report) is left as calibrated: it would only fit those images. Gradients come from libtorch's autograd (built with DPUTK_WITH_TORCHSCRIPT).
+// The fine-tuned float weights replace the prepared graph's (so bias correction measures the
+// quantization error of the fine-tuned weights), and their fix-quantized values the quantized graph's.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "dputk/dataset.hpp"
+#include "dputk/preprocess.hpp"
+#include "dputk/quant_graph.hpp"
+
+namespace dputk {
+
+struct FinetuneOptions {
+  int max_epochs = 100;
+  double lr_factor = 0.01;
+  double min_lr = 1e-5;
+};
+
+struct FinetuneLayer {
+  std::string op;
+  double loss_before = 0, loss_after = 0;
+  int epochs = 0;
+  double seconds = 0;
+};
+
+struct FinetuneReport {
+  std::vector<FinetuneLayer> layers;
+  double seconds = 0;
+};
+
+bool fast_finetune_supported();
+
+// `images`: the fine-tuning set (vai_q's default is 10 samples). Throws std::runtime_error when built
+// without libtorch or for a layer it cannot express.
+FinetuneReport fast_finetune(QuantGraph& qg, xir::Graph& prepared, const Dataset& data, const std::vector<std::size_t>& images,
+                             const Preprocess& preprocess, const FinetuneOptions& options = {});
+
+// param.pth: the fine-tuned parameters (name → float tensor, XIR layout) in PyTorch's pickle format
+// (torch.load reads it), and back into a quantized graph (test mode's load_ft_param).
+void save_finetuned_params(const xir::Graph& quantized, const std::string& path);
+int load_finetuned_params(xir::Graph& quantized, const std::string& path);
+
+}  // namespace dputk

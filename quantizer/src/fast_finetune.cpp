@@ -1,0 +1,337 @@
+#include "dputk/fast_finetune.hpp"
+
+#include <glog/logging.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+
+#include "dputk/atomic_file.hpp"
+#include "dputk/batch.hpp"
+#include "dputk/engine/float_executor.hpp"
+#include "dputk/progress.hpp"
+
+namespace dputk {
+
+namespace {
+
+using IV = std::vector<std::int32_t>;
+
+[[noreturn]] void fail(const xir::Op* op, const std::string& why) {
+  throw std::runtime_error("fast finetune, op '" + op->get_name() + "' (" + op->get_type() + "): " + why);
+}
+
+std::vector<float> floats_of(const xir::Op& c) {
+  const auto& bytes = c.get_attr<std::vector<char>>("data");
+  std::vector<float> v(bytes.size() / 4);
+  std::memcpy(v.data(), bytes.data(), v.size() * 4);
+  return v;
+}
+
+void set_floats(xir::Op& c, const float* v, std::size_t n) {
+  std::vector<char> bytes(n * 4);
+  std::memcpy(bytes.data(), v, bytes.size());
+  c.set_attr<std::vector<char>>("data", bytes);
+}
+
+// Fake quantization with straight-through gradients.
+torch::Tensor fix(const torch::Tensor& x, int fp, const std::string& mode) {
+  const double s = std::ldexp(1.0, fp);
+  torch::Tensor q;
+  if (mode == "DPU_ROUND") q = torch::floor(x * s + 0.5);
+  else if (mode == "STD_ROUND") q = torch::sign(x) * torch::floor(torch::abs(x * s) + 0.5);
+  else q = torch::round(x * s);
+  q = torch::clamp(q, -128, 127) / s;
+  return x + (q - x).detach();
+}
+
+struct Layer {
+  xir::Op* op = nullptr;                 // conv2d / depthwise-conv2d / matmul (quantized graph)
+  xir::Op* w_const = nullptr, *b_const = nullptr;
+  int fw = 0, fb = 0, fo = 0;
+  std::string w_mode, b_mode, o_mode;
+  const xir::Op* input = nullptr;        // the value the layer reads (quantized graph)
+  std::string target;                    // the float graph op whose value is the target
+  std::string act;                       // "", relu, relu6, clamp, leaky-relu
+  float lo = 0, hi = 0, alpha = 0;
+};
+
+// The layers fast finetune can tune: parameters from const → fix, output ending in a fix.
+std::vector<Layer> find_layers(xir::Graph& g) {
+  std::vector<Layer> out;
+  for (xir::Op* op : g.topological_sort()) {
+    const std::string& t = op->get_type();
+    if (t != "conv2d" && t != "depthwise-conv2d" && t != "matmul") continue;
+    Layer l;
+    l.op = op;
+    xir::Op* wf = t == "matmul" ? (op->get_input_ops("input").size() == 2 ? op->get_input_ops("input")[1] : nullptr) : op->get_input_op("weights");
+    if (!wf || wf->get_type() != "fix" || wf->get_input_op("input")->get_type() != "const") continue;
+    l.w_const = wf->get_input_op("input");
+    l.fw = wf->get_attr<std::int32_t>("fix_point");
+    l.w_mode = wf->get_attr<std::string>("round_mode");
+    if (xir::Op* bf = op->get_input_op("bias")) {
+      if (bf->get_type() != "fix" || bf->get_input_op("input")->get_type() != "const") continue;
+      l.b_const = bf->get_input_op("input");
+      l.fb = bf->get_attr<std::int32_t>("fix_point");
+      l.b_mode = bf->get_attr<std::string>("round_mode");
+    }
+    l.input = op->get_input_ops("input")[0];
+    const xir::Op* cur = op;
+    if (op->get_fanout_num() == 1) {
+      const xir::Op* next = op->get_fanout_ops()[0];
+      const std::string& nt = next->get_type();
+      if (nt == "relu" || nt == "relu6" || nt == "clamp" || nt == "leaky-relu") {
+        l.act = nt;
+        if (nt == "clamp") {
+          l.lo = next->get_attr<float>("min");
+          l.hi = next->get_attr<float>("max");
+        }
+        if (nt == "leaky-relu") l.alpha = next->get_attr<float>("alpha");
+        cur = next;
+      }
+    }
+    if (cur->get_fanout_num() != 1 || cur->get_fanout_ops()[0]->get_type() != "fix") continue;
+    const xir::Op* of = cur->get_fanout_ops()[0];
+    l.fo = of->get_attr<std::int32_t>("fix_point");
+    l.o_mode = of->get_attr<std::string>("round_mode");
+    l.target = cur->get_name();
+    out.push_back(l);
+  }
+  return out;
+}
+
+torch::Tensor nchw(const engine::FloatTensor& t) {
+  std::vector<std::int64_t> s(t.shape.begin(), t.shape.end());
+  torch::Tensor x = torch::from_blob(const_cast<float*>(t.data.data()), s, torch::kFloat32).clone();
+  return s.size() == 4 ? x.permute({0, 3, 1, 2}).contiguous() : x;
+}
+
+// XIR layout parameters ↔ torch layout.
+torch::Tensor weights_to_torch(const Layer& l, const std::vector<float>& w) {
+  IV s = l.w_const->get_output_tensor()->get_shape();
+  std::vector<std::int64_t> shape(s.begin(), s.end());
+  torch::Tensor t = torch::from_blob(const_cast<float*>(w.data()), shape, torch::kFloat32).clone();
+  if (l.op->get_type() == "conv2d") return t.permute({0, 3, 1, 2}).contiguous();
+  if (l.op->get_type() == "depthwise-conv2d") return t.permute({3, 0, 1, 2}).reshape({-1, 1, shape[1], shape[2]}).contiguous();
+  return l.op->get_attr_or<bool>("transpose_b", false) ? t : t.t().contiguous();
+}
+
+std::vector<float> weights_from_torch(const Layer& l, const torch::Tensor& t) {
+  IV s = l.w_const->get_output_tensor()->get_shape();
+  torch::Tensor x;
+  if (l.op->get_type() == "conv2d") x = t.permute({0, 2, 3, 1});
+  else if (l.op->get_type() == "depthwise-conv2d") x = t.reshape({s[3], s[0], s[1], s[2]}).permute({1, 2, 3, 0});
+  else x = l.op->get_attr_or<bool>("transpose_b", false) ? t : t.t();
+  x = x.contiguous();
+  return std::vector<float>(x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
+}
+
+torch::Tensor forward(const Layer& l, const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+  torch::Tensor y;
+  const std::string& t = l.op->get_type();
+  if (t == "matmul") {
+    y = torch::matmul(x, w.t());
+    if (b.defined()) y = y + b;
+  } else {
+    const IV pad = l.op->get_attr_or<IV>("pad", {0, 0, 0, 0});
+    const IV s = l.op->get_attr<IV>("stride"), d = l.op->get_attr_or<IV>("dilation", {1, 1});
+    const torch::Tensor xp = torch::constant_pad_nd(x, {pad[0], pad[1], pad[2], pad[3]}, 0);
+    const std::int64_t groups = t == "depthwise-conv2d" ? x.size(1) : l.op->get_attr_or<std::int32_t>("group", 1);
+    const std::vector<std::int64_t> stride{s[1], s[0]}, zero{0, 0}, dilation{d[1], d[0]};
+    y = torch::conv2d(xp, w, b, at::IntArrayRef(stride), at::IntArrayRef(zero), at::IntArrayRef(dilation), groups);
+  }
+  if (l.act == "relu") y = torch::relu(y);
+  else if (l.act == "relu6") y = torch::clamp(y, 0, 6);
+  else if (l.act == "clamp") y = torch::clamp(y, l.lo, l.hi);
+  else if (l.act == "leaky-relu") y = torch::leaky_relu(y, l.alpha);
+  return fix(y, l.fo, l.o_mode);
+}
+
+double sqnr_db(const torch::Tensor& w, const torch::Tensor& q) {
+  const double s = w.pow(2).sum().item<double>(), n = (w - q).pow(2).sum().item<double>();
+  return n > 0 ? 10.0 * std::log10(s / n) : 200.0;
+}
+
+// Values of the given ops on the fine-tuning images (one FloatExecutor run, observer capture).
+std::map<std::string, engine::FloatTensor> capture(const xir::Graph& g, bool fuse, const engine::FloatTensor& input,
+                                                   const std::set<std::string>& names) {
+  engine::FloatExecutorOptions eo;
+  eo.fuse = fuse;
+  engine::FloatExecutor exec(g, eo);
+  std::map<std::string, engine::FloatTensor> out;
+  exec.run({&input}, [&](const xir::Op* op, engine::FloatTensor& v) {
+    if (names.count(op->get_name())) out[op->get_name()] = v;
+  });
+  return out;
+}
+
+FinetuneLayer tune(Layer& l, xir::Graph& prepared, const torch::Tensor& x, const torch::Tensor& target, const FinetuneOptions& o) {
+  FinetuneLayer r;
+  r.op = l.op->get_name();
+  xir::Op* float_w = prepared.get_op(l.w_const->get_name());
+  const std::vector<float> w_init = floats_of(float_w ? *float_w : *l.w_const);
+  const torch::Tensor w0 = weights_to_torch(l, w_init);
+  torch::Tensor w = w0.clone().requires_grad_(true);
+  torch::Tensor b0, b;
+  xir::Op* float_b = l.b_const ? prepared.get_op(l.b_const->get_name()) : nullptr;
+  if (l.b_const) {
+    const std::vector<float> bv = floats_of(float_b ? *float_b : *l.b_const);
+    b0 = torch::from_blob(const_cast<float*>(bv.data()), {static_cast<std::int64_t>(bv.size())}, torch::kFloat32).clone();
+    b = b0.clone().requires_grad_(true);
+  }
+  double factor = o.lr_factor;
+  if (sqnr_db(w0, fix(w0, l.fw, l.w_mode)) / 8.0 > 4.5) factor *= 0.1;  // weights that quantize well move less
+  double lr_w = factor * w0.std().item<double>();
+  double lr_b = b.defined() && b0.numel() > 1 ? factor * b0.std().item<double>() : 0.0;
+  torch::optim::Adam opt_w({w}, torch::optim::AdamOptions(std::max(lr_w, 1e-12)));
+  std::unique_ptr<torch::optim::Adam> opt_b;
+  if (b.defined() && lr_b > 0) opt_b = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{b}, torch::optim::AdamOptions(lr_b));
+  auto loss_of = [&](const torch::Tensor& ww, const torch::Tensor& bb) {
+    const torch::Tensor y = forward(l, x, fix(ww, l.fw, l.w_mode), bb.defined() ? fix(bb, l.fb, l.b_mode) : bb);
+    return torch::mse_loss(y, target) + torch::mse_loss(ww, w0);
+  };
+  // Each pass evaluates the current parameters (with gradients): kept and stepped from when the loss
+  // dropped, otherwise the best ones come back with halved learning rates.
+  double best = std::numeric_limits<double>::infinity();
+  torch::Tensor best_w = w.detach().clone(), best_b = b.defined() ? b.detach().clone() : b;
+  auto set_lr = [](torch::optim::Optimizer& opt, double lr) {
+    for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+  };
+  for (int epoch = 0; epoch <= o.max_epochs; ++epoch) {
+    opt_w.zero_grad();
+    if (opt_b) opt_b->zero_grad();
+    torch::Tensor loss = loss_of(w, b);
+    const double now = loss.item<double>();
+    if (epoch == 0) r.loss_before = now;
+    if (now < best) {
+      best = now;
+      best_w = w.detach().clone();
+      if (b.defined()) best_b = b.detach().clone();
+      if (epoch == o.max_epochs) break;
+      r.epochs = epoch + 1;
+      loss.backward();
+      opt_w.step();
+      if (opt_b) opt_b->step();
+      continue;
+    }
+    {
+      torch::NoGradGuard ng;
+      w.copy_(best_w);
+      if (b.defined()) b.copy_(best_b);
+    }
+    lr_w /= 2;
+    lr_b /= 2;
+    set_lr(opt_w, lr_w);
+    if (opt_b) set_lr(*opt_b, lr_b);
+    if (lr_w < o.min_lr && lr_b < o.min_lr) break;
+  }
+  r.loss_after = best;
+  // The fine-tuned float parameters into the float graph, their fix-quantized values into the quantized one.
+  const std::vector<float> wf = weights_from_torch(l, best_w);
+  const std::vector<float> wq = weights_from_torch(l, fix(best_w, l.fw, l.w_mode).detach());
+  if (float_w) set_floats(*float_w, wf.data(), wf.size());
+  set_floats(*l.w_const, wq.data(), wq.size());
+  if (b.defined()) {
+    const torch::Tensor bq = fix(best_b, l.fb, l.b_mode).detach().contiguous();
+    if (float_b) set_floats(*float_b, best_b.contiguous().data_ptr<float>(), static_cast<std::size_t>(best_b.numel()));
+    set_floats(*l.b_const, bq.data_ptr<float>(), static_cast<std::size_t>(bq.numel()));
+  }
+  return r;
+}
+
+}  // namespace
+
+bool fast_finetune_supported() { return true; }
+
+FinetuneReport fast_finetune(QuantGraph& qg, xir::Graph& prepared, const Dataset& data, const std::vector<std::size_t>& images,
+                             const Preprocess& preprocess, const FinetuneOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  FinetuneReport report;
+  std::vector<Layer> layers = find_layers(*qg.graph);
+  if (layers.empty()) throw std::runtime_error("fast finetune: graph '" + qg.graph->get_name() + "' has no layer with quantized parameters");
+  LOG(INFO) << "=>Preparing data for fast finetuning module parameters (" << images.size() << " images, " << layers.size() << " layers)";
+  const Batch batch = make_batch(data, images, preprocess);
+  // Float targets: every tuned layer's float output, from one run of the float graph.
+  std::set<std::string> targets;
+  for (const auto& l : layers) targets.insert(l.target);
+  auto float_values = capture(prepared, false, batch.input, targets);
+  Progress progress("fast finetune", layers.size(), "layers");
+  for (Layer& l : layers) {
+    const auto l0 = std::chrono::steady_clock::now();
+    auto it = float_values.find(l.target);
+    if (it == float_values.end()) fail(l.op, "the float graph has no op '" + l.target + "'");
+    // The layer's input in the quantized network as fine-tuned so far.
+    auto q = capture(*qg.graph, true, batch.input, {l.input->get_name()});
+    if (!q.count(l.input->get_name())) fail(l.op, "its input '" + l.input->get_name() + "' was not observed");
+    const torch::Tensor x = nchw(q.at(l.input->get_name()));
+    const torch::Tensor target = nchw(it->second);
+    const auto t1 = std::chrono::steady_clock::now();
+    // A layer with fewer output positions in the fine-tuning set than 4× its fan-in would only fit
+    // those images (the classifier on 10 images, late 1×1 convs at 7×7): left as calibrated.
+    const IV wshape = l.w_const->get_output_tensor()->get_shape();
+    const std::int64_t fan_in = l.op->get_type() == "matmul" ? (l.op->get_attr_or<bool>("transpose_b", false) ? wshape[1] : wshape[0])
+                                : l.op->get_type() == "depthwise-conv2d" ? static_cast<std::int64_t>(wshape[1]) * wshape[2]
+                                                                          : static_cast<std::int64_t>(wshape[1]) * wshape[2] * wshape[3];
+    const std::int64_t positions = target.dim() == 4 ? target.size(0) * target.size(2) * target.size(3) : target.size(0);
+    if (positions < 4 * fan_in) {
+      FinetuneLayer skipped;
+      skipped.op = l.op->get_name();
+      report.layers.push_back(skipped);
+      float_values.erase(it);
+      progress.advance();
+      continue;
+    }
+    FinetuneLayer r = tune(l, prepared, x, target, options);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - l0).count();
+    VLOG(1) << "fast finetune " << r.op << ": loss " << r.loss_before << " → " << r.loss_after << " (" << r.epochs << " epochs, "
+            << r.seconds << " s, " << std::chrono::duration<double>(t1 - l0).count() << " s of it for the input)";
+    report.layers.push_back(r);
+    float_values.erase(it);
+    progress.advance();
+  }
+  progress.finish();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return report;
+}
+
+void save_finetuned_params(const xir::Graph& quantized, const std::string& path) {
+  c10::Dict<std::string, at::Tensor> params;
+  for (const xir::Op* op : quantized.topological_sort()) {
+    if (op->get_type() != "const" || op->get_fanout_num() != 1 || op->get_fanout_ops()[0]->get_type() != "fix") continue;
+    const std::vector<float> v = floats_of(*op);
+    std::vector<std::int64_t> shape;
+    for (auto d : op->get_output_tensor()->get_shape()) shape.push_back(d);
+    params.insert(op->get_name(), torch::from_blob(const_cast<float*>(v.data()), shape, torch::kFloat32).clone());
+  }
+  const std::vector<char> bytes = torch::pickle_save(params);
+  write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
+}
+
+int load_finetuned_params(xir::Graph& quantized, const std::string& path) {
+  const std::string bytes = read_file(path);
+  c10::IValue v;
+  try {
+    v = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": not a fine-tuned parameter file (" + e.what() + ")");
+  }
+  if (!v.isGenericDict()) throw std::runtime_error(path + ": not a fine-tuned parameter file (expected a name → tensor dict)");
+  int n = 0;
+  for (const auto& item : v.toGenericDict()) {
+    const std::string name = item.key().toStringRef();
+    xir::Op* op = quantized.get_op(name);
+    if (!op || op->get_type() != "const") throw std::runtime_error(path + ": parameter '" + name + "' is not a constant of graph '" + quantized.get_name() + "'");
+    const at::Tensor t = item.value().toTensor().contiguous().to(torch::kFloat32);
+    if (t.numel() != op->get_output_tensor()->get_element_num())
+      throw std::runtime_error(path + ": parameter '" + name + "' has " + std::to_string(t.numel()) + " values, the graph's " +
+                               std::to_string(op->get_output_tensor()->get_element_num()));
+    set_floats(*op, t.data_ptr<float>(), static_cast<std::size_t>(t.numel()));
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace dputk
