@@ -166,7 +166,8 @@ int main(int argc, char** argv) {
     if (indir.empty() || outdir.empty()) throw std::runtime_error("give INDIR and OUTDIR, or --bench SECONDS");
     return run_files(*graph, indir, outdir, threads, dump);
   } catch (const std::exception& e) {
-    std::cerr << "dpu-run: error: " << e.what() << "\n";
+    const std::string msg = e.what();
+    std::cerr << "dpu-run: error: " << (msg.find(xmodel) == std::string::npos ? xmodel + ": " : "") << msg << "\n";
     return 1;
   }
 }

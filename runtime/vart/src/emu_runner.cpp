@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -48,6 +49,18 @@ EmuSubgraphRunner::EmuSubgraphRunner(const xir::Subgraph* sg, const std::string&
     throw std::runtime_error("subgraph '" + sg->get_name() + "' (device '" + device + "') has no runner: only DPU and CPU subgraphs run");
   if (!mode.empty() && mode != "run" && mode != "sim" && mode != "ref")
     throw std::runtime_error("create_runner: unknown mode '" + mode + "' for subgraph '" + sg->get_name() + "' (run, sim, ref)");
+  // The emulator is a DPUCZDX8G (ZCU102 / KV260): a model compiled for another DPU family would be
+  // refused by the board too (fingerprint check), so it is refused here.
+  if (device == "DPU" && sg->has_attr("dpu_fingerprint")) {
+    const auto fp = sg->get_attr<std::uint64_t>("dpu_fingerprint");
+    if (fp != 0 && (fp >> 56) != 1) {
+      char hex[32];
+      std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(fp));
+      const std::string name = sg->has_attr("dpu_name") ? sg->get_attr<std::string>("dpu_name") : "another DPU";
+      throw std::runtime_error("DPU subgraph '" + sg->get_name() + "' was compiled for " + name + " (fingerprint " + hex +
+                               "), not a DPUCZDX8G (ZCU102 / KV260) — compile it with board/arch/KV260/arch.json");
+    }
+  }
   try {
     exec_ = std::make_unique<engine::DpuExecutor>(*sg);
   } catch (const std::exception& e) {
