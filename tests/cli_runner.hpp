@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdio>
+#include <regex>
 #include <string>
 
 #include "test_data.hpp"
@@ -29,5 +30,12 @@ inline CliResult run_command(const std::string& command) {
 }
 
 inline CliResult run_cli(const std::string& tool, const std::string& args) { return run_command(bin_path(tool) + " " + args); }
+
+// The "Accuracy: xx.xxxx%" figure a run printed, or -1.
+inline double accuracy_of(const std::string& out) {
+  std::smatch m;
+  if (!std::regex_search(out, m, std::regex("Accuracy: ([0-9.]+)%"))) return -1.0;
+  return std::stod(m[1]);
+}
 
 }  // namespace dputk::test

@@ -14,15 +14,11 @@
 #include "xir/graph/graph.hpp"
 
 using dputk::test::data_path;
+using dputk::test::accuracy_of;
 using dputk::test::run_cli;
 
 namespace {
 
-double accuracy_of(const std::string& out) {
-  std::smatch m;
-  if (!std::regex_search(out, m, std::regex("Accuracy: ([0-9.]+)%"))) return -1.0;
-  return std::stod(m[1]);
-}
 
 class CifarInt8 : public ::testing::TestWithParam<const char*> {};
 

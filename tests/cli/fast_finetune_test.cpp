@@ -11,15 +11,11 @@
 #include "dputk/quant_info.hpp"
 
 using dputk::test::data_path;
+using dputk::test::accuracy_of;
 using dputk::test::run_cli;
 
 namespace {
 
-double accuracy_of(const std::string& out) {
-  std::smatch m;
-  if (!std::regex_search(out, m, std::regex("Accuracy: ([0-9.]+)%"))) return -1.0;
-  return std::stod(m[1]);
-}
 
 TEST(FastFinetune, ResNet20NoWorseThanWithoutAndReloadable) {
   const std::string plain = dputk::test::scratch_dir("ft_plain"), tuned = dputk::test::scratch_dir("ft_tuned");
