@@ -130,6 +130,9 @@ std::vector<Case> cases() {
   };
 }
 
+// Test names (and ctest's) show the case name, not the struct's bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 class BadInput : public ::testing::TestWithParam<Case> {};
 
 TEST_P(BadInput, ClearErrorNoOutput) {
