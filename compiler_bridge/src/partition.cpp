@@ -133,6 +133,7 @@ class Partitioner {
       if (outside.empty() && op->get_fanout_num() > 0) continue;
       xir::Op* d = boundary_op("download", op, p);
       const std::string name = op->get_output_tensor()->get_name();
+      d->get_output_tensor()->rename(d->get_name() + "#");  // frees its auto name, which may be the one wanted below
       op->get_output_tensor()->rename(name + d->get_name().substr(op->get_name().size()));
       d->get_output_tensor()->rename(name);
       for (xir::Op* u : outside) u->replace_input_op(op, d);

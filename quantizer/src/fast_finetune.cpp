@@ -13,6 +13,7 @@
 #include "dputk/batch.hpp"
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/progress.hpp"
+#include "torch_layout.hpp"
 
 namespace dputk {
 
@@ -22,19 +23,6 @@ using IV = std::vector<std::int32_t>;
 
 [[noreturn]] void fail(const xir::Op* op, const std::string& why) {
   throw std::runtime_error("fast finetune, op '" + op->get_name() + "' (" + op->get_type() + "): " + why);
-}
-
-std::vector<float> floats_of(const xir::Op& c) {
-  const auto& bytes = c.get_attr<std::vector<char>>("data");
-  std::vector<float> v(bytes.size() / 4);
-  std::memcpy(v.data(), bytes.data(), v.size() * 4);
-  return v;
-}
-
-void set_floats(xir::Op& c, const float* v, std::size_t n) {
-  std::vector<char> bytes(n * 4);
-  std::memcpy(bytes.data(), v, bytes.size());
-  c.set_attr<std::vector<char>>("data", bytes);
 }
 
 // Fake quantization with straight-through gradients.
@@ -109,26 +97,6 @@ torch::Tensor nchw(const engine::FloatTensor& t) {
   return s.size() == 4 ? x.permute({0, 3, 1, 2}).contiguous() : x;
 }
 
-// XIR layout parameters ↔ torch layout.
-torch::Tensor weights_to_torch(const Layer& l, const std::vector<float>& w) {
-  IV s = l.w_const->get_output_tensor()->get_shape();
-  std::vector<std::int64_t> shape(s.begin(), s.end());
-  torch::Tensor t = torch::from_blob(const_cast<float*>(w.data()), shape, torch::kFloat32).clone();
-  if (l.op->get_type() == "conv2d") return t.permute({0, 3, 1, 2}).contiguous();
-  if (l.op->get_type() == "depthwise-conv2d") return t.permute({3, 0, 1, 2}).reshape({-1, 1, shape[1], shape[2]}).contiguous();
-  return l.op->get_attr_or<bool>("transpose_b", false) ? t : t.t().contiguous();
-}
-
-std::vector<float> weights_from_torch(const Layer& l, const torch::Tensor& t) {
-  IV s = l.w_const->get_output_tensor()->get_shape();
-  torch::Tensor x;
-  if (l.op->get_type() == "conv2d") x = t.permute({0, 2, 3, 1});
-  else if (l.op->get_type() == "depthwise-conv2d") x = t.reshape({s[3], s[0], s[1], s[2]}).permute({1, 2, 3, 0});
-  else x = l.op->get_attr_or<bool>("transpose_b", false) ? t : t.t();
-  x = x.contiguous();
-  return std::vector<float>(x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
-}
-
 torch::Tensor forward(const Layer& l, const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
   torch::Tensor y;
   const std::string& t = l.op->get_type();
@@ -172,14 +140,12 @@ FinetuneLayer tune(Layer& l, xir::Graph& prepared, const torch::Tensor& x, const
   FinetuneLayer r;
   r.op = l.op->get_name();
   xir::Op* float_w = prepared.get_op(l.w_const->get_name());
-  const std::vector<float> w_init = floats_of(float_w ? *float_w : *l.w_const);
-  const torch::Tensor w0 = weights_to_torch(l, w_init);
+  const torch::Tensor w0 = torch_layout::weights_to_torch(torch_layout::const_tensor(float_w ? *float_w : *l.w_const), *l.op);
   torch::Tensor w = w0.clone().requires_grad_(true);
   torch::Tensor b0, b;
   xir::Op* float_b = l.b_const ? prepared.get_op(l.b_const->get_name()) : nullptr;
   if (l.b_const) {
-    const std::vector<float> bv = floats_of(float_b ? *float_b : *l.b_const);
-    b0 = torch::from_blob(const_cast<float*>(bv.data()), {static_cast<std::int64_t>(bv.size())}, torch::kFloat32).clone();
+    b0 = torch_layout::const_tensor(float_b ? *float_b : *l.b_const);
     b = b0.clone().requires_grad_(true);
   }
   double factor = o.lr_factor;
@@ -230,14 +196,12 @@ FinetuneLayer tune(Layer& l, xir::Graph& prepared, const torch::Tensor& x, const
   }
   r.loss_after = best;
   // The fine-tuned float parameters into the float graph, their fix-quantized values into the quantized one.
-  const std::vector<float> wf = weights_from_torch(l, best_w);
-  const std::vector<float> wq = weights_from_torch(l, fix(best_w, l.fw, l.w_mode).detach());
-  if (float_w) set_floats(*float_w, wf.data(), wf.size());
-  set_floats(*l.w_const, wq.data(), wq.size());
+  const IV& wshape = l.w_const->get_output_tensor()->get_shape();
+  if (float_w) torch_layout::set_const(*float_w, torch_layout::weights_from_torch(best_w, *l.op, wshape));
+  torch_layout::set_const(*l.w_const, torch_layout::weights_from_torch(fix(best_w, l.fw, l.w_mode).detach(), *l.op, wshape));
   if (b.defined()) {
-    const torch::Tensor bq = fix(best_b, l.fb, l.b_mode).detach().contiguous();
-    if (float_b) set_floats(*float_b, best_b.contiguous().data_ptr<float>(), static_cast<std::size_t>(best_b.numel()));
-    set_floats(*l.b_const, bq.data_ptr<float>(), static_cast<std::size_t>(bq.numel()));
+    if (float_b) torch_layout::set_const(*float_b, best_b);
+    torch_layout::set_const(*l.b_const, fix(best_b, l.fb, l.b_mode).detach());
   }
   return r;
 }
@@ -301,10 +265,7 @@ void save_finetuned_params(const xir::Graph& quantized, const std::string& path)
   c10::Dict<std::string, at::Tensor> params;
   for (const xir::Op* op : quantized.topological_sort()) {
     if (op->get_type() != "const" || op->get_fanout_num() != 1 || op->get_fanout_ops()[0]->get_type() != "fix") continue;
-    const std::vector<float> v = floats_of(*op);
-    std::vector<std::int64_t> shape;
-    for (auto d : op->get_output_tensor()->get_shape()) shape.push_back(d);
-    params.insert(op->get_name(), torch::from_blob(const_cast<float*>(v.data()), shape, torch::kFloat32).clone());
+    params.insert(op->get_name(), torch_layout::const_tensor(*op));
   }
   const std::vector<char> bytes = torch::pickle_save(params);
   write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
@@ -328,7 +289,7 @@ int load_finetuned_params(xir::Graph& quantized, const std::string& path) {
     if (t.numel() != op->get_output_tensor()->get_element_num())
       throw std::runtime_error(path + ": parameter '" + name + "' has " + std::to_string(t.numel()) + " values, the graph's " +
                                std::to_string(op->get_output_tensor()->get_element_num()));
-    set_floats(*op, t.data_ptr<float>(), static_cast<std::size_t>(t.numel()));
+    torch_layout::set_const(*op, t);
     ++n;
   }
   return n;

@@ -14,6 +14,7 @@
 
 #include "dputk/engine/fix_math.hpp"
 #include "dputk/op_kinds.hpp"
+#include "torch_layout.hpp"
 
 namespace dputk {
 
@@ -82,12 +83,7 @@ class Writer {
     if (it != params_.end()) return &it->second;
     at::Tensor t;
     if (op->get_type() == "const") {
-      const auto& bytes = op->get_attr<std::vector<char>>("data");
-      std::vector<std::int64_t> shape;
-      for (auto d : op->get_output_tensor()->get_shape()) shape.push_back(d);
-      t = torch::empty(shape, torch::kFloat32);
-      if (bytes.size() != static_cast<std::size_t>(t.numel()) * 4) fail(op, "holds " + std::to_string(bytes.size()) + " bytes");
-      std::memcpy(t.data_ptr<float>(), bytes.data(), bytes.size());
+      t = torch_layout::const_tensor(*op);
     } else if (op->get_type() == "fix" && op->get_input_op("input")->get_type() == "const") {
       const at::Tensor* c = param(op->get_input_op("input"));
       const engine::FixSpec f{op->get_attr<std::int32_t>("fix_point"), op->get_attr<std::int32_t>("bit_width"), true,
@@ -158,8 +154,7 @@ class Writer {
       const at::Tensor* w = param(op->get_input_op("weights"));
       if (!w) fail(op, "weights must be constant");
       const bool dw = t == "depthwise-conv2d";
-      // XIR OHWI → OIHW; depthwise [m, kh, kw, C] → [C·m, 1, kh, kw] (output channel c·m + j)
-      at::Tensor tw = dw ? w->permute({3, 0, 1, 2}).reshape({-1, 1, w->size(1), w->size(2)}) : w->permute({0, 3, 1, 2});
+      const at::Tensor tw = torch_layout::weights_to_torch(*w, *op);
       const xir::Op* b = op->get_input_op("bias");
       const at::Tensor* tb = b ? param(b) : nullptr;
       if (b && !tb) fail(op, "bias must be constant");
@@ -224,7 +219,7 @@ class Writer {
       const auto ins = op->get_input_ops("input");
       const at::Tensor* w = ins.size() == 2 ? param(ins[1]) : nullptr;
       if (!w || op->get_attr_or<bool>("transpose_a", false)) fail(op, "only x · Wᵀ / x · W with constant W is supported");
-      const at::Tensor tw = op->get_attr_or<bool>("transpose_b", false) ? *w : w->t();
+      const at::Tensor tw = torch_layout::weights_to_torch(*w, *op);  // [out, in]
       const xir::Op* b = op->get_input_op("bias");
       std::string e = "torch.matmul(" + value(ins[0]) + ", " + buffer(tw.t()) + ")";
       if (b) {

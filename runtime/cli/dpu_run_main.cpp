@@ -34,22 +34,13 @@ std::size_t sample_bytes(const xir::Tensor* t) {
   return static_cast<std::size_t>(t->get_data_size()) / static_cast<std::size_t>(s.empty() ? 1 : s[0]);
 }
 
-// A host buffer for tensor `t` with batch `batch` (owning its tensor).
+// A host buffer for tensor `t` with batch `batch`.
 struct HostBuffer {
-  std::unique_ptr<xir::Tensor> tensor;
   std::unique_ptr<vart::TensorBuffer> buffer;
+  const xir::Tensor* tensor() const { return buffer->get_tensor(); }
 };
 
-HostBuffer make_buffer(const xir::Tensor* t, int batch) {
-  HostBuffer h;
-  auto shape = t->get_shape();
-  if (!shape.empty()) shape[0] = batch;
-  h.tensor = xir::Tensor::create(t->get_name(), shape, t->get_data_type());
-  h.tensor->set_attrs(t->get_attrs());
-  const xir::Tensor* view = h.tensor.get();
-  h.buffer = std::move(vart::alloc_cpu_flat_tensor_buffers({view}).front());
-  return h;
-}
+HostBuffer make_buffer(const xir::Tensor* t, int batch) { return {dputk::vart_emu::alloc_batch_buffer(t, batch)}; }
 
 char* bytes_of(vart::TensorBuffer* b) { return reinterpret_cast<char*>(b->data().first); }
 
@@ -92,9 +83,9 @@ int run_files(const xir::Graph& graph, const std::string& indir, const std::stri
   auto job = runner->execute_async(in_ptrs, out_ptrs);
   runner->wait(static_cast<int>(job.first), -1);
   for (auto& h : outs) {
-    const std::string path = outdir + "/" + file_name(h.tensor->get_name());
-    dputk::write_file_atomic(path, std::string(bytes_of(h.buffer.get()), static_cast<std::size_t>(h.tensor->get_data_size())));
-    std::cout << "wrote " << path << " (" << h.tensor->to_string() << ")\n";
+    const std::string path = outdir + "/" + file_name(h.tensor()->get_name());
+    dputk::write_file_atomic(path, std::string(bytes_of(h.buffer.get()), static_cast<std::size_t>(h.tensor()->get_data_size())));
+    std::cout << "wrote " << path << " (" << h.tensor()->to_string() << ")\n";
   }
   return 0;
 }
@@ -112,7 +103,7 @@ int bench(const xir::Graph& graph, double seconds, int threads, int batch) {
     for (const xir::Tensor* t : runner->get_input_tensors()) {
       ins.push_back(make_buffer(t, batch));
       char* p = bytes_of(ins.back().buffer.get());
-      for (std::uint64_t i = 0; i < ins.back().tensor->get_data_size(); ++i) p[i] = static_cast<char>(rng() % 256);
+      for (std::uint64_t i = 0; i < ins.back().tensor()->get_data_size(); ++i) p[i] = static_cast<char>(rng() % 256);
     }
     for (const xir::Tensor* t : runner->get_output_tensors()) outs.push_back(make_buffer(t, batch));
     std::vector<vart::TensorBuffer*> in_ptrs, out_ptrs;

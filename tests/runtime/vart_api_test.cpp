@@ -11,6 +11,7 @@
 #include "dputk/atomic_file.hpp"
 #include "dputk/batch.hpp"
 #include "dputk/engine/dpu_executor.hpp"
+#include "dputk/vart_emu.hpp"
 #include "fix_graph_builder.hpp"
 #include "test_data.hpp"
 #include "vart/runner.hpp"
@@ -33,15 +34,8 @@ const xir::Subgraph* child(const xir::Graph& g, const std::string& device) {
 
 // A host buffer for `t` with another batch size (the emulator takes any batch).
 struct Host {
-  std::unique_ptr<xir::Tensor> tensor;
   std::unique_ptr<vart::TensorBuffer> buffer;
-  Host(const xir::Tensor* t, int batch) {
-    auto shape = t->get_shape();
-    shape[0] = batch;
-    tensor = xir::Tensor::create(t->get_name(), shape, t->get_data_type());
-    const xir::Tensor* view = tensor.get();
-    buffer = std::move(vart::alloc_cpu_flat_tensor_buffers({view}).front());
-  }
+  Host(const xir::Tensor* t, int batch) : buffer(dputk::vart_emu::alloc_batch_buffer(t, batch)) {}
   template <typename T>
   T* ptr() { return reinterpret_cast<T*>(buffer->data().first); }
 };

@@ -173,15 +173,16 @@ void Graph::forget_tensor(const Tensor* t) {
 
 Tensor* Graph::find_tensor(const std::string& tensor_name) const {
   auto it = tensor_by_name_.find(tensor_name);
-  if (it != tensor_by_name_.end() && it->second->get_name() == tensor_name) return it->second;
-  bool stale = it != tensor_by_name_.end();
-  for (const auto& [name, t] : tensor_by_name_) stale = stale || t->get_name() != name;
-  if (!stale) return nullptr;
-  tensor_by_name_.clear();
-  for (const auto& op : ops_) tensor_by_name_[op->get_output_tensor()->get_name()] = op->get_output_tensor();
-  it = tensor_by_name_.find(tensor_name);
   return it == tensor_by_name_.end() ? nullptr : it->second;
 }
+
+void Graph::rename_tensor(Tensor* t, const std::string& name) {
+  if (Tensor* other = find_tensor(name); other && other != t)
+    throw std::invalid_argument("rename of tensor '" + t->get_name() + "': graph '" + name_ + "' has a tensor named '" + name + "'");
+  forget_tensor(t);
+  tensor_by_name_[name] = t;
+}
+
 Tensor* Graph::get_tensor(const std::string& tensor_name) { return find_tensor(tensor_name); }
 const Tensor* Graph::get_tensor(const std::string& tensor_name) const { return find_tensor(tensor_name); }
 

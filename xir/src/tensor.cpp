@@ -1,8 +1,16 @@
 #include "xir/tensor/tensor.hpp"
 
+#include "xir/graph/graph.hpp"
+#include "xir/op/op.hpp"
+
 #include <sstream>
 
 namespace xir {
+
+void Tensor::rename(const std::string& name) {
+  if (producer_ && producer_->get_graph()) producer_->get_graph()->rename_tensor(this, name);
+  name_ = name;
+}
 
 std::unique_ptr<Tensor> Tensor::clone(const Tensor* tensor) { return clone(tensor, tensor->get_name()); }
 

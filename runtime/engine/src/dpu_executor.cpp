@@ -27,6 +27,12 @@ using Kernel = std::function<void(const Inputs&, DpuTensor&)>;
   throw std::runtime_error("op '" + op.get_name() + "' (" + op.get_type() + "): " + why);
 }
 
+// A float op left on the CPU after the DPU (softmax): its value has no fix point. (fix2float's
+// value stays int8 inside the executor; consumers dequantize it.)
+bool float_valued(const xir::Op& op) {
+  return op.get_output_tensor()->get_data_type().type == xir::DataType::FLOAT && op.get_type() != "fix2float";
+}
+
 int fix_point_of(const xir::Op& op) {
   const xir::Tensor* t = op.get_output_tensor();
   if (t->has_attr("fix_point")) return t->get_attr<std::int32_t>("fix_point");
@@ -163,8 +169,7 @@ struct DpuExecutor::Impl {
     const std::string& t = op.get_type();
     const Shape in_shape = op.get_input_num() ? op.get_input_tensors()[0]->get_shape() : Shape{};
     const Shape out_shape = op.get_output_tensor()->get_shape();
-    const bool float_out = op.get_output_tensor()->get_data_type().type == xir::DataType::FLOAT && t != "fix2float";
-    const int fo = float_out ? 0 : fix_point_of(op);
+    const int fo = float_valued(op) ? 0 : fix_point_of(op);
     if (t == "conv2d-fix" || t == "depthwise-conv2d-fix") {
       const bool depthwise = t == "depthwise-conv2d-fix";
       const xir::Op* wop = op.get_input_op("weights");
@@ -333,8 +338,7 @@ struct DpuExecutor::Impl {
       }
       slot_of[op] = static_cast<int>(slot_shape.size());
       slot_shape.push_back(op->get_output_tensor()->get_shape());
-      const bool float_op = op->get_output_tensor()->get_data_type().type == xir::DataType::FLOAT && t != "fix2float";
-      slot_fp.push_back(float_op ? 0 : fix_point_of(*op));
+      slot_fp.push_back(float_valued(*op) ? 0 : fix_point_of(*op));
       if (t == "data-fix") {
         input_ops.push_back(op);
         non_negative[op] = false;

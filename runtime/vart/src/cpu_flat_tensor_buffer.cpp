@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "dputk/vart_emu.hpp"
 #include "vart/runner_helper.hpp"
 
 namespace dputk::vart_emu {
@@ -21,6 +22,15 @@ std::pair<std::uint64_t, std::size_t> CpuFlatTensorBuffer::data(const std::vecto
   }
   const std::size_t offset = linear * static_cast<std::size_t>(tensor_->get_data_type().bit_width / 8);
   return {reinterpret_cast<std::uint64_t>(storage_.data() + offset), storage_.size() - offset};
+}
+
+std::unique_ptr<vart::TensorBuffer> alloc_batch_buffer(const xir::Tensor* tensor, std::int32_t batch) {
+  auto shape = tensor->get_shape();
+  if (!shape.empty()) shape[0] = batch;
+  auto owned = xir::Tensor::create(tensor->get_name(), shape, tensor->get_data_type());
+  owned->set_attrs(tensor->get_attrs());
+  const xir::Tensor* view = owned.get();
+  return std::make_unique<CpuFlatTensorBuffer>(view, std::move(owned));
 }
 
 }  // namespace dputk::vart_emu

@@ -76,14 +76,7 @@ class EmuGraphRunner : public vart::RunnerExt {
   // A buffer between two subgraphs, kept across jobs (re-made when the batch size changes).
   vart::TensorBuffer* intermediate(const xir::Tensor* t, std::int32_t batch) {
     auto& slot = between_[t->get_name()];
-    if (!slot || slot->get_tensor()->get_shape()[0] != batch) {
-      auto shape = t->get_shape();
-      if (!shape.empty()) shape[0] = batch;
-      auto owned = xir::Tensor::create(t->get_name(), shape, t->get_data_type());
-      owned->set_attrs(t->get_attrs());
-      const xir::Tensor* view = owned.get();
-      slot = std::make_unique<CpuFlatTensorBuffer>(view, std::move(owned));
-    }
+    if (!slot || slot->get_tensor()->get_shape()[0] != batch) slot = alloc_batch_buffer(t, batch);
     return slot.get();
   }
 

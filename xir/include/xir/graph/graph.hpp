@@ -99,13 +99,14 @@ class Graph {
   std::string name_;
   std::vector<std::unique_ptr<Op>> ops_;
   std::map<std::string, Op*> op_by_name_;
-  // Tensor::rename does not know its graph, so lookups re-index when they find a stale entry.
-  mutable std::map<std::string, Tensor*> tensor_by_name_;
+  std::map<std::string, Tensor*> tensor_by_name_;
   Tensor* find_tensor(const std::string& tensor_name) const;
   void forget_tensor(const Tensor* t);
+  void rename_tensor(Tensor* t, const std::string& name);  // keeps get_tensor() right after Tensor::rename
   std::unique_ptr<Subgraph> root_;
   std::unique_ptr<Attrs> attrs_;
   friend class Op;
+  friend class Tensor;
 };
 
 }  // namespace xir

@@ -25,7 +25,8 @@ class Tensor {
   static std::unique_ptr<Tensor> clone(const Tensor* tensor, const std::string& name);
 
   const std::string& get_name() const { return name_; }
-  void rename(const std::string& name) { name_ = name; }
+  // Renames the tensor; within a graph the name must be free (std::invalid_argument otherwise).
+  void rename(const std::string& name);
   const Op* get_producer() const { return producer_; }
   Op* get_producer() { return producer_; }
   const std::vector<std::int32_t>& get_shape() const { return shape_; }

@@ -57,6 +57,7 @@ bool eltwise_add2(const std::int8_t* a, int fa, const std::int8_t* b, int fb, st
   const int lb = std::max(2 - rb, 0), sb = std::max(rb - 2, 0);
   const int w = fmin + 2 - fo;                          // write shift (round when > 0)
   if (sa > 7 || sb > 7 || w > 20 || w < -20) return false;
+  std::int64_t start = 0;
 #if defined(__AVX2__)
   if (w >= 0 && w <= 12) {
     // 16-bit lanes, 32 values per step: |a·2^la|, |b·2^lb| <= 512, so t + half < 2^15; packs
@@ -82,20 +83,14 @@ bool eltwise_add2(const std::int8_t* a, int fa, const std::int8_t* b, int fb, st
       const __m256i packed = _mm256_permute4x64_epi64(_mm256_packs_epi16(r0, r1), 0xD8);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), packed);
     }
-    for (std::int64_t i = blocks * 32; i < count; ++i) {
-      std::int32_t t = ((static_cast<std::int32_t>(a[i]) << la) >> sa) + ((static_cast<std::int32_t>(b[i]) << lb) >> sb);
-      t = t < (relu ? 0 : INT32_MIN) ? (relu ? 0 : INT32_MIN) : t;
-      std::int32_t r = (t + (w > 0 ? 1 << (w - 1) : 0)) >> w;
-      out[i] = static_cast<std::int8_t>(r > 127 ? 127 : (r < -128 ? -128 : r));
-    }
-    return true;
+    start = blocks * 32;  // the rest (fewer than 32) by the loop below
   }
 #endif
   const std::int32_t half = w > 0 ? (1 << (w - 1)) : 0;
   const std::int32_t lo = relu ? 0 : INT32_MIN;
   const int right = w > 0 ? w : 0, left = w > 0 ? 0 : -w;
-#pragma omp parallel for schedule(static)
-  for (std::int64_t i = 0; i < count; ++i) {
+#pragma omp parallel for schedule(static) if (count - start > 4096)
+  for (std::int64_t i = start; i < count; ++i) {
     // floor(a · 2^(2 − read)): a left shift, or an arithmetic right shift (floor)
     std::int32_t t = ((static_cast<std::int32_t>(a[i]) << la) >> sa) + ((static_cast<std::int32_t>(b[i]) << lb) >> sb);
     t = t < lo ? lo : t;
