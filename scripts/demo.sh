@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DPU_SHARED_DATA:-../shared/data}
 OUT=${DEMO_OUT:-demo_out}
-ARCH=board/arch/KV260/arch.json
+ARCH=board/kv260/arch.json
 bash scripts/setup.sh
 bash scripts/build.sh
 mkdir -p "$OUT"

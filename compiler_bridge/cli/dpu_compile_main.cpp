@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   FLAGS_logtostderr = true;
   dputk::compiler::CompileOptions o;
   CLI::App app{"Compile a quantized *_int.xmodel for the DPU (vai_c_xir-compatible flags).\n"
-               "Example: dpu-compile -x quantize_result/ResNet_int.xmodel -a board/arch/KV260/arch.json -o resnet50_kv260 -n resnet50\n"
+               "Example: dpu-compile -x quantize_result/ResNet_int.xmodel -a board/kv260/arch.json -o resnet50_kv260 -n resnet50\n"
                "Known targets (arch.json {\"target\": NAME} or {\"fingerprint\": \"0x...\"}):\n" +
                dputk::compiler::known_targets_text()};
   app.add_option("-x,--xmodel", o.xmodel, "quantized xmodel (*_int.xmodel)")->required();

@@ -25,6 +25,7 @@
 #include <numeric>
 #include <thread>
 
+#include "dputk/atomic_file.hpp"
 #include "dputk/dataset.hpp"
 #include "dputk/engine/fix_math.hpp"
 #include "dputk/preprocess.hpp"
@@ -101,6 +102,7 @@ int main(int argc, char** argv) {
   int threads = 1, top_k = 5;
   std::size_t limit = 0, skip = 0;
   bool verbose = false;
+  std::string save_outputs;
   app.add_option("model", model, "compiled xmodel")->required();
   app.add_option("images", images, "image folder, or list file (\"file class_index\" lines)")->required();
   app.add_option("--labels", labels_path, "class names, one per line (synset_words.txt)");
@@ -114,6 +116,8 @@ int main(int argc, char** argv) {
   app.add_option("--skip", skip, "leave out the first N images (e.g. the calibration subset)");
   app.add_option("--limit", limit, "classify at most N images (0 = all)");
   app.add_flag("--verbose", verbose, "print the top-k classes of every image");
+  app.add_option("--save-outputs", save_outputs,
+                 "write the raw int8 DPU outputs of all images, in order, to this file (to compare a board with the emulator)");
   CLI11_PARSE(app, argc, argv);
   try {
     auto graph = xir::Graph::deserialize(model);
@@ -139,6 +143,7 @@ int main(int argc, char** argv) {
               << out_t->get_name() << " (" << classes << " classes), batch " << batch << ", " << threads << " thread(s)";
 
     std::vector<Prediction> preds(n);
+    std::vector<std::int8_t> raw(save_outputs.empty() ? 0 : n * static_cast<std::size_t>(classes));
     std::atomic<std::size_t> next{0};
     std::atomic<long long> dpu_ns{0};
     std::mutex print;
@@ -182,6 +187,7 @@ int main(int argc, char** argv) {
           idx[0] = static_cast<std::int32_t>(b);
           const auto* out = reinterpret_cast<const std::int8_t*>(outs[0]->data(idx).first);
           preds[ids[b]] = classify(out, classes, out_scale, top_k);
+          if (!raw.empty()) std::copy(out, out + classes, raw.begin() + static_cast<long>(ids[b] * static_cast<std::size_t>(classes)));
           if (verbose) {
             std::lock_guard<std::mutex> lock(print);
             std::cout << "image " << data->name(skip + ids[b]) << "\n";
@@ -199,6 +205,11 @@ int main(int argc, char** argv) {
     for (auto& t : pool) t.join();
     const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
+    if (!save_outputs.empty()) {
+      dputk::write_file_atomic(save_outputs, std::string(reinterpret_cast<const char*>(raw.data()), raw.size()));
+      std::cout << "Outputs: " << save_outputs << " (" << n << " x " << classes << " int8, fix_point "
+                << out_t->get_attr<std::int32_t>("fix_point") << ")\n";
+    }
     std::size_t top1 = 0, top5 = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const auto& p = preds[i].top;

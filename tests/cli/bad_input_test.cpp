@@ -25,7 +25,7 @@ struct Case {
 
 std::string expand(std::string s, const std::string& dir) {
   for (auto [key, value] : {std::pair<std::string, std::string>{"$D", dir}, {"$S", std::string(DPU_SHARED_DATA)},
-                            {"$A", std::string(DPU_SOURCE_DIR) + "/board/arch"}})
+                            {"$A", std::string(DPU_SOURCE_DIR) + "/board"}})
     for (std::size_t p; (p = s.find(key)) != std::string::npos;) s.replace(p, key.size(), value);
   return s;
 }
@@ -111,7 +111,7 @@ std::vector<Case> cases() {
        [](const std::string& d) { write(d + "/arch.json", R"({"fingerprint": "0x1234"})"); }},
       {"compile_malformed_arch", "dpu-compile", "-x $S/xmodels/kv260_mnist_cnn/CNN_int.xmodel -a $D/arch.json -o $D/out -n m --backend builtin",
        {"$D/arch.json", "not valid JSON"}, [](const std::string& d) { write(d + "/arch.json", "{target: B4096"); }},
-      {"compile_an_already_compiled_model", "dpu-compile", "-x $S/xmodels/kv260_mnist_cnn/CNN_kv260.xmodel -a $A/KV260/arch.json -o $D/out -n m --backend builtin",
+      {"compile_an_already_compiled_model", "dpu-compile", "-x $S/xmodels/kv260_mnist_cnn/CNN_kv260.xmodel -a $A/kv260/arch.json -o $D/out -n m --backend builtin",
        {"CNN_kv260.xmodel", "already partitioned"}},
       {"run_uncompiled_xmodel", "dpu-run", "$S/xmodels/cifar_resnet20_vaiq/CifarResNet_int.xmodel $D/in $D/out", {"CifarResNet_int.xmodel", "not partitioned"}},
       {"run_xmodel_compiled_for_another_dpu", "dpu-run", "$D/versal.xmodel $D/in $D/out", {"$D/versal.xmodel", "DPUCVDX8G_ISA3_C32B6", "not a DPUCZDX8G"},

@@ -11,7 +11,7 @@ using dputk::test::run_cli;
 
 namespace {
 
-const std::string kArch = std::string(DPU_SOURCE_DIR) + "/board/arch/KV260/arch.json";
+const std::string kArch = std::string(DPU_SOURCE_DIR) + "/board/kv260/arch.json";
 
 TEST(DpuCompileCli, CompilesTheQuantizedMnistCnn) {
   const std::string dir = dputk::test::scratch_dir("dpu_compile_cli");

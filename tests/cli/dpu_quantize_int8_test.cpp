@@ -53,7 +53,7 @@ TEST_P(CifarInt8, CalibrateOn500TestOnTheRestWithinHalfAPoint) {
   // dpu-compile (builtin): one DPU subgraph (the option-A shortcut's slice and channel pad take exact
   // DPU forms), and the compiled model computes what test mode computed.
   auto comp = run_cli("dpu-compile", "-x " + dir + "/" + GetParam() + "_int.xmodel -a " + std::string(DPU_SOURCE_DIR) +
-                                         "/board/arch/KV260/arch.json -o " + dir + "/compiled -n " + GetParam() + " --backend builtin");
+                                         "/board/kv260/arch.json -o " + dir + "/compiled -n " + GetParam() + " --backend builtin");
   ASSERT_EQ(comp.code, 0) << comp.out;
   EXPECT_NE(comp.out.find("Total device subgraph number 3, DPU subgraph number 1"), std::string::npos) << comp.out;
   auto compiled = xir::Graph::deserialize(dir + "/compiled/" + GetParam() + ".xmodel");

@@ -54,7 +54,7 @@ TEST(DpuRunCli, XilinxCompiledModelFileInFileOut) {
 TEST(DpuRunCli, OurBuiltinCompileFileInFileOut) {
   const std::string dir = dputk::test::scratch_dir("dpu_run_builtin");
   auto c = run_cli("dpu-compile", "-x " + data_path("xmodels/kv260_mnist_cnn/CNN_int.xmodel") + " -a " + std::string(DPU_SOURCE_DIR) +
-                                      "/board/arch/KV260/arch.json -o " + dir + "/compiled -n CNN_kv260 --backend builtin");
+                                      "/board/kv260/arch.json -o " + dir + "/compiled -n CNN_kv260 --backend builtin");
   ASSERT_EQ(c.code, 0) << c.out;
   auto r = run_cli("dpu-run", dir + "/compiled/CNN_kv260.xmodel " + mnist_input(dir) + " " + dir + "/out --threads 1");
   ASSERT_EQ(r.code, 0) << r.out;

@@ -39,7 +39,7 @@ TEST(Determinism, SameBytesAcrossRunsAndThreadCounts) {
     EXPECT_EQ(a, dputk::read_file(root + "/one_thread/" + f)) << f << " differs between 2 threads and 1";
   }
   const std::string compile = dputk::test::bin_path("dpu-compile") + " -x " + root + "/a/resnet20_int.xmodel -a " +
-                              std::string(DPU_SOURCE_DIR) + "/board/arch/KV260/arch.json -n resnet20 --backend builtin -o ";
+                              std::string(DPU_SOURCE_DIR) + "/board/kv260/arch.json -n resnet20 --backend builtin -o ";
   for (const char* run : {"c1", "c2"}) ASSERT_EQ(run_command(compile + root + "/" + run).code, 0);
   for (const char* f : {"resnet20.xmodel", "meta.json", "md5sum.txt", "resnet20_partition.txt", "resnet20_partition.json"})
     EXPECT_EQ(dputk::read_file(root + "/c1/" + f), dputk::read_file(root + "/c2/" + f)) << f << " differs between two compiles";

@@ -29,7 +29,7 @@ TEST(Resnet50App, SameAccuracyAsQuantizerTestModeOnMobileNetV2) {
   auto test = run_cli("dpu-quantize", common + " --quant_mode test");
   ASSERT_EQ(test.code, 0) << test.out;
   auto comp = run_cli("dpu-compile", "-x " + dir + "/tflite_dequantized_int.xmodel -a " + std::string(DPU_SOURCE_DIR) +
-                                         "/board/arch/KV260/arch.json -o " + dir + "/compiled -n mobilenet_v2 --backend builtin");
+                                         "/board/kv260/arch.json -o " + dir + "/compiled -n mobilenet_v2 --backend builtin");
   ASSERT_EQ(comp.code, 0) << comp.out;
   const std::string app_args = dir + "/compiled/mobilenet_v2.xmodel " + data_path("imagenet/val_500.txt") + " --labels " +
                                data_path("imagenet/synset_words.txt") + " --preprocess inception";

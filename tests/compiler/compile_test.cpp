@@ -45,7 +45,7 @@ std::string write_arch(const std::string& dir, const std::string& json) {
 cc::CompileResult builtin(const std::string& xmodel, const std::string& dir, const std::string& net) {
   cc::CompileOptions o;
   o.xmodel = xmodel;
-  o.arch = src("board/arch/KV260/arch.json");
+  o.arch = src("board/kv260/arch.json");
   o.output_dir = dir;
   o.net_name = net;
   o.backend = "builtin";
@@ -75,9 +75,9 @@ TEST(Targets, FingerprintsOfTheDpuczdx8gTable) {
 }
 
 TEST(Targets, BoardArchFilesResolve) {
-  for (const char* board : {"KV260", "ZCU102"}) {
-    EXPECT_EQ(cc::load_arch_json(src(std::string("board/arch/") + board + "/arch.json")).fingerprint, 0x0101000056010407ull);
-    const auto& old = cc::load_arch_json(src(std::string("board/arch/") + board + "-vai2.5/arch.json"));
+  for (const char* board : {"kv260", "zcu102"}) {
+    EXPECT_EQ(cc::load_arch_json(src(std::string("board/") + board + "/arch.json")).fingerprint, 0x0101000056010407ull);
+    const auto& old = cc::load_arch_json(src(std::string("board/") + board + "/vai2.5/arch.json"));
     EXPECT_EQ(old.fingerprint, 0x0101000016010407ull);
     EXPECT_EQ(old.name, "DPUCZDX8G_ISA1_B4096");
   }
@@ -277,7 +277,7 @@ TEST(BuiltinCompile, BadInputsAreClearErrors) {
   EXPECT_NE(e.find(dir + "/garbage.xmodel"), std::string::npos) << e;
   cc::CompileOptions o;
   o.xmodel = data_path("xmodels/kv260_mnist_cnn/CNN_int.xmodel");
-  o.arch = src("board/arch/KV260/arch.json");
+  o.arch = src("board/kv260/arch.json");
   o.output_dir = dir;
   o.net_name = "x";
   o.backend = "builtin";
@@ -300,7 +300,7 @@ class VaiCXirBackend : public ::testing::Test {
     setenv("VAI_C_XIR", src("tests/compiler/fake_vai_c_xir.sh").c_str(), 1);
     setenv("FAKE_VAI_C_XIR_MODEL", data_path("xmodels/kv260_mnist_cnn/CNN_kv260.xmodel").c_str(), 1);
     o_.xmodel = data_path("xmodels/kv260_mnist_cnn/CNN_int.xmodel");
-    o_.arch = src("board/arch/KV260/arch.json");
+    o_.arch = src("board/kv260/arch.json");
     o_.output_dir = dir_ + "/out";
     o_.net_name = "CNN_kv260";
   }
@@ -335,7 +335,7 @@ TEST_F(VaiCXirBackend, FailuresCarryTheToolsOwnMessage) {
 }
 
 TEST_F(VaiCXirBackend, FingerprintMismatchWithTheArchIsAnError) {
-  o_.arch = src("board/arch/KV260-vai2.5/arch.json");  // a 2.5 board image; the model says 3.x
+  o_.arch = src("board/kv260/vai2.5/arch.json");  // a 2.5 board image; the model says 3.x
   const std::string e = error_of([&] { cc::compile_model(o_); });
   EXPECT_NE(e.find("compiled for fingerprint 0x101000056010407"), std::string::npos) << e;
   EXPECT_NE(e.find("asks for 0x101000016010407"), std::string::npos) << e;

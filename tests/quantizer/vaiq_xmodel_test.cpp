@@ -37,7 +37,7 @@ TEST_P(VaiqCnnOnMnist, BitExactWithTheReferenceOnAll10000Images) {
   } else if (GetParam() == Form::builtin_compiled_CNN_int) {
     dputk::compiler::CompileOptions o;
     o.xmodel = data_path("xmodels/kv260_mnist_cnn/CNN_int.xmodel");
-    o.arch = std::string(DPU_SOURCE_DIR) + "/board/arch/KV260/arch.json";
+    o.arch = std::string(DPU_SOURCE_DIR) + "/board/kv260/arch.json";
     o.output_dir = dputk::test::scratch_dir("vaiq_cnn_builtin");
     o.net_name = "CNN_kv260";
     o.backend = "builtin";

@@ -58,7 +58,7 @@ EmuSubgraphRunner::EmuSubgraphRunner(const xir::Subgraph* sg, const std::string&
       std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(fp));
       const std::string name = sg->has_attr("dpu_name") ? sg->get_attr<std::string>("dpu_name") : "another DPU";
       throw std::runtime_error("DPU subgraph '" + sg->get_name() + "' was compiled for " + name + " (fingerprint " + hex +
-                               "), not a DPUCZDX8G (ZCU102 / KV260) — compile it with board/arch/KV260/arch.json");
+                               "), not a DPUCZDX8G (ZCU102 / KV260) — compile it with board/kv260/arch.json");
     }
   }
   try {
