@@ -23,13 +23,14 @@ while (($#)); do
   esac
 done
 
+if [ -n "$build" ]; then mkdir -p "$(dirname "$(realpath -m "$build")")"; fi
 if [ -n "$sdk" ]; then
   # PetaLinux SDK: its environment script sets CC/CXX, the target sysroot and OE's CMake toolchain file.
   [ -d "$sdk" ] || { echo "cross_build: --sdk $sdk: no such directory" >&2; exit 2; }
   env_script=$(ls "$sdk"/environment-setup-*aarch64* "$sdk"/environment-setup-cortexa72-cortexa53-* 2>/dev/null | head -1 || true)
   [ -n "$env_script" ] || { echo "cross_build: --sdk $sdk: no environment-setup-* script for aarch64 (install the SDK with sdk.sh first)" >&2; exit 2; }
   runtime=${runtime:-vart}
-  build=${build:-build-aarch64-sdk}
+  build=$(realpath -m "${build:-build-aarch64-sdk}")
   unset LD_LIBRARY_PATH  # the SDK's script refuses to run with it set
   # shellcheck disable=SC1090
   source "$env_script"
@@ -42,11 +43,11 @@ if [ -n "$sdk" ]; then
   fi
   echo "cross_build: PetaLinux SDK $env_script, DPU_RUNTIME=$runtime → $build"
   cmake -S "$src" -B "$build" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
-        -DDPU_RUNTIME="$runtime" -DDPUTK_RUNTIME_ONLY=ON -DCMAKE_INSTALL_PREFIX="$PWD/$build/install" > "$build.log" 2>&1 \
+        -DDPU_RUNTIME="$runtime" -DDPUTK_RUNTIME_ONLY=ON -DCMAKE_INSTALL_PREFIX="$build/install" > "$build.log" 2>&1 \
     || { cat "$build.log"; exit 1; }
 else
   runtime=${runtime:-emu}
-  build=${build:-build-aarch64}
+  build=$(realpath -m "${build:-build-aarch64}")
   [ "$runtime" = emu ] || { echo "cross_build: --runtime vart needs a sysroot with Xilinx's XIR/VART: use --sdk" >&2; exit 2; }
   need=()
   command -v aarch64-linux-gnu-g++ > /dev/null || need+=(g++-aarch64-linux-gnu)
@@ -57,11 +58,11 @@ else
     $SUDO apt-get update -q
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
   fi
-  bash scripts/arm64_sysroot.sh "$PWD/$build/sysroot"
+  bash scripts/arm64_sysroot.sh "$build/sysroot"
   echo "cross_build: Debian aarch64 toolchain, DPU_RUNTIME=$runtime → $build"
   cmake -S "$src" -B "$build" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$src/cmake/toolchains/aarch64-linux-gnu.cmake" \
-        -DDPUTK_ARM64_SYSROOT="$PWD/$build/sysroot" -DCMAKE_BUILD_TYPE=Release -DDPU_RUNTIME="$runtime" \
-        -DDPUTK_RUNTIME_ONLY=ON -DCMAKE_INSTALL_PREFIX="$PWD/$build/install" > "$build.log" 2>&1 \
+        -DDPUTK_ARM64_SYSROOT="$build/sysroot" -DCMAKE_BUILD_TYPE=Release -DDPU_RUNTIME="$runtime" \
+        -DDPUTK_RUNTIME_ONLY=ON -DCMAKE_INSTALL_PREFIX="$build/install" > "$build.log" 2>&1 \
     || { cat "$build.log"; exit 1; }
 fi
 cmake --build "$build" -j2

@@ -10,6 +10,8 @@ packages=(
   nlohmann-json3-dev libcli11-dev zlib1g-dev libssl-dev
   # --deploy's TorchScript export (<Graph>_int.pt)
   libtorch-dev
+  # scripts/cross_build.sh (aarch64 for ZCU102 / KV260) and its tests under qemu
+  g++-aarch64-linux-gnu qemu-user-static
   # scripts/export_torchvision.py (ResNet50 → ONNX) and the tests that use it
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
 )

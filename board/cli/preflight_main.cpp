@@ -43,7 +43,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     if (!fingerprint.empty()) {
-      o.dpu = dputk::board::parse_dpu_info("fingerprint = " + fingerprint, "--fingerprint");
+      o.dpu = dputk::board::DpuInfo{};
+      o.dpu->fingerprint = dputk::board::parse_fingerprint(fingerprint, "--fingerprint");
+      o.dpu->source = "--fingerprint";
     } else if (!dpu_info.empty()) {
       o.dpu = dputk::board::parse_dpu_info(dputk::read_file(dpu_info), dpu_info);
     } else if (o.root == "/") {

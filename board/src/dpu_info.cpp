@@ -6,9 +6,7 @@
 #include "dputk/board/preflight.hpp"
 
 namespace dputk::board {
-namespace {
-
-std::uint64_t parse_hex(const std::string& s, const std::string& origin) {
+std::uint64_t parse_fingerprint(const std::string& s, const std::string& origin) {
   try {
     std::size_t used = 0;
     const auto v = std::stoull(s, &used, 16);
@@ -18,8 +16,6 @@ std::uint64_t parse_hex(const std::string& s, const std::string& origin) {
   throw std::runtime_error(origin + ": fingerprint '" + s + "' is not a hexadecimal number");
 }
 
-}  // namespace
-
 DpuInfo parse_dpu_info(const std::string& text, const std::string& origin) {
   DpuInfo info;
   info.source = origin;
@@ -28,7 +24,7 @@ DpuInfo parse_dpu_info(const std::string& text, const std::string& origin) {
     // `xdputil query`: one entry per DPU core; the cores of one design share the fingerprint.
     const auto& k = j["kernels"][0];
     if (k.contains("fingerprint") && k["fingerprint"].is_string())
-      info.fingerprint = parse_hex(k["fingerprint"].get<std::string>(), origin);
+      info.fingerprint = parse_fingerprint(k["fingerprint"].get<std::string>(), origin);
     if (k.contains("DPU Arch") && k["DPU Arch"].is_string()) info.arch = k["DPU Arch"].get<std::string>();
     info.cores = static_cast<int>(j["kernels"].size());
     if (j.contains("DPU IP Spec") && j["DPU IP Spec"].is_object()) {
@@ -39,7 +35,7 @@ DpuInfo parse_dpu_info(const std::string& text, const std::string& origin) {
     // show_dpu / free text: "fingerprint = 0x101000056010407" (first core).
     std::smatch m;
     static const std::regex fp(R"(fingerprint\"?\s*[=:]\s*\"?(0x[0-9a-fA-F]+))");
-    if (std::regex_search(text, m, fp)) info.fingerprint = parse_hex(m[1].str(), origin);
+    if (std::regex_search(text, m, fp)) info.fingerprint = parse_fingerprint(m[1].str(), origin);
     static const std::regex arch(R"((DPUCZDX8G_ISA\d_B\d+))");
     if (std::regex_search(text, m, arch)) info.arch = m[1].str();
     static const std::regex core(R"(device_core_id\s*=)");

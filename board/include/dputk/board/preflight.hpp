@@ -18,6 +18,8 @@ struct DpuInfo {
   int cores = 0;
   std::string source;      // where it came from, for messages
 };
+// "0x101000056010407" → the number; throws naming `origin` for anything else.
+std::uint64_t parse_fingerprint(const std::string& hex, const std::string& origin);
 // Parses `xdputil query` output (JSON) or any text with "fingerprint = 0x..." lines (show_dpu).
 // Throws std::runtime_error naming `origin` when no fingerprint is in the text.
 DpuInfo parse_dpu_info(const std::string& text, const std::string& origin);
