@@ -88,6 +88,26 @@ TEST(Datasets, BadInputsNameTheFile) {
   EXPECT_NE(error_of([&] { dputk::select_indices(10, 11, false, 0); }).find("holds only 10"), std::string::npos);
 }
 
+TEST(Preprocess, ExtremeAspectRatioIsRefusedNotAllocated) {
+  // 1 x 60000 would become 256 x 15,360,000 (11.8 GB of RGB) under torchvision's shorter-side resize.
+  const cv::Mat strip(1, 60000, CV_8UC3, cv::Scalar(1, 2, 3));
+  const auto p = dputk::Preprocess::preset("torchvision");
+  EXPECT_NE(error_of([&] { dputk::output_hwc(strip, p); }).find("image of 60000x1 would be resized to 15360000x256: aspect ratio too extreme"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { dputk::resize_and_crop(strip, p); }).find("aspect ratio too extreme"), std::string::npos);
+  EXPECT_NE(error_of([&] { dputk::resize_and_crop(cv::Mat(0, 5, CV_8UC3), p); }).find("empty image"), std::string::npos);
+}
+
+TEST(Datasets, ForgedMnistHeaderCannotWrapTheSizeCheck) {
+  // 4 images of 2^31 x 2^31: 4·2^62 = 2^64 wraps to 0 pixels, "matching" a bare 16-byte header.
+  const std::string dir = dputk::test::scratch_dir("forged_idx");
+  auto be = [](std::uint32_t v) { return std::string{char(v >> 24), char(v >> 16 & 0xff), char(v >> 8 & 0xff), char(v & 0xff)}; };
+  dputk::write_file_atomic(dir + "/x-images-idx3-ubyte", be(0x803) + be(4) + be(1u << 31) + be(1u << 31));
+  dputk::write_file_atomic(dir + "/x-labels-idx1-ubyte", be(0x801) + be(4) + std::string(4, '\1'));
+  const std::string e = error_of([&] { dputk::open_dataset(dir + "/x-images-idx3-ubyte"); });
+  EXPECT_NE(e.find("x-images-idx3-ubyte: idx3 header says 4 images of 2147483648x2147483648"), std::string::npos) << e;
+}
+
 TEST(Preprocess, TorchvisionGeometryAndNormalization) {
   auto p = dputk::Preprocess::preset("torchvision");
   cv::Mat img(300, 400, CV_8UC3, cv::Scalar(255, 0, 128));

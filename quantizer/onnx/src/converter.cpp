@@ -108,6 +108,7 @@ std::unique_ptr<xir::Graph> convert(const onnx::ModelProto& model, const std::st
       for (const auto& s : supported_onnx_ops()) os << " " << s;
       c.fail(node, "op type '" + node.op_type() + "' is not supported. Supported:" + os.str());
     }
+    if (node.output_size() < 1 || node.output(0).empty()) c.fail(node, "has no output");
     try {
       it->second(c, node);
     } catch (const std::invalid_argument& e) {

@@ -178,6 +178,7 @@ xir::Op* const_operand(Converter& c, const Node& n, int idx, bool nhwc) {
 }
 
 void binary(Converter& c, const Node& n, const std::string& type) {
+  if (!c.has_input(n, 0) || !c.has_input(n, 1)) c.fail(n, "needs two inputs");
   bool c0 = c.is_const(n.input(0)) && !c.find_value(n.input(0));
   bool c1 = c.is_const(n.input(1)) && !c.find_value(n.input(1));
   if (c0 && c1) c.fail(n, "both operands are constants (fold them before export)");
@@ -227,6 +228,7 @@ void matmul(Converter& c, const Node& n) {
   Value x = c.input(n, 0);
   if (x.nhwc) c.fail(n, "4-D matmul is not supported");
   xir::Op* w;
+  if (!c.has_input(n, 1)) c.fail(n, "needs two inputs");
   if (c.is_const(n.input(1)) && !c.find_value(n.input(1))) {
     const ConstTensor& B = c.get_const(n, 1);
     w = c.add_const(out_name(n) + "_weights", IV(B.dims.begin(), B.dims.end()), {B.values.begin(), B.values.end()});
@@ -391,6 +393,7 @@ void batchnorm(Converter& c, const Node& n) {
 }
 
 void alias(Converter& c, const Node& n) {
+  if (!c.has_input(n, 0)) c.fail(n, "input 0 is missing");
   if (const Value* v = c.find_value(n.input(0))) {
     c.set_value(out_name(n), *v);
   } else if (c.is_const(n.input(0))) {

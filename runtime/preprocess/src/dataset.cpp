@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "dputk/atomic_file.hpp"
+#include "dputk/image_header.hpp"
 
 namespace fs = std::filesystem;
 
@@ -31,6 +32,11 @@ bool is_image_file(const fs::path& p) {
 cv::Mat decode_rgb(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw std::runtime_error(path + ": image file not found");
+  if (const auto wh = declared_image_size(read_file(path))) {
+    if (static_cast<std::uint64_t>(wh->first) * wh->second > kMaxImagePixels)
+      throw std::runtime_error(path + ": declares a " + std::to_string(wh->first) + "x" + std::to_string(wh->second) +
+                               " image, beyond the " + std::to_string(kMaxImagePixels >> 20) + " Mpixel limit (corrupt or not a photo)");
+  }
   cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
   if (bgr.empty()) throw std::runtime_error(path + ": cannot decode image (corrupt, truncated or not an image)");
   cv::Mat rgb;
@@ -176,7 +182,11 @@ class MnistDataset : public Dataset {
     n_ = be32(images_, 4);
     rows_ = be32(images_, 8);
     cols_ = be32(images_, 12);
-    if (images_.size() != 16 + static_cast<std::size_t>(n_) * rows_ * cols_)
+    // (Checked multiplication: a forged header must not wrap around to the file's size.)
+    std::size_t pixels = 0;
+    const bool wraps = __builtin_mul_overflow(static_cast<std::size_t>(n_), static_cast<std::size_t>(rows_), &pixels) ||
+                       __builtin_mul_overflow(pixels, static_cast<std::size_t>(cols_), &pixels) || rows_ > (1u << 15) || cols_ > (1u << 15);
+    if (wraps || images_.size() != 16 + pixels)
       throw std::runtime_error(images + ": idx3 header says " + std::to_string(n_) + " images of " + std::to_string(rows_) + "x" +
                                std::to_string(cols_) + " but the file size does not match (truncated?)");
     std::string labels_path = find_labels(images);

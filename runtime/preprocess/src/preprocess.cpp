@@ -2,9 +2,11 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <array>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 
 namespace dputk {
 
@@ -42,19 +44,34 @@ std::string Preprocess::describe() const {
   return os.str();
 }
 
+namespace {
+
+// torchvision Resize(int): the shorter side becomes `resize`, the longer int(resize * long / short).
+// Refuses results beyond 2^26 pixels (an absurd aspect ratio would otherwise allocate gigabytes).
+std::array<int, 2> resized_hw(int h, int w, const Preprocess& p) {
+  if (p.resize <= 0) return {h, w};
+  if (h <= 0 || w <= 0) throw std::runtime_error("empty image (" + std::to_string(w) + "x" + std::to_string(h) + ")");
+  long long nh, nw;
+  if (h <= w) {
+    nh = p.resize;
+    nw = static_cast<long long>(p.resize) * w / h;
+  } else {
+    nw = p.resize;
+    nh = static_cast<long long>(p.resize) * h / w;
+  }
+  if (nh * nw > (1ll << 26))
+    throw std::runtime_error("image of " + std::to_string(w) + "x" + std::to_string(h) + " would be resized to " + std::to_string(nw) +
+                             "x" + std::to_string(nh) + ": aspect ratio too extreme");
+  return {static_cast<int>(nh), static_cast<int>(nw)};
+}
+
+}  // namespace
+
 cv::Mat resize_and_crop(const cv::Mat& image, const Preprocess& p) {
   cv::Mat img = image;
   if (p.resize > 0) {
     const int h = img.rows, w = img.cols;
-    // torchvision Resize(int): the shorter side becomes `resize`, the longer int(resize * long / short).
-    int nh, nw;
-    if (h <= w) {
-      nh = p.resize;
-      nw = static_cast<int>(static_cast<long long>(p.resize) * w / h);
-    } else {
-      nw = p.resize;
-      nh = static_cast<int>(static_cast<long long>(p.resize) * h / w);
-    }
+    const auto [nh, nw] = resized_hw(h, w, p);
     if (nh != h || nw != w) {
       cv::Mat out;
       // Bilinear when enlarging; area averaging when shrinking (closer to PIL's antialiased bilinear).
@@ -75,16 +92,7 @@ cv::Mat resize_and_crop(const cv::Mat& image, const Preprocess& p) {
 }
 
 std::array<int, 3> output_hwc(const cv::Mat& image, const Preprocess& p) {
-  int h = image.rows, w = image.cols;
-  if (p.resize > 0) {
-    if (h <= w) {
-      w = static_cast<int>(static_cast<long long>(p.resize) * w / h);
-      h = p.resize;
-    } else {
-      h = static_cast<int>(static_cast<long long>(p.resize) * h / w);
-      w = p.resize;
-    }
-  }
+  auto [h, w] = resized_hw(image.rows, image.cols, p);
   if (p.crop > 0) h = w = p.crop;
   return {h, w, image.channels()};
 }

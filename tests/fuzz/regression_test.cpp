@@ -1,0 +1,60 @@
+// Inputs the fuzzers (scripts/fuzz.sh) found crashing or hanging, kept as regression tests: each now
+// ends in a clear error naming the problem.
+//  - onnx_node_without_output.onnx: a Relu node with no output made the importer read past the end of
+//    the node's output list (UBSan, null RepeatedPtrField).
+//  - jpeg_declares_12076x14895.jpg: 264 bytes declaring a 180-Mpixel image; decoding plus preprocessing
+//    took >20 s and 2.7 GB (a decompression bomb).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+
+#include "dputk/atomic_file.hpp"
+#include "dputk/dataset.hpp"
+#include "dputk/image_header.hpp"
+#include "dputk/onnx_import.hpp"
+#include "test_data.hpp"
+
+namespace dputk::test {
+namespace {
+
+const std::string kDir = std::string(DPU_SOURCE_DIR) + "/tests/fuzz/regressions/";
+
+TEST(FuzzRegressions, OnnxNodeWithoutOutput) {
+  const std::string e = error_of([] { import_onnx(kDir + "onnx_node_without_output.onnx"); });
+  EXPECT_NE(e.find("has no output"), std::string::npos) << e;
+  EXPECT_NE(e.find("onnx_node_without_output.onnx"), std::string::npos) << e;
+}
+
+TEST(FuzzRegressions, JpegDecompressionBombIsRefusedBeforeDecoding) {
+  const std::string jpeg = read_file(kDir + "jpeg_declares_12076x14895.jpg");
+  const auto wh = declared_image_size(jpeg);
+  ASSERT_TRUE(wh.has_value());
+  EXPECT_EQ(wh->first, 12076u);
+  EXPECT_EQ(wh->second, 14895u);
+  const std::string dir = scratch_dir("fuzz_bomb");
+  std::filesystem::copy_file(kDir + "jpeg_declares_12076x14895.jpg", dir + "/bomb.jpg");
+  write_file_atomic(dir + "/list.txt", "bomb.jpg 1\n");
+  auto ds = open_dataset(dir, dir + "/list.txt");
+  const std::string e = error_of([&] { ds->load(0); });
+  EXPECT_NE(e.find("bomb.jpg: declares a 12076x14895 image, beyond the 64 Mpixel limit"), std::string::npos) << e;
+}
+
+TEST(FuzzRegressions, RealImagesDeclareTheirTrueSize) {
+  // Every JPEG of val_500 passes the header check with the size the decoder finds.
+  std::size_t checked = 0;
+  for (const auto& e : std::filesystem::directory_iterator(data_path("imagenet/val_500"))) {
+    const auto wh = declared_image_size(read_file(e.path().string()));
+    ASSERT_TRUE(wh.has_value()) << e.path();
+    EXPECT_LE(std::uint64_t{wh->first} * wh->second, kMaxImagePixels);
+    if (checked++ < 20) {
+      const cv::Mat m = cv::imread(e.path().string(), cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
+      EXPECT_EQ(static_cast<std::uint32_t>(m.cols), wh->first) << e.path();
+      EXPECT_EQ(static_cast<std::uint32_t>(m.rows), wh->second) << e.path();
+    }
+  }
+  EXPECT_EQ(checked, 500u);
+}
+
+}  // namespace
+}  // namespace dputk::test
