@@ -4,6 +4,12 @@
 //    the node's output list (UBSan, null RepeatedPtrField).
 //  - jpeg_declares_12076x14895.jpg: 264 bytes declaring a 180-Mpixel image; decoding plus preprocessing
 //    took >20 s and 2.7 GB (a decompression bomb).
+//  - onnx_concat_dim_overflow.onnx: an input declared with a dimension near 2^31; Concat's output
+//    dimension overflowed int32 in shape inference (UBSan signed overflow).
+//  - onnx_axis_out_of_range.onnx: Concat with axis 65 on a 4-D input read past the NCHW→NHWC axis table
+//    (UBSan index out of bounds).
+//  - corrupt_gzip_cifar.bin: gzip magic then garbage; the error message was read from zlib's buffer after
+//    gzclose had freed it (ASan heap-use-after-free).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -26,6 +32,18 @@ TEST(FuzzRegressions, OnnxNodeWithoutOutput) {
   EXPECT_NE(e.find("onnx_node_without_output.onnx"), std::string::npos) << e;
 }
 
+TEST(FuzzRegressions, OnnxShapeArithmeticCannotOverflow) {
+  const std::string e = error_of([] { import_onnx(kDir + "onnx_concat_dim_overflow.onnx"); });
+  EXPECT_NE(e.find("node 'cat' (Concat): shape inference for op 'cat' (concat): computed dimension 3971931340 is out of range"),
+            std::string::npos)
+      << e;
+}
+
+TEST(FuzzRegressions, OnnxAxisOutOfRange) {
+  const std::string e = error_of([] { import_onnx(kDir + "onnx_axis_out_of_range.onnx"); });
+  EXPECT_NE(e.find("node 'cat' (Concat): axis 65 is out of range for a 4-D tensor"), std::string::npos) << e;
+}
+
 TEST(FuzzRegressions, JpegDecompressionBombIsRefusedBeforeDecoding) {
   const std::string jpeg = read_file(kDir + "jpeg_declares_12076x14895.jpg");
   const auto wh = declared_image_size(jpeg);
@@ -38,6 +56,12 @@ TEST(FuzzRegressions, JpegDecompressionBombIsRefusedBeforeDecoding) {
   auto ds = open_dataset(dir, dir + "/list.txt");
   const std::string e = error_of([&] { ds->load(0); });
   EXPECT_NE(e.find("bomb.jpg: declares a 12076x14895 image, beyond the 64 Mpixel limit"), std::string::npos) << e;
+}
+
+TEST(FuzzRegressions, CorruptGzipDatasetNamesTheFileAndZlibsReason) {
+  const std::string e = error_of([] { open_dataset(kDir + "corrupt_gzip_cifar.bin"); });
+  EXPECT_NE(e.find("corrupt_gzip_cifar.bin: corrupt gzip data: "), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown compression method"), std::string::npos) << e;  // zlib's own reason
 }
 
 TEST(FuzzRegressions, RealImagesDeclareTheirTrueSize) {

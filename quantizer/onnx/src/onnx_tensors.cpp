@@ -85,6 +85,8 @@ ConstTensor read_tensor(const onnx::TensorProto& t, const std::string& what) {
 
 int nhwc_axis(int nchw_axis) {
   static const int map[4] = {0, 3, 1, 2};
+  if (nchw_axis < 0) nchw_axis += 4;  // ONNX counts negative axes from the end
+  if (nchw_axis < 0 || nchw_axis > 3) throw std::invalid_argument("axis " + std::to_string(nchw_axis) + " is out of range for a 4-D tensor");
   return map[nchw_axis];
 }
 

@@ -162,7 +162,7 @@ std::string read_maybe_gz(const std::string& path) {
   int n;
   while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
   int err = 0;
-  const char* msg = gzerror(f, &err);
+  const std::string msg = gzerror(f, &err);  // copied: gzclose frees zlib's message
   gzclose(f);
   if (n < 0 || err < 0) throw std::runtime_error(path + ": corrupt gzip data: " + msg);
   return out;

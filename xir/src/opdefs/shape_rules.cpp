@@ -1,6 +1,7 @@
 #include "shape_rules.hpp"
 
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 
@@ -22,7 +23,22 @@ const Shape& input_shape(const Op* op, const std::string& arg = "input", int idx
   return t->get_shape();
 }
 
-void set_shape(Op* op, const Shape& s) { op->get_output_tensor()->set_shape(s); }
+// A computed dimension, checked: the arithmetic below runs in 64 bits and a result outside the
+// int32 range (a forged or absurd input) is an error, never an overflow.
+std::int32_t dim(const Op* op, std::int64_t v) {
+  if (v < 0 || v > std::numeric_limits<std::int32_t>::max()) fail(op, "computed dimension " + std::to_string(v) + " is out of range");
+  return static_cast<std::int32_t>(v);
+}
+
+void set_shape(Op* op, const Shape& s) {
+  std::int64_t n = 1;
+  for (auto d : s) {
+    if (d < 0) fail(op, "negative output dimension " + std::to_string(d));
+    if (d && n > (std::int64_t{1} << 40) / d) fail(op, "output tensor of more than 2^40 elements");
+    n *= d;
+  }
+  op->get_output_tensor()->set_shape(s);
+}
 
 int norm_axis(const Op* op, int axis, std::size_t rank) {
   int r = static_cast<int>(rank);
@@ -35,13 +51,14 @@ int norm_axis(const Op* op, int axis, std::size_t rank) {
 std::int32_t window_out(const Op* op, std::int32_t in, std::int32_t k, std::int32_t s, std::int32_t d,
                         std::int32_t p0, std::int32_t p1, const std::string& mode) {
   if (s <= 0) fail(op, "stride must be positive");
-  std::int32_t eff = d * (k - 1) + 1;
-  if (mode == "SAME") return (in + s - 1) / s;
-  if (mode == "VALID") return (in - eff) / s + 1;
-  std::int32_t span = in + p0 + p1 - eff;
+  if (k <= 0 || d <= 0) fail(op, "kernel and dilation must be positive");
+  const std::int64_t eff = std::int64_t{d} * (k - 1) + 1;
+  if (mode == "SAME") return dim(op, (std::int64_t{in} + s - 1) / s);
+  if (mode == "VALID") return dim(op, (in - eff) / s + 1);
+  const std::int64_t span = std::int64_t{in} + p0 + p1 - eff;
   if (span < 0) fail(op, "window larger than padded input");
-  if (mode == "CEIL") return (span + s - 1) / s + 1;
-  return span / s + 1;  // FLOOR (the default, and what the fix ops use)
+  if (mode == "CEIL") return dim(op, (span + s - 1) / s + 1);
+  return dim(op, span / s + 1);  // FLOOR (the default, and what the fix ops use)
 }
 
 }  // namespace
@@ -62,7 +79,7 @@ void conv2d(Op* op) {
   auto mode = op->get_attr_or<std::string>("pad_mode", "FLOOR");
   if (k.size() != 2 || s.size() != 2 || d.size() != 2 || p.size() != 4) fail(op, "kernel/stride/dilation/pad sizes");
   bool depthwise = op->get_type().find("depthwise") != std::string::npos;
-  std::int32_t oc = depthwise ? w[0] * w[3] : w[0];
+  const std::int32_t oc = depthwise ? dim(op, std::int64_t{w[0]} * w[3]) : w[0];
   set_shape(op, {in[0], window_out(op, in[1], k[1], s[1], d[1], p[2], p[3], mode),
                  window_out(op, in[2], k[0], s[0], d[0], p[0], p[1], mode), oc});
 }
@@ -74,8 +91,10 @@ void transposed_conv2d(Op* op) {
   auto s = op->get_attr<Shape>("stride");
   auto p = op->get_attr_or<Shape>("pad", {0, 0, 0, 0});
   bool depthwise = op->get_type().find("depthwise") != std::string::npos;
-  std::int32_t oc = depthwise ? w[0] * w[3] : w[0];
-  set_shape(op, {in[0], (in[1] - 1) * s[1] + k[1] - p[2] - p[3], (in[2] - 1) * s[0] + k[0] - p[0] - p[1], oc});
+  if (in.size() != 4 || w.size() != 4 || k.size() != 2 || s.size() != 2 || p.size() != 4) fail(op, "input/weights/kernel/stride/pad sizes");
+  const std::int32_t oc = depthwise ? dim(op, std::int64_t{w[0]} * w[3]) : w[0];
+  set_shape(op, {in[0], dim(op, (std::int64_t{in[1]} - 1) * s[1] + k[1] - p[2] - p[3]),
+                 dim(op, (std::int64_t{in[2]} - 1) * s[0] + k[0] - p[0] - p[1]), oc});
 }
 
 void pool2d(Op* op) {
@@ -89,6 +108,7 @@ void pool2d(Op* op) {
   auto s = op->get_attr<Shape>("stride");
   auto p = op->get_attr_or<Shape>("pad", {0, 0, 0, 0});
   auto mode = op->get_attr_or<std::string>("pad_mode", "FLOOR");
+  if (k.size() != 2 || s.size() != 2 || p.size() != 4) fail(op, "kernel/stride/pad sizes");
   set_shape(op, {in[0], window_out(op, in[1], k[1], s[1], 1, p[2], p[3], mode),
                  window_out(op, in[2], k[0], s[0], 1, p[0], p[1], mode), in[3]});
 }
@@ -156,6 +176,7 @@ void reshape(Op* op) {
   std::int64_t total = 1;
   for (auto d : in) total *= d;
   std::int64_t known = 1;
+  if (target.size() > 8) fail(op, "target shape of rank " + std::to_string(target.size()));
   int infer_at = -1;
   for (std::size_t i = 0; i < target.size(); ++i) {
     if (target[i] == 0 && i < in.size()) target[i] = in[i];
@@ -163,12 +184,13 @@ void reshape(Op* op) {
       if (infer_at >= 0) fail(op, "more than one -1 in the target shape");
       infer_at = static_cast<int>(i);
     } else {
+      if (target[i] < 0 || (target[i] && known > (std::int64_t{1} << 40) / target[i])) fail(op, "target shape out of range");
       known *= target[i];
     }
   }
   if (infer_at >= 0) {
     if (known == 0 || total % known) fail(op, "cannot infer the -1 dimension");
-    target[infer_at] = static_cast<std::int32_t>(total / known);
+    target[infer_at] = dim(op, total / known);
   } else if (known != total) {
     fail(op, "element count changes");
   }
@@ -180,9 +202,9 @@ void flatten(Op* op) {
   int start = norm_axis(op, op->get_attr<std::int32_t>("start_axis"), in.size());
   int end = norm_axis(op, op->get_attr<std::int32_t>("end_axis"), in.size());
   Shape out(in.begin(), in.begin() + start);
-  std::int32_t m = 1;
-  for (int i = start; i <= end; ++i) m *= in[i];
-  out.push_back(m);
+  std::int64_t m = 1;
+  for (int i = start; i <= end; ++i) m *= in[i];  // ≤ the input's element count (≤ 2^40)
+  out.push_back(dim(op, m));
   out.insert(out.end(), in.begin() + end + 1, in.end());
   set_shape(op, out);
 }
@@ -219,7 +241,7 @@ void concat(Op* op) {
     if (s.size() != out.size()) fail(op, "inputs have different ranks");
     for (std::size_t d = 0; d < s.size(); ++d)
       if (static_cast<int>(d) != axis && s[d] != out[d]) fail(op, "inputs differ outside the concat axis");
-    out[axis] += s[axis];
+    out[axis] = dim(op, std::int64_t{out[axis]} + s[axis]);
   }
   set_shape(op, out);
 }
@@ -237,7 +259,7 @@ void pad(Op* op) {
   Shape out = input_shape(op);
   auto p = op->get_attr<Shape>("paddings");
   if (p.size() != 2 * out.size()) fail(op, "paddings must hold two values per dimension");
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] += p[2 * i] + p[2 * i + 1];
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = dim(op, std::int64_t{out[i]} + p[2 * i] + p[2 * i + 1]);
   set_shape(op, out);
 }
 
@@ -251,11 +273,11 @@ void strided_slice(Op* op) {
   for (std::size_t i = 0; i < begin.size(); ++i) {
     std::int32_t n = out[i], s = strides[i];
     if (s <= 0) fail(op, "only positive strides are supported");
-    std::int32_t b = begin[i] < 0 ? begin[i] + n : begin[i];
-    std::int32_t e = end[i] < 0 ? end[i] + n : end[i];
-    b = std::clamp(b, 0, n);
-    e = std::clamp(e, 0, n);
-    out[i] = e > b ? (e - b + s - 1) / s : 0;
+    std::int64_t b = begin[i] < 0 ? std::int64_t{begin[i]} + n : begin[i];
+    std::int64_t e = end[i] < 0 ? std::int64_t{end[i]} + n : end[i];
+    b = std::clamp<std::int64_t>(b, 0, n);
+    e = std::clamp<std::int64_t>(e, 0, n);
+    out[i] = e > b ? dim(op, (e - b + s - 1) / s) : 0;
   }
   set_shape(op, out);
 }
