@@ -8,6 +8,8 @@
 //    dimension overflowed int32 in shape inference (UBSan signed overflow).
 //  - onnx_axis_out_of_range.onnx: Concat with axis 65 on a 4-D input read past the NCHW→NHWC axis table
 //    (UBSan index out of bounds).
+//  - onnx_tensor_dims_overflow.onnx: an initializer whose dims multiply past 2^63 (UBSan signed overflow
+//    counting its elements).
 //  - corrupt_gzip_cifar.bin: gzip magic then garbage; the error message was read from zlib's buffer after
 //    gzclose had freed it (ASan heap-use-after-free).
 #include <gtest/gtest.h>
@@ -42,6 +44,11 @@ TEST(FuzzRegressions, OnnxShapeArithmeticCannotOverflow) {
 TEST(FuzzRegressions, OnnxAxisOutOfRange) {
   const std::string e = error_of([] { import_onnx(kDir + "onnx_axis_out_of_range.onnx"); });
   EXPECT_NE(e.find("node 'cat' (Concat): axis 65 is out of range for a 4-D tensor"), std::string::npos) << e;
+}
+
+TEST(FuzzRegressions, OnnxTensorDimsCannotOverflow) {
+  const std::string e = error_of([] { import_onnx(kDir + "onnx_tensor_dims_overflow.onnx"); });
+  EXPECT_NE(e.find("is out of range (negative or over 2^40 elements)"), std::string::npos) << e;
 }
 
 TEST(FuzzRegressions, JpegDecompressionBombIsRefusedBeforeDecoding) {
