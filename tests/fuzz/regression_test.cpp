@@ -10,6 +10,7 @@
 //    (UBSan index out of bounds).
 //  - onnx_tensor_dims_overflow.onnx: an initializer whose dims multiply past 2^63 (UBSan signed overflow
 //    counting its elements).
+//  - onnx_slice_lengths_differ.onnx: Slice with fewer ends than starts read past the ends list.
 //  - corrupt_gzip_cifar.bin: gzip magic then garbage; the error message was read from zlib's buffer after
 //    gzclose had freed it (ASan heap-use-after-free).
 #include <gtest/gtest.h>
@@ -49,6 +50,11 @@ TEST(FuzzRegressions, OnnxAxisOutOfRange) {
 TEST(FuzzRegressions, OnnxTensorDimsCannotOverflow) {
   const std::string e = error_of([] { import_onnx(kDir + "onnx_tensor_dims_overflow.onnx"); });
   EXPECT_NE(e.find("is out of range (negative or over 2^40 elements)"), std::string::npos) << e;
+}
+
+TEST(FuzzRegressions, OnnxSliceListsOfDifferentLengths) {
+  const std::string e = error_of([] { import_onnx(kDir + "onnx_slice_lengths_differ.onnx"); });
+  EXPECT_NE(e.find("node 'sl' (Slice): starts, ends, axes and steps must have the same length"), std::string::npos) << e;
 }
 
 TEST(FuzzRegressions, JpegDecompressionBombIsRefusedBeforeDecoding) {

@@ -326,6 +326,8 @@ void slice(Converter& c, const Node& n) {
   if (axes.empty())
     for (std::size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<std::int64_t>(i));
   if (steps.empty()) steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+    c.fail(n, "starts, ends, axes and steps must have the same length");
   const std::size_t rank = in.size();
   IV begin(rank, 0), end(rank), stride(rank, 1);
   const auto& xir_shape = x.op->get_output_tensor()->get_shape();
