@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "converter.hpp"
+#include "xir/tensor/tensor.hpp"
 
 namespace dputk::onnx_import {
 
@@ -41,13 +42,9 @@ ConstTensor read_tensor(const onnx::TensorProto& t, const std::string& what) {
   if (t.data_location() == onnx::TensorProto::EXTERNAL)
     throw std::runtime_error(what + ": tensor data stored in an external file is not supported; re-export with the weights inside the model");
   ConstTensor c;
-  std::int64_t n = 1;
-  for (auto d : t.dims()) {
-    if (d < 0 || (d && n > (std::int64_t{1} << 40) / d))
-      throw std::runtime_error(what + ": dimension " + std::to_string(d) + " is out of range (negative or over 2^40 elements)");
-    n *= d;
-    c.dims.push_back(d);
-  }
+  c.dims.assign(t.dims().begin(), t.dims().end());
+  const std::int64_t n = xir::checked_element_count(c.dims);
+  if (n < 0) throw std::runtime_error(what + ": shape is out of range (negative or over 2^40 elements)");
   const std::string& raw = t.raw_data();
   using TP = onnx::TensorProto;
   auto check = [&](int have) {

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "dputk/image_header.hpp"
+
 namespace dputk {
 
 Preprocess Preprocess::preset(const std::string& name) {
@@ -47,7 +49,8 @@ std::string Preprocess::describe() const {
 namespace {
 
 // torchvision Resize(int): the shorter side becomes `resize`, the longer int(resize * long / short).
-// Refuses results beyond 2^26 pixels (an absurd aspect ratio would otherwise allocate gigabytes).
+// Refuses results beyond kMaxImagePixels, the loaders' cap (an absurd aspect ratio would otherwise
+// allocate gigabytes).
 std::array<int, 2> resized_hw(int h, int w, const Preprocess& p) {
   if (p.resize <= 0) return {h, w};
   if (h <= 0 || w <= 0) throw std::runtime_error("empty image (" + std::to_string(w) + "x" + std::to_string(h) + ")");
@@ -59,7 +62,7 @@ std::array<int, 2> resized_hw(int h, int w, const Preprocess& p) {
     nw = p.resize;
     nh = static_cast<long long>(p.resize) * h / w;
   }
-  if (nh * nw > (1ll << 26))
+  if (static_cast<std::uint64_t>(nh * nw) > kMaxImagePixels)
     throw std::runtime_error("image of " + std::to_string(w) + "x" + std::to_string(h) + " would be resized to " + std::to_string(nw) +
                              "x" + std::to_string(nh) + ": aspect ratio too extreme");
   return {static_cast<int>(nh), static_cast<int>(nw)};

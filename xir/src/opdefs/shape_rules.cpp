@@ -31,12 +31,7 @@ std::int32_t dim(const Op* op, std::int64_t v) {
 }
 
 void set_shape(Op* op, const Shape& s) {
-  std::int64_t n = 1;
-  for (auto d : s) {
-    if (d < 0) fail(op, "negative output dimension " + std::to_string(d));
-    if (d && n > (std::int64_t{1} << 40) / d) fail(op, "output tensor of more than 2^40 elements");
-    n *= d;
-  }
+  if (checked_element_count(s) < 0) fail(op, "output shape has a negative dimension or more than 2^40 elements");
   op->get_output_tensor()->set_shape(s);
 }
 
@@ -184,7 +179,7 @@ void reshape(Op* op) {
       if (infer_at >= 0) fail(op, "more than one -1 in the target shape");
       infer_at = static_cast<int>(i);
     } else {
-      if (target[i] < 0 || (target[i] && known > (std::int64_t{1} << 40) / target[i])) fail(op, "target shape out of range");
+      if (target[i] < 0 || (target[i] && known > kMaxTensorElements / target[i])) fail(op, "target shape out of range");
       known *= target[i];
     }
   }
@@ -203,7 +198,7 @@ void flatten(Op* op) {
   int end = norm_axis(op, op->get_attr<std::int32_t>("end_axis"), in.size());
   Shape out(in.begin(), in.begin() + start);
   std::int64_t m = 1;
-  for (int i = start; i <= end; ++i) m *= in[i];  // ≤ the input's element count (≤ 2^40)
+  for (int i = start; i <= end; ++i) m *= in[i];  // ≤ the input's element count (≤ kMaxTensorElements)
   out.push_back(dim(op, m));
   out.insert(out.end(), in.begin() + end + 1, in.end());
   set_shape(op, out);

@@ -42,19 +42,19 @@ void tensor_to_proto(const Tensor& t, serial_v2::Tensor* out) {
   attrs_to_proto(t.attrs(), out->mutable_tensor_attr(), "tensor '" + t.get_name() + "'");
 }
 
-// A shape read from a file: dimensions within int32 and at most 2^40 elements (no overflow later).
-void check_file_shape(const std::vector<std::int64_t>& dims, const std::string& what) {
-  std::int64_t n = 1;
-  for (auto d : dims) {
-    if (d < 0 || d > std::numeric_limits<std::int32_t>::max() || (d && n > (std::int64_t{1} << 40) / d))
+// A shape read from a file: dimensions within int32 and a checked element count (no overflow later).
+template <typename Int>
+void check_file_shape(const std::vector<Int>& dims, const std::string& what) {
+  for (auto d : dims)
+    if (static_cast<std::int64_t>(d) > std::numeric_limits<std::int32_t>::max())
       throw std::runtime_error(what + ": shape dimension " + std::to_string(d) + " is out of range");
-    n *= d;
-  }
+  if (checked_element_count(dims) < 0) throw std::runtime_error(what + ": shape has a negative dimension or more than 2^40 elements");
 }
 
 std::unique_ptr<Tensor> tensor_from_proto(const serial_v2::Tensor& p, const std::string& op_name) {
   std::vector<std::int32_t> shape;
-  check_file_shape({p.tensor_dim().begin(), p.tensor_dim().end()}, "op '" + op_name + "': tensor '" + p.tensor_name() + "'");
+  check_file_shape(std::vector<std::uint32_t>(p.tensor_dim().begin(), p.tensor_dim().end()),
+                   "op '" + op_name + "': tensor '" + p.tensor_name() + "'");
   for (auto d : p.tensor_dim()) shape.push_back(static_cast<std::int32_t>(d));
   int t = p.data_type();
   if (t < DataType::INT || t > DataType::UNKNOWN)
@@ -110,7 +110,7 @@ OpDef opdef_from_proto(const serial_v2::OpDef& p) {
   def.set_shape_infer([](Op* op) {
     if (!op->has_attr("shape")) throw std::runtime_error("op '" + op->get_name() + "': no shape rule for type " + op->get_type());
     const auto shape = op->get_attr<std::vector<std::int32_t>>("shape");
-    check_file_shape({shape.begin(), shape.end()}, "op '" + op->get_name() + "'");
+    check_file_shape(shape, "op '" + op->get_name() + "'");
     op->get_output_tensor()->set_shape(shape);
   });
   return def;

@@ -10,6 +10,21 @@
 
 namespace xir {
 
+// The largest tensor we accept (2^40 elements). Shapes that come from files or are computed from them are
+// checked against it, so element counts and byte sizes can never overflow.
+constexpr std::int64_t kMaxTensorElements = std::int64_t{1} << 40;
+// The element count of `dims`, or -1 when a dimension is negative or the count exceeds kMaxTensorElements.
+template <typename Int>
+std::int64_t checked_element_count(const std::vector<Int>& dims) {
+  std::int64_t n = 1;
+  for (auto d64 : dims) {
+    const std::int64_t d = static_cast<std::int64_t>(d64);
+    if (d < 0 || (d && n > kMaxTensorElements / d)) return -1;
+    n *= d;
+  }
+  return n;
+}
+
 class Op;
 
 class Tensor {
