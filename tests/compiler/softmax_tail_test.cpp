@@ -12,6 +12,7 @@
 #include "dputk/compiler/partition.hpp"
 #include "dputk/lower.hpp"
 #include "dputk/quantize.hpp"
+#include "onnx_test_model.hpp"
 #include "test_data.hpp"
 #include "vart/runner_helper.hpp"
 #include "vitis/ai/graph_runner.hpp"
@@ -20,61 +21,31 @@ using dputk::test::data_path;
 
 namespace {
 
+// Deterministic weights: 0.5·sin(131·seed + i).
 onnx::TensorProto tensor(const std::string& name, std::vector<std::int64_t> dims, unsigned seed) {
-  onnx::TensorProto t;
-  t.set_name(name);
-  t.set_data_type(onnx::TensorProto::FLOAT);
   std::int64_t n = 1;
-  for (auto d : dims) {
-    t.add_dims(d);
-    n *= d;
-  }
-  for (std::int64_t i = 0; i < n; ++i) t.add_float_data(std::sin(static_cast<float>(seed * 131 + i)) * 0.5f);
-  return t;
+  for (auto d : dims) n *= d;
+  std::vector<float> v(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = std::sin(static_cast<float>(seed * 131 + i)) * 0.5f;
+  return dputk::test::float_tensor(name, dims, v);
 }
 
 // input [1,3,32,32] → Conv 3×3 (3→8) → Relu → GlobalAveragePool → Flatten → Gemm (8→10) → Softmax.
 std::string write_model(const std::string& path) {
+  using dputk::test::add_onnx_node;
+  using dputk::test::set_onnx_attr;
   onnx::ModelProto m;
-  m.set_ir_version(7);
-  m.add_opset_import()->set_version(13);
-  auto* g = m.mutable_graph();
-  g->set_name("softmax_net");
-  auto* in = g->add_input();
-  in->set_name("x");
-  auto* tt = in->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(onnx::TensorProto::FLOAT);
-  for (int d : {1, 3, 32, 32}) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  auto* g = dputk::test::start_onnx_model(m, "softmax_net", "x", {1, 3, 32, 32});
   *g->add_initializer() = tensor("w", {8, 3, 3, 3}, 1);
   *g->add_initializer() = tensor("b", {8}, 2);
   *g->add_initializer() = tensor("fw", {10, 8}, 3);
   *g->add_initializer() = tensor("fb", {10}, 4);
-  auto node = [&](const std::string& type, std::vector<std::string> ins, const std::string& out) {
-    auto* n = g->add_node();
-    n->set_op_type(type);
-    n->set_name(out);
-    for (const auto& i : ins) n->add_input(i);
-    n->add_output(out);
-    return n;
-  };
-  auto* conv = node("Conv", {"x", "w", "b"}, "conv");
-  auto* pads = conv->add_attribute();
-  pads->set_name("pads");
-  pads->set_type(onnx::AttributeProto::INTS);
-  for (int p : {1, 1, 1, 1}) pads->add_ints(p);
-  node("Relu", {"conv"}, "relu");
-  node("GlobalAveragePool", {"relu"}, "gap");
-  node("Flatten", {"gap"}, "flat");
-  auto* gemm = node("Gemm", {"flat", "fw", "fb"}, "logits");
-  auto* tb = gemm->add_attribute();
-  tb->set_name("transB");
-  tb->set_type(onnx::AttributeProto::INT);
-  tb->set_i(1);
-  auto* sm = node("Softmax", {"logits"}, "prob");
-  auto* axis = sm->add_attribute();
-  axis->set_name("axis");
-  axis->set_type(onnx::AttributeProto::INT);
-  axis->set_i(1);
+  set_onnx_attr(add_onnx_node(g, "Conv", {"x", "w", "b"}, "conv"), "pads", std::vector<std::int64_t>{1, 1, 1, 1});
+  add_onnx_node(g, "Relu", {"conv"}, "relu");
+  add_onnx_node(g, "GlobalAveragePool", {"relu"}, "gap");
+  add_onnx_node(g, "Flatten", {"gap"}, "flat");
+  set_onnx_attr(add_onnx_node(g, "Gemm", {"flat", "fw", "fb"}, "logits"), "transB", std::int64_t{1});
+  set_onnx_attr(add_onnx_node(g, "Softmax", {"logits"}, "prob"), "axis", std::int64_t{1});
   auto* out = g->add_output();
   out->set_name("prob");
   out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);

@@ -7,77 +7,40 @@
 
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/onnx_import.hpp"
+#include "onnx_test_model.hpp"
 
 namespace {
 
-onnx::TensorProto tensor(const std::string& name, std::vector<std::int64_t> dims, std::vector<float> values) {
-  onnx::TensorProto t;
-  t.set_name(name);
-  t.set_data_type(onnx::TensorProto::FLOAT);
-  for (auto d : dims) t.add_dims(d);
-  for (float v : values) t.add_float_data(v);
-  return t;
-}
+using dputk::test::add_onnx_node;
+using dputk::test::float_tensor;
+using dputk::test::set_onnx_attr;
 
-onnx::TensorProto int_tensor(const std::string& name, std::vector<std::int64_t> values) {
-  onnx::TensorProto t;
-  t.set_name(name);
-  t.set_data_type(onnx::TensorProto::INT64);
-  t.add_dims(static_cast<std::int64_t>(values.size()));
-  for (auto v : values) t.add_int64_data(v);
-  return t;
-}
-
+// Nodes here are named "<output>_node" (the error test looks for the name).
 onnx::NodeProto* node(onnx::GraphProto* g, const std::string& type, std::vector<std::string> in, const std::string& out) {
-  auto* n = g->add_node();
-  n->set_op_type(type);
-  n->set_name(out + "_node");
-  for (const auto& i : in) n->add_input(i);
-  n->add_output(out);
-  return n;
+  return add_onnx_node(g, type, in, out, out + "_node");
 }
 
 // input [1,2,2,2] → Conv 1×1 (2→2) → BatchNormalization → Dropout → Relu → Concat(axis 1, with the
 // input) → Reshape [1,-1] → MatMul with a constant [16,1] → Identity → output [1,1].
 std::string build_model(bool with_unsupported) {
   onnx::ModelProto m;
-  m.set_ir_version(7);
-  m.add_opset_import()->set_version(13);
-  auto* g = m.mutable_graph();
-  g->set_name("synthetic");
-  auto* in = g->add_input();
-  in->set_name("x");
-  auto* tt = in->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(onnx::TensorProto::FLOAT);
-  for (int d : {1, 2, 2, 2}) tt->mutable_shape()->add_dim()->set_dim_value(d);
-  *g->add_initializer() = tensor("w", {2, 2, 1, 1}, {1, 2, -1, 1});
-  *g->add_initializer() = tensor("b", {2}, {0.5f, -3});
-  *g->add_initializer() = tensor("gamma", {2}, {2, 1});
-  *g->add_initializer() = tensor("beta", {2}, {0, 1});
-  *g->add_initializer() = tensor("mean", {2}, {1, 0});
-  *g->add_initializer() = tensor("var", {2}, {3.99999f, 1});
-  *g->add_initializer() = int_tensor("shape", {1, -1});
+  auto* g = dputk::test::start_onnx_model(m, "synthetic", "x", {1, 2, 2, 2});
+  *g->add_initializer() = float_tensor("w", {2, 2, 1, 1}, {1, 2, -1, 1});
+  *g->add_initializer() = float_tensor("b", {2}, {0.5f, -3});
+  *g->add_initializer() = float_tensor("gamma", {2}, {2, 1});
+  *g->add_initializer() = float_tensor("beta", {2}, {0, 1});
+  *g->add_initializer() = float_tensor("mean", {2}, {1, 0});
+  *g->add_initializer() = float_tensor("var", {2}, {3.99999f, 1});
+  *g->add_initializer() = dputk::test::int64_tensor("shape", {1, -1});
   node(g, "Conv", {"x", "w", "b"}, "c");
-  auto* bn = node(g, "BatchNormalization", {"c", "gamma", "beta", "mean", "var"}, "bn");
-  auto* eps = bn->add_attribute();
-  eps->set_name("epsilon");
-  eps->set_type(onnx::AttributeProto::FLOAT);
-  eps->set_f(1e-5f);
+  set_onnx_attr(node(g, "BatchNormalization", {"c", "gamma", "beta", "mean", "var"}, "bn"), "epsilon", 1e-5f);
   node(g, "Dropout", {"bn"}, "d");
   node(g, "Relu", {"d"}, "r");
-  auto* cat = node(g, "Concat", {"r", "x"}, "cat");
-  auto* axis = cat->add_attribute();
-  axis->set_name("axis");
-  axis->set_type(onnx::AttributeProto::INT);
-  axis->set_i(1);
+  set_onnx_attr(node(g, "Concat", {"r", "x"}, "cat"), "axis", std::int64_t{1});
   node(g, "Reshape", {"cat", "shape"}, "flat");
-  auto* k = node(g, "Constant", {}, "k");
-  auto* val = k->add_attribute();
-  val->set_name("value");
-  val->set_type(onnx::AttributeProto::TENSOR);
   std::vector<float> ones(16);
   for (int i = 0; i < 16; ++i) ones[i] = static_cast<float>(i + 1);
-  *val->mutable_t() = tensor("", {16, 1}, ones);
+  set_onnx_attr(node(g, "Constant", {}, "k"), "value", float_tensor("", {16, 1}, ones));
   node(g, "MatMul", {"flat", "k"}, "mm");
   node(g, with_unsupported ? "Selu" : "Identity", {"mm"}, "y");
   g->add_output()->set_name("y");
