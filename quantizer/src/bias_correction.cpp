@@ -1,16 +1,13 @@
 #include "dputk/bias_correction.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <memory>
 
-#include "dputk/batch.hpp"
 #include "dputk/const_data.hpp"
 #include "dputk/engine/fix_math.hpp"
-#include "dputk/engine/float_executor.hpp"
 #include "dputk/engine/op_geometry.hpp"
-#include "dputk/engine/window_loop.hpp"
-#include "dputk/progress.hpp"
 
 namespace dputk {
 
@@ -25,7 +22,6 @@ struct Layer {
   const xir::Op* op;
   const xir::Op* input;  // producer of the layer's input (a fix or layout op)
   xir::Op* bias_const;
-  int bias_fix_point;
   int channels;
   bool fc = false;
   engine::ref::Window2d g;           // conv geometry (n unused)
@@ -33,6 +29,16 @@ struct Layer {
   std::vector<double> tap_sum;       // conv: [KH, KW, C]; FC: [in]
   double positions = 0;              // output positions (conv: N·OH·OW; FC: N) summed over
 };
+
+// Input rows (or columns) that kernel row k reads over all output positions, padding excluded.
+std::vector<int> tap_lines(int k, int out, int stride, int pad, int dilation, int size) {
+  std::vector<int> lines;
+  for (int o = 0; o < out; ++o) {
+    const int i = o * stride - pad + k * dilation;
+    if (i >= 0 && i < size) lines.push_back(i);
+  }
+  return lines;
+}
 
 void accumulate_taps(Layer& l, const engine::FloatTensor& x) {
   const int n = x.shape[0];
@@ -43,17 +49,37 @@ void accumulate_taps(Layer& l, const engine::FloatTensor& x) {
     l.positions += n;
     return;
   }
-  engine::ref::Window2d g = l.g;
-  g.n = n;
+  // The taps' windows are products of row and column sets, so the sum is separable: first, per input
+  // row y and kernel column kx, the sum over the columns kx reads (all images); then, per kernel row,
+  // the sum of those over the rows it reads. About KW passes over the input instead of KH·KW.
+  const engine::ref::Window2d& g = l.g;
   const int c = g.c;
-  for (int b = 0; b < n; ++b)
-    for (int oy = 0; oy < g.oh; ++oy)
-      for (int ox = 0; ox < g.ow; ++ox)
-        engine::ref::for_each_tap(g, b, oy, ox, [&](std::int64_t pixel, int ky, int kx) {
-          const float* src = x.data.data() + pixel * c;
-          double* dst = l.tap_sum.data() + (static_cast<std::size_t>(ky) * g.kw + kx) * c;
-          for (int i = 0; i < c; ++i) dst[i] += src[i];
-        });
+  std::vector<std::vector<int>> cols(static_cast<std::size_t>(g.kw));
+  for (int kx = 0; kx < g.kw; ++kx) cols[kx] = tap_lines(kx, g.ow, g.sw, g.pad_left, g.dw, g.w);
+  std::vector<double> row_sum(static_cast<std::size_t>(g.h) * g.kw * c, 0.0);  // [y][kx][c]
+#pragma omp parallel for schedule(static)
+  for (int y = 0; y < g.h; ++y) {
+    std::vector<float> part(static_cast<std::size_t>(c));
+    for (int kx = 0; kx < g.kw; ++kx) {
+      double* dst = row_sum.data() + (static_cast<std::size_t>(y) * g.kw + kx) * c;
+      for (int b = 0; b < n; ++b) {
+        std::fill(part.begin(), part.end(), 0.0f);
+        const float* row = x.data.data() + (static_cast<std::size_t>(b) * g.h + y) * g.w * c;
+        for (int ix : cols[kx]) {
+          const float* src = row + static_cast<std::size_t>(ix) * c;
+          for (int i = 0; i < c; ++i) part[i] += src[i];
+        }
+        for (int i = 0; i < c; ++i) dst[i] += part[i];
+      }
+    }
+  }
+  for (int ky = 0; ky < g.kh; ++ky)
+    for (int iy : tap_lines(ky, g.oh, g.sh, g.pad_top, g.dh, g.h))
+      for (int kx = 0; kx < g.kw; ++kx) {
+        const double* src = row_sum.data() + (static_cast<std::size_t>(iy) * g.kw + kx) * c;
+        double* dst = l.tap_sum.data() + (static_cast<std::size_t>(ky) * g.kw + kx) * c;
+        for (int i = 0; i < c; ++i) dst[i] += src[i];
+      }
   l.positions += static_cast<double>(n) * g.oh * g.ow;
 }
 
@@ -96,13 +122,15 @@ std::vector<float> delta(const xir::Op* quantized_fix, const xir::Graph& prepare
 
 }  // namespace
 
-int correct_biases(QuantGraph& qg, const xir::Graph& prepared, const Dataset& data, const std::vector<std::size_t>& indices,
-                   const Preprocess& preprocess, int batch_size, const std::set<std::string>& skip) {
+struct BiasCorrection::Impl {
   std::map<const xir::Op*, Layer> layers;
   std::map<const xir::Op*, std::vector<const xir::Op*>> readers;  // input producer → layers reading it
+};
+
+BiasCorrection::BiasCorrection(const QuantGraph& qg, const xir::Graph& prepared) : impl_(std::make_unique<Impl>()) {
   for (xir::Op* op : qg.graph->topological_sort()) {
     const std::string& t = op->get_type();
-    if ((t != "conv2d" && t != "depthwise-conv2d" && t != "matmul") || skip.count(op->get_name())) continue;
+    if (t != "conv2d" && t != "depthwise-conv2d" && t != "matmul") continue;
     const xir::Op* bfix = op->get_input_op("bias");
     const xir::Op* wfix = t == "matmul" ? op->get_input_op("input", 1) : op->get_input_op("weights");
     if (!bfix || bfix->get_type() != "fix" || !wfix || wfix->get_type() != "fix") continue;
@@ -112,9 +140,7 @@ int correct_biases(QuantGraph& qg, const xir::Graph& prepared, const Dataset& da
     l.op = op;
     l.input = op->get_input_op("input", 0);
     l.bias_const = bconst;
-    l.bias_fix_point = bfix->get_attr<std::int32_t>("fix_point");
     l.channels = static_cast<int>(bconst->get_output_tensor()->get_element_num());
-    l.delta = delta(wfix, prepared);
     if (t == "matmul") {
       if (!op->get_attr<bool>("transpose_b")) continue;
       l.fc = true;
@@ -124,33 +150,33 @@ int correct_biases(QuantGraph& qg, const xir::Graph& prepared, const Dataset& da
                               wfix->get_output_tensor()->get_shape());
       l.tap_sum.assign(static_cast<std::size_t>(l.g.kh) * l.g.kw * l.g.c, 0.0);
     }
-    readers[l.input].push_back(op);
-    layers.emplace(op, std::move(l));
+    impl_->readers[l.input].push_back(op);
+    impl_->layers.emplace(op, std::move(l));
   }
-  if (layers.empty()) return 0;
-  engine::FloatExecutor exec(*qg.graph);
-  auto observe = [&](const xir::Op* op, engine::FloatTensor& v) {
-    auto it = readers.find(op);
-    if (it == readers.end()) return;
-    for (const xir::Op* layer : it->second) accumulate_taps(layers.at(layer), v);
-  };
-  Progress progress("bias correction", indices.size());
-  for (std::size_t off = 0; off < indices.size(); off += static_cast<std::size_t>(batch_size)) {
-    std::vector<std::size_t> ids(indices.begin() + static_cast<long>(off),
-                                 indices.begin() + static_cast<long>(std::min(indices.size(), off + static_cast<std::size_t>(batch_size))));
-    Batch b = make_batch(data, ids, preprocess);
-    exec.run({&b.input}, observe);
-    progress.advance(ids.size());
-  }
-  progress.finish();
-  for (auto& [op, l] : layers) {
+}
+
+BiasCorrection::~BiasCorrection() = default;
+
+void BiasCorrection::observe(const xir::Op* op, const engine::FloatTensor& value) {
+  auto it = impl_->readers.find(op);
+  if (it == impl_->readers.end()) return;
+  for (const xir::Op* layer : it->second) accumulate_taps(impl_->layers.at(layer), value);
+}
+
+int BiasCorrection::apply(const xir::Graph& prepared, const std::set<std::string>& skip) {
+  int corrected = 0;
+  for (auto& [op, l] : impl_->layers) {
+    if (skip.count(op->get_name()) || l.positions == 0) continue;
+    const xir::Op* wfix = op->get_type() == "matmul" ? op->get_input_op("input", 1) : op->get_input_op("weights");
+    l.delta = delta(wfix, prepared);
     auto b = const_values(*prepared.get_op(l.bias_const->get_name()));
     const auto err = mean_error(l);
-    const engine::FixSpec f{l.bias_fix_point, 8, true, engine::RoundMode::STD_ROUND};
+    const engine::FixSpec f{op->get_input_op("bias")->get_attr<std::int32_t>("fix_point"), 8, true, engine::RoundMode::STD_ROUND};
     for (int c = 0; c < l.channels; ++c) b[c] = engine::fake_quantize(static_cast<float>(b[c] - err[c]), f);
     set_const_values(*l.bias_const, b);
+    ++corrected;
   }
-  return static_cast<int>(layers.size());
+  return corrected;
 }
 
 }  // namespace dputk

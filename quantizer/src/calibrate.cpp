@@ -16,23 +16,38 @@ namespace dputk {
 using engine::FixSpec;
 using engine::RoundMode;
 
-int diffs_fix_point(const float* x, std::int64_t n, int scope, RoundMode round, int bit_width) {
+namespace {
+
+// The diffs search; with `apply`, the SSE pass also writes fake_quantize(x, *apply) to `out` (and sets
+// *written).
+int diffs_search(const float* x, std::int64_t n, int scope, RoundMode round, int bit_width, const FixSpec* apply, float* out,
+                 bool* written) {
   float lo = 0.0f, hi = 0.0f;
-#pragma omp parallel for simd reduction(min : lo) reduction(max : hi) schedule(static)
-  for (std::int64_t i = 0; i < n; ++i) {
-    lo = std::min(lo, x[i]);
-    hi = std::max(hi, x[i]);
-  }
+  engine::min_max(x, n, &lo, &hi);
+  lo = std::min(lo, 0.0f);  // the range always includes 0
+  hi = std::max(hi, 0.0f);
   const double qmax = std::ldexp(1.0, bit_width - 1);
   const double step = std::max(static_cast<double>(lo) / (-qmax - 0.5), static_cast<double>(hi) / (qmax - 0.5));
   const int fp0 = step <= FLT_MIN ? 18 : static_cast<int>(std::floor(std::log2(1.0 / step)));
   if (scope <= 1) return fp0;
   double sse[16];
-  engine::fake_quant_sse_multi(x, n, FixSpec{fp0, bit_width, true, round}, std::min(scope, 16), sse);
+  const FixSpec first{fp0, bit_width, true, round};
+  if (apply) {
+    engine::fake_quant_sse_multi_apply(x, n, first, std::min(scope, 16), sse, *apply, out);
+    *written = true;
+  } else {
+    engine::fake_quant_sse_multi(x, n, first, std::min(scope, 16), sse);
+  }
   int best = 0;
   for (int k = 1; k < std::min(scope, 16); ++k)
     if (sse[k] < sse[best]) best = k;  // strict: ties keep the smaller fix point
   return fp0 + best;
+}
+
+}  // namespace
+
+int diffs_fix_point(const float* x, std::int64_t n, int scope, RoundMode round, int bit_width) {
+  return diffs_search(x, n, scope, round, bit_width, nullptr, nullptr, nullptr);
 }
 
 int percentile_fix_point(const float* x, std::int64_t n, double percentage, int bit_width) {
@@ -79,8 +94,15 @@ void Calibrator::on_fix(const xir::Op* fix, const engine::FloatTensor& in, engin
     s.fix_point = state_.at(s.slot->tie).fix_point;
     s.decided = true;
   } else {
+    // The output is fake-quantized at the fix point of the batches so far during the search (one pass
+    // less); only when this batch's vote moves the mode is it redone.
+    const bool had = s.decided;
+    const int previous = s.fix_point;
+    const FixSpec previous_spec{previous, 8, true, round};
+    bool written = false;
     const int vote = std::min(percentile ? percentile_fix_point(in.data.data(), in.numel(), options_.percentage)
-                                         : diffs_fix_point(in.data.data(), in.numel(), scope, round),
+                                         : diffs_search(in.data.data(), in.numel(), scope, round, 8, had ? &previous_spec : nullptr,
+                                                        out.data.data(), &written),
                               options_.max_fix_point);
     ++s.votes[vote];
     int mode = vote, count = 0;
@@ -91,6 +113,7 @@ void Calibrator::on_fix(const xir::Op* fix, const engine::FloatTensor& in, engin
       }
     s.fix_point = mode;
     s.decided = true;
+    if (written && mode == previous) return;
   }
   engine::fake_quantize_array(in.data.data(), in.numel(), FixSpec{s.fix_point, 8, true, round}, out.data.data());
 }

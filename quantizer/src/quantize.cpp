@@ -23,9 +23,12 @@ std::unique_ptr<xir::Graph> load_prepared_model(const std::string& onnx_path, co
 
 QuantGraph calibrate_model(const xir::Graph& prepared, const Dataset& data, const std::vector<std::size_t>& indices,
                            const Preprocess& preprocess, int batch_size, const CalibOptions& options,
-                           std::vector<std::string>* warnings) {
+                           std::vector<std::string>* warnings, std::unique_ptr<BiasCorrection>* bias_correction) {
   QuantGraph qg = build_quant_graph(prepared);
   Calibrator calib(qg, options);
+  if (bias_correction) *bias_correction = std::make_unique<BiasCorrection>(qg, prepared);
+  BiasCorrection* bc = bias_correction ? bias_correction->get() : nullptr;
+  const engine::FloatExecutor::Observer observe = [bc](const xir::Op* op, engine::FloatTensor& v) { bc->observe(op, v); };
   engine::FloatExecutorOptions eo;
   eo.fix_hook = calib.hook();
   engine::FloatExecutor exec(*qg.graph, eo);
@@ -34,7 +37,7 @@ QuantGraph calibrate_model(const xir::Graph& prepared, const Dataset& data, cons
     std::vector<std::size_t> ids(indices.begin() + static_cast<long>(off),
                                  indices.begin() + static_cast<long>(std::min(indices.size(), off + static_cast<std::size_t>(batch_size))));
     Batch b = make_batch(data, ids, preprocess);
-    exec.run({&b.input});
+    exec.run({&b.input}, bc ? observe : nullptr);
     calib.next_batch();
     progress.advance(ids.size());
   }

@@ -99,7 +99,9 @@ int run_calib(const QuantizeOptions& o) {
   co.method = cfg.activation_method;
   co.weight_method = cfg.weight_method;
   co.percentage = cfg.percentage;
-  QuantGraph qg = calibrate_model(*prepared, *data, indices, o.preprocess, o.batch_size, co);
+  std::unique_ptr<BiasCorrection> bias_correction;
+  QuantGraph qg = calibrate_model(*prepared, *data, indices, o.preprocess, o.batch_size, co, nullptr,
+                                  cfg.include_bias_corr ? &bias_correction : nullptr);
   std::set<std::string> tuned_layers;
   if (o.fast_finetune) {
     // Fix points stay as calibrated on the whole calibration set; the weights and biases are then
@@ -118,7 +120,7 @@ int run_calib(const QuantizeOptions& o) {
                 ft.size(), r.seconds, before, after);
   }
   // Bias correction for the layers fast finetune did not tune (it fitted theirs to the float outputs).
-  const int corrected = cfg.include_bias_corr ? correct_biases(qg, *prepared, *data, indices, o.preprocess, o.batch_size, tuned_layers) : 0;
+  const int corrected = bias_correction ? bias_correction->apply(*prepared, tuned_layers) : 0;
   LOG(INFO) << "bias correction: " << corrected << " layers";
   lower_to_fix_form(*qg.graph);  // fail now, not at test time, when the result cannot run on the DPU
   fs::create_directories(o.output_dir);

@@ -1,10 +1,13 @@
 // The DPU arithmetic against the worked examples of the spec (dpu_quant_semantics.md §1–§3).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
 #include "dputk/engine/dpu_arith.hpp"
 #include "dputk/engine/fix_math.hpp"
 
-#include <cmath>
 #include <vector>
 
 using namespace dputk::engine;
@@ -75,7 +78,16 @@ TEST(Requantize, ShiftsBothWays) {
   EXPECT_EQ(dpu::requantize(100, 3, 4), 127);
 }
 
-TEST(FixNeuron, VectorizedArrayEqualsScalarIncludingTies) {
+// Every build of the array kernels (baseline, AVX2, AVX-512 — as far as this CPU runs them) against
+// the scalar definition: exact halves and their neighbours, infinities, huge and tiny values, and
+// lengths that end inside a vector.
+class FixNeuronKernels : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override { setenv("DPUTK_FIX_MATH_ISA", GetParam(), 1); }
+  void TearDown() override { unsetenv("DPUTK_FIX_MATH_ISA"); }
+};
+
+TEST_P(FixNeuronKernels, VectorizedArraysEqualScalarIncludingTies) {
   std::vector<float> x;
   for (int k = -3000; k <= 3000; ++k) {
     const float half = k / 32.0f + 1.0f / 64.0f;  // exact halves at fix point 5
@@ -84,16 +96,46 @@ TEST(FixNeuron, VectorizedArrayEqualsScalarIncludingTies) {
     x.push_back(std::nextafter(half, -1e9f));
     x.push_back(k * 0.37f);
   }
+  const std::size_t finite = x.size();
+  for (float v : {INFINITY, -INFINITY, 3e38f, -3e38f, 1e-30f, -1e-30f, 0.49999997f, -0.49999997f, 0.5f, -0.5f}) x.push_back(v);
   for (RoundMode m : {RoundMode::DPU_ROUND, RoundMode::STD_ROUND, RoundMode::PY3_ROUND})
-    for (int fp : {-3, 0, 5, 9}) {
-      const FixSpec f{fp, 8, true, m};
-      std::vector<float> out(x.size());
-      fake_quantize_array(x.data(), static_cast<std::int64_t>(x.size()), f, out.data());
-      double sse = 0.0;
-      for (std::size_t i = 0; i < x.size(); ++i) {
-        ASSERT_EQ(out[i], fake_quantize(x[i], f)) << "x=" << x[i] << " fp=" << fp;
-        sse += (static_cast<double>(x[i]) - out[i]) * (static_cast<double>(x[i]) - out[i]);
+    for (int fp : {-3, 0, 5, 9})
+      for (std::size_t len : {x.size(), std::size_t{4096 + 13}, std::size_t{7}}) {
+        const FixSpec f{fp, 8, true, m};
+        std::int64_t n = static_cast<std::int64_t>(len);
+        std::vector<float> out(len);
+        fake_quantize_array(x.data() + x.size() - len, n, f, out.data());
+        const float* in = x.data() + x.size() - len;  // ends with the special values
+        for (std::size_t i = 0; i < len; ++i) ASSERT_EQ(out[i], fake_quantize(in[i], f)) << "x=" << in[i] << " fp=" << fp;
+        // Sums of squared errors for five consecutive fix points, with and without the fused output, on
+        // the finite values at the front.
+        in = x.data();
+        len = std::min(len, finite);
+        n = static_cast<std::int64_t>(len);
+        double expect[5], sse[5], fused[5];
+        for (int k = 0; k < 5; ++k) {
+          const FixSpec fk{fp + k, 8, true, m};
+          expect[k] = 0.0;
+          for (std::size_t i = 0; i < len; ++i) {
+            const double d = static_cast<double>(in[i]) - fake_quantize(in[i], fk);
+            expect[k] += d * d;
+          }
+        }
+        fake_quant_sse_multi(in, n, f, 5, sse);
+        std::vector<float> applied(len);
+        const FixSpec apply{fp + 2, 8, true, m};
+        fake_quant_sse_multi_apply(in, n, f, 5, fused, apply, applied.data());
+        for (int k = 0; k < 5; ++k) {
+          EXPECT_NEAR(sse[k], expect[k], 1e-4 * expect[k] + 1e-9) << "k=" << k << " fp=" << fp;
+          EXPECT_EQ(fused[k], sse[k]);
+        }
+        for (std::size_t i = 0; i < len; ++i) ASSERT_EQ(applied[i], fake_quantize(in[i], apply)) << "x=" << in[i];
+        const float* tail = x.data() + x.size() - len;
+        float lo = 0, hi = 0;
+        min_max(tail, n, &lo, &hi);  // the specials and a part of the rest
+        EXPECT_EQ(lo, *std::min_element(tail, tail + len));
+        EXPECT_EQ(hi, *std::max_element(tail, tail + len));
       }
-      EXPECT_NEAR(fake_quant_sse(x.data(), static_cast<std::int64_t>(x.size()), f), sse, 1e-4 * sse + 1e-9);
-    }
 }
+
+INSTANTIATE_TEST_SUITE_P(Isa, FixNeuronKernels, ::testing::Values("baseline", "avx2", "avx512"));

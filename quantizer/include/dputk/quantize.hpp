@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "dputk/bias_correction.hpp"
 #include "dputk/calibrate.hpp"
 #include "dputk/dataset.hpp"
 #include "dputk/engine/dpu_executor.hpp"
@@ -18,10 +19,13 @@ namespace dputk {
 std::unique_ptr<xir::Graph> load_prepared_model(const std::string& onnx_path, const PrepareOptions& options,
                                                 std::vector<std::string>* log = nullptr);
 
-// Calibrates a quantizer form of `prepared` on the given images (with progress).
+// Calibrates a quantizer form of `prepared` on the given images (with progress). With
+// `bias_correction`, the same pass also gathers the bias-correction statistics; apply them with
+// (*bias_correction)->apply(prepared) once the weights are final.
 QuantGraph calibrate_model(const xir::Graph& prepared, const Dataset& data, const std::vector<std::size_t>& indices,
                            const Preprocess& preprocess, int batch_size, const CalibOptions& options,
-                           std::vector<std::string>* warnings = nullptr);
+                           std::vector<std::string>* warnings = nullptr,
+                           std::unique_ptr<BiasCorrection>* bias_correction = nullptr);
 
 // Classifier adapters for evaluate(): float graphs (float or fake-quant) and the DPU integer form.
 Classifier float_classifier(engine::FloatExecutor& exec);

@@ -48,9 +48,15 @@ inline float fake_quantize(float x, const FixSpec& f) {
 // Array versions (vectorizable; same results as the scalar ones): out[i] = fake_quantize(in[i]), and
 // Σ (x − fake_quantize(x))².
 void fake_quantize_array(const float* in, std::int64_t n, const FixSpec& f, float* out);
+// Smallest and largest of n values (both 0 when n == 0).
+void min_max(const float* in, std::int64_t n, float* lo, float* hi);
 double fake_quant_sse(const float* in, std::int64_t n, const FixSpec& f);
 // The same for `count` consecutive fix points starting at first.fix_point, in one pass over the data
 // (each cache-sized block is read once for all candidates): sse[k] for fix point first + k.
 void fake_quant_sse_multi(const float* in, std::int64_t n, const FixSpec& first, int count, double* sse);
+// The same, also writing out[i] = fake_quantize(in[i], apply) in that pass (calibration applies the
+// previous batches' fix point this way and redoes the output only when this batch's vote changes it).
+void fake_quant_sse_multi_apply(const float* in, std::int64_t n, const FixSpec& first, int count, double* sse, const FixSpec& apply,
+                                float* out);
 
 }  // namespace dputk::engine
