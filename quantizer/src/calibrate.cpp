@@ -60,8 +60,21 @@ int percentile_fix_point(const float* x, std::int64_t n, double percentage, int 
   return static_cast<int>(std::floor(std::log2((std::ldexp(1.0, bit_width - 1) - 0.5) / t)));
 }
 
+namespace {
+// The DPU's ReLU6 clamps at 96 output LSBs (spec §3.1, risk register 3): 6.0 only at fix point 4. A
+// ReLU6 output's range is [0, 6], so the search chooses 4 or finer; finer is capped at 4 so that the
+// hardware clamp and the quantizer's agree.
+constexpr int kRelu6FixPoint = 4;
+}  // namespace
+
 Calibrator::Calibrator(QuantGraph& qg, CalibOptions options) : qg_(qg), options_(std::move(options)) {
-  for (const auto& s : qg_.slots) state_[s.fix_op].slot = &s;
+  for (const auto& s : qg_.slots) {
+    State& st = state_[s.fix_op];
+    st.slot = &s;
+    const xir::Op* fix = qg_.graph->get_op(s.fix_op);
+    const xir::Op* src = fix ? fix->get_input_op("input") : nullptr;
+    st.relu6 = s.kind == FixSlot::Kind::ACTIVATION && src && src->get_type() == "relu6";
+  }
 }
 
 engine::FixHook Calibrator::hook() {
@@ -103,7 +116,7 @@ void Calibrator::on_fix(const xir::Op* fix, const engine::FloatTensor& in, engin
     const int vote = std::min(percentile ? percentile_fix_point(in.data.data(), in.numel(), options_.percentage)
                                          : diffs_search(in.data.data(), in.numel(), scope, round, 8, had ? &previous_spec : nullptr,
                                                         out.data.data(), &written),
-                              options_.max_fix_point);
+                              s.relu6 ? std::min(options_.max_fix_point, kRelu6FixPoint) : options_.max_fix_point);
     ++s.votes[vote];
     int mode = vote, count = 0;
     for (const auto& [fp, c] : s.votes)  // ascending fp: ties keep the smallest
@@ -164,6 +177,10 @@ std::vector<std::string> Calibrator::finish() {
       }
     }
   }
+  for (const auto& [name, s] : state_)
+    if (s.relu6 && s.fix_point != kRelu6FixPoint)
+      warnings.push_back("ReLU6 output '" + name + "' has fix point " + std::to_string(s.fix_point) +
+                         ": the DPU clamps ReLU6 at 96 LSBs, which is 6.0 only at fix point 4 (board results may differ)");
   // Write fix points; put parameters on their grid (STD_ROUND), as vai_q_pytorch stores them.
   for (auto& [name, s] : state_) {
     xir::Op* fix = qg_.graph->get_op(name);

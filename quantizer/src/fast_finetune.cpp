@@ -11,6 +11,7 @@
 
 #include "dputk/atomic_file.hpp"
 #include "dputk/batch.hpp"
+#include "dputk/const_data.hpp"
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/progress.hpp"
 #include "torch_layout.hpp"
@@ -123,18 +124,38 @@ double sqnr_db(const torch::Tensor& w, const torch::Tensor& q) {
   return n > 0 ? 10.0 * std::log10(s / n) : 200.0;
 }
 
-// Values of the given ops on the fine-tuning images (one FloatExecutor run, observer capture).
+// Values of the given ops on the fine-tuning images (one FloatExecutor run, observer capture); the
+// network's first output too when `output` is given.
 std::map<std::string, engine::FloatTensor> capture(const xir::Graph& g, bool fuse, const engine::FloatTensor& input,
-                                                   const std::set<std::string>& names) {
+                                                   const std::set<std::string>& names, engine::FloatTensor* output = nullptr) {
   engine::FloatExecutorOptions eo;
   eo.fuse = fuse;
   engine::FloatExecutor exec(g, eo);
   std::map<std::string, engine::FloatTensor> out;
-  exec.run({&input}, [&](const xir::Op* op, engine::FloatTensor& v) {
+  auto outputs = exec.run({&input}, [&](const xir::Op* op, engine::FloatTensor& v) {
     if (names.count(op->get_name())) out[op->get_name()] = v;
   });
+  if (output) *output = std::move(outputs.at(0));
   return out;
 }
+
+// vai_q's network loss L_net: sqrt(MSE) between the quantized and the float network outputs.
+double net_loss(const engine::FloatTensor& q, const engine::FloatTensor& f) {
+  double se = 0.0;
+  for (std::size_t i = 0; i < q.data.size(); ++i) se += (static_cast<double>(q.data[i]) - f.data[i]) * (q.data[i] - f.data[i]);
+  return std::sqrt(se / static_cast<double>(std::max<std::size_t>(1, q.data.size())));
+}
+
+// A layer's parameters as they were (quantized graph and float graph), to undo a tuning.
+struct Saved {
+  std::vector<std::pair<xir::Op*, std::vector<float>>> consts;
+  void keep(xir::Op* c) {
+    if (c) consts.emplace_back(c, const_values(*c));
+  }
+  void restore() const {
+    for (const auto& [c, v] : consts) set_const_values(*c, v);
+  }
+};
 
 FinetuneLayer tune(Layer& l, xir::Graph& prepared, const torch::Tensor& x, const torch::Tensor& target, const FinetuneOptions& o) {
   FinetuneLayer r;
@@ -221,14 +242,34 @@ FinetuneReport fast_finetune(QuantGraph& qg, xir::Graph& prepared, const Dataset
   // Float targets: every tuned layer's float output, from one run of the float graph.
   std::set<std::string> targets;
   for (const auto& l : layers) targets.insert(l.target);
-  auto float_values = capture(prepared, false, batch.input, targets);
+  engine::FloatTensor float_out, q_out;
+  auto float_values = capture(prepared, false, batch.input, targets, &float_out);
+  // As vai_q's L_net check: a layer's tuning stays only if the network output loss on the fine-tuning
+  // images does not rise; otherwise its calibrated parameters come back. Each layer's input run
+  // measures the previous layer's effect.
+  double best_net = std::numeric_limits<double>::infinity();
+  Saved last;                   // the parameters before the last tuned layer
+  FinetuneLayer* last_report = nullptr;
+  auto judge_last = [&](double net) {
+    if (last_report && net > best_net) {
+      last.restore();
+      last_report->reverted = true;
+      VLOG(1) << "fast finetune " << last_report->op << ": network loss " << best_net << " -> " << net << ", reverted";
+      return false;
+    }
+    best_net = net;
+    return true;
+  };
+  report.layers.reserve(layers.size());
   Progress progress("fast finetune", layers.size(), "layers");
   for (Layer& l : layers) {
     const auto l0 = std::chrono::steady_clock::now();
     auto it = float_values.find(l.target);
     if (it == float_values.end()) fail(l.op, "the float graph has no op '" + l.target + "'");
     // The layer's input in the quantized network as fine-tuned so far.
-    auto q = capture(*qg.graph, true, batch.input, {l.input->get_name()});
+    auto q = capture(*qg.graph, true, batch.input, {l.input->get_name()}, &q_out);
+    if (!judge_last(net_loss(q_out, float_out))) q = capture(*qg.graph, true, batch.input, {l.input->get_name()}, &q_out);
+    last_report = nullptr;
     if (!q.count(l.input->get_name())) fail(l.op, "its input '" + l.input->get_name() + "' was not observed");
     const torch::Tensor x = nchw(q.at(l.input->get_name()));
     const torch::Tensor target = nchw(it->second);
@@ -248,14 +289,23 @@ FinetuneReport fast_finetune(QuantGraph& qg, xir::Graph& prepared, const Dataset
       progress.advance();
       continue;
     }
+    last = Saved();
+    for (xir::Op* c : {l.w_const, l.b_const}) {
+      last.keep(c);
+      if (c) last.keep(prepared.get_op(c->get_name()));
+    }
     FinetuneLayer r = tune(l, prepared, x, target, options);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - l0).count();
     VLOG(1) << "fast finetune " << r.op << ": loss " << r.loss_before << " → " << r.loss_after << " (" << r.epochs << " epochs, "
             << r.seconds << " s, " << std::chrono::duration<double>(t1 - l0).count() << " s of it for the input)";
     report.layers.push_back(r);
+    last_report = &report.layers.back();
     float_values.erase(it);
     progress.advance();
   }
+  capture(*qg.graph, true, batch.input, {}, &q_out);
+  judge_last(net_loss(q_out, float_out));
+  report.net_loss = best_net;
   progress.finish();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;

@@ -98,18 +98,25 @@ void fold_batchnorms(xir::Graph& g, std::vector<std::string>& log) {
   }
 }
 
-void replace_relu6(xir::Graph& g, std::vector<std::string>& log) {
-  int count = 0;
+void replace_relu6(xir::Graph& g, bool keep_after_depthwise, std::vector<std::string>& log) {
+  int count = 0, kept = 0;
   for (xir::Op* op : g.topological_sort()) {
     bool relu6 = op->get_type() == "relu6" ||
                  (op->get_type() == "clamp" && op->get_attr<float>("min") == 0.0f && op->get_attr<float>("max") == 6.0f);
     if (!relu6) continue;
+    if (keep_after_depthwise && op->get_input_op("input")->get_type() == "depthwise-conv2d") {
+      ++kept;
+      continue;
+    }
     xir::Op* relu = g.add_op(op->get_name() + "_relu", "relu", nullptr, {{"input", {op->get_input_op("input")}}});
     redirect(op, relu);
     g.remove_op(op);
     ++count;
   }
   if (count) log.push_back("ReLU6 has been replaced by ReLU (" + std::to_string(count) + " ops)");
+  if (kept)
+    log.push_back("relu6_replace keep_after_depthwise: " + std::to_string(kept) +
+                  " ReLU6 after depthwise convolutions kept (equalization does not cross them)");
 }
 
 void force_leaky_slope(xir::Graph& g, std::vector<std::string>& log) {
@@ -179,7 +186,8 @@ void equalize(xir::Graph& g, std::vector<std::string>& log) {
 std::vector<std::string> prepare_graph(xir::Graph& graph, const PrepareOptions& options) {
   std::vector<std::string> log;
   fold_batchnorms(graph, log);
-  if (options.include_cle || options.convert_relu6_to_relu) replace_relu6(graph, log);
+  if (options.include_cle || options.convert_relu6_to_relu)
+    replace_relu6(graph, options.relu6_replace == "keep_after_depthwise", log);
   force_leaky_slope(graph, log);
   if (options.include_cle) equalize(graph, log);
   return log;

@@ -48,7 +48,7 @@ class Checker {
   std::string path_;
 };
 
-const std::set<std::string> kTopLevel = {"convert_relu6_to_relu", "convert_silu_to_hswish", "include_cle",
+const std::set<std::string> kTopLevel = {"convert_relu6_to_relu", "relu6_replace", "convert_silu_to_hswish", "include_cle",
                                          "keep_first_last_layer_accuracy", "keep_add_layer_accuracy", "include_bias_corr",
                                          "target_device", "onnx_opset_version", "change_concat_input_fix", "change_pool_input_fix",
                                          "quantizable_data_type", "overall_quantize_config", "tensor_quantize_config",
@@ -107,6 +107,9 @@ QuantConfig load_quant_config(const std::string& path) {
   cfg.include_cle = c.boolean(j, "include_cle", true, "config");
   cfg.include_bias_corr = c.boolean(j, "include_bias_corr", true, "config");
   cfg.convert_relu6_to_relu = c.boolean(j, "convert_relu6_to_relu", false, "config");
+  if (j.contains("relu6_replace") && j["relu6_replace"] == "reluk")
+    c.fail("config.relu6_replace", "'reluk' (a channel-wise clamp) has no DPU form; use relu or keep_after_depthwise");
+  cfg.relu6_replace = c.choice(j, "relu6_replace", {"relu", "keep_after_depthwise"}, "relu", "config");
   if (c.boolean(j, "convert_silu_to_hswish", false, "config")) c.fail("config.convert_silu_to_hswish", "SiLU is not supported yet");
   for (const char* key : {"keep_first_last_layer_accuracy", "keep_add_layer_accuracy"})
     if (c.boolean(j, key, false, "config")) LOG(WARNING) << path << ": " << key << " feature will be supported in next version (ignored)";

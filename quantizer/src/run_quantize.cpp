@@ -69,7 +69,7 @@ QuantConfig config_of(const QuantizeOptions& o) {
   return load_quant_config(o.config_file);
 }
 
-PrepareOptions prepare_options(const QuantConfig& c) { return {c.include_cle, c.convert_relu6_to_relu}; }
+PrepareOptions prepare_options(const QuantConfig& c) { return {c.include_cle, c.convert_relu6_to_relu, c.relu6_replace}; }
 
 std::string xmodel_path(const QuantizeOptions& o, const std::string& graph_name) {
   return (fs::path(o.output_dir) / (graph_name + "_int.xmodel")).string();
@@ -109,15 +109,20 @@ int run_calib(const QuantizeOptions& o) {
     std::vector<std::size_t> ft(indices.begin(), indices.begin() + static_cast<long>(std::min(indices.size(), o.ft_subset_len)));
     const FinetuneReport r = fast_finetune(qg, *prepared, *data, ft, o.preprocess);
     double before = 0, after = 0;
-    std::size_t tuned = 0;
+    std::size_t tuned = 0, reverted = 0;
     for (const auto& l : r.layers) {
+      if (l.epochs == 0 || l.reverted) {
+        reverted += l.reverted;
+        continue;
+      }
       before += l.loss_before;
       after += l.loss_after;
-      tuned += l.epochs > 0;
-      if (l.epochs > 0) tuned_layers.insert(l.op);
+      ++tuned;
+      tuned_layers.insert(l.op);
     }
-    std::printf("Fast finetune: %zu of %zu layers tuned on %zu images in %.1f s, summed layer loss %.6g -> %.6g\n", tuned, r.layers.size(),
-                ft.size(), r.seconds, before, after);
+    std::printf("Fast finetune: %zu of %zu layers tuned on %zu images in %.1f s (%zu more reverted: the network loss rose), "
+                "summed layer loss %.6g -> %.6g, network loss %.6g\n",
+                tuned, r.layers.size(), ft.size(), r.seconds, reverted, before, after, r.net_loss);
   }
   // Bias correction for the layers fast finetune did not tune (it fitted theirs to the float outputs).
   const int corrected = bias_correction ? bias_correction->apply(*prepared, tuned_layers) : 0;

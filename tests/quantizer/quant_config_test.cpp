@@ -39,6 +39,9 @@ TEST(QuantConfig, ValidDpuConfigTakesEffect) {
   EXPECT_EQ(cfg.activation_method, "percentile");
   EXPECT_EQ(cfg.weight_method, "maxmin");
   EXPECT_DOUBLE_EQ(cfg.percentage, 99.9);
+  EXPECT_EQ(cfg.relu6_replace, "relu");  // vai_q_pytorch's default
+  EXPECT_EQ(dputk::load_quant_config(write("keep", R"({"target_device": "DPU", "relu6_replace": "keep_after_depthwise"})")).relu6_replace,
+            "keep_after_depthwise");
 }
 
 TEST(QuantConfig, ErrorsNameTheFileKeyAndWhatIsAllowed) {
@@ -57,6 +60,9 @@ TEST(QuantConfig, ErrorsNameTheFileKeyAndWhatIsAllowed) {
   EXPECT_NE(error_of(write("bits", R"({"target_device": "DPU", "overall_quantize_config": {"bit_width": 4}})")).find("takes 8"),
             std::string::npos);
   EXPECT_NE(error_of(write("cpu", R"({"target_device": "CPU"})")).find("DPU only"), std::string::npos);
+  EXPECT_NE(error_of(write("reluk", R"({"target_device": "DPU", "relu6_replace": "reluk"})")).find("no DPU form"), std::string::npos);
+  EXPECT_NE(error_of(write("relu6", R"({"target_device": "DPU", "relu6_replace": "clip"})")).find("keep_after_depthwise, relu"),
+            std::string::npos);
   EXPECT_NE(error_of(write("nodevice", R"({"include_cle": true})")).find("target_device"), std::string::npos);
   EXPECT_NE(error_of(write("json", R"({"target_device": )")).find("not valid JSON"), std::string::npos);
 }

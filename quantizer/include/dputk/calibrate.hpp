@@ -47,6 +47,7 @@ class Calibrator {
     std::map<int, int> votes;
     int fix_point = 0;
     bool decided = false;
+    bool relu6 = false;  // the output of a ReLU6: fix point at most kRelu6FixPoint
   };
   void on_fix(const xir::Op* fix, const engine::FloatTensor& in, engine::FloatTensor& out);
   int current(const std::string& fix_op) const;

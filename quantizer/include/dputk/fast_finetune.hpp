@@ -8,7 +8,9 @@
 // 36 dB SQNR) and straight-through rounding; after each epoch the step is kept only if the loss
 // dropped, otherwise the best W, b come back and the learning rates halve (stop below 1e-5 or after
 // 100 epochs). A layer whose output positions in the fine-tuning set number fewer than 4× its fan-in
-// (epochs == 0 in the report) is left as calibrated: it would only fit those images. Gradients come from libtorch's autograd (built with DPUTK_WITH_TORCHSCRIPT).
+// (epochs == 0 in the report) is left as calibrated: it would only fit those images. As vai_q's L_net
+// check, a tuned layer is kept only if the network output's loss, sqrt(MSE) against the float
+// network on the fine-tuning images, does not rise (otherwise reverted, marked in the report). Gradients come from libtorch's autograd (built with DPUTK_WITH_TORCHSCRIPT).
 // The fine-tuned float weights replace the prepared graph's (so bias correction measures the
 // quantization error of the fine-tuned weights), and their fix-quantized values the quantized graph's.
 #pragma once
@@ -32,10 +34,12 @@ struct FinetuneLayer {
   double loss_before = 0, loss_after = 0;
   int epochs = 0;
   double seconds = 0;
+  bool reverted = false;  // tuned, but the network output loss rose: calibrated parameters kept
 };
 
 struct FinetuneReport {
   std::vector<FinetuneLayer> layers;
+  double net_loss = 0;  // L_net after fine-tuning
   double seconds = 0;
 };
 

@@ -8,6 +8,7 @@ struct QuantConfig {
   bool include_cle = true;
   bool include_bias_corr = true;
   bool convert_relu6_to_relu = false;
+  std::string relu6_replace = "relu";       // relu | keep_after_depthwise (see PrepareOptions)
   std::string activation_method = "diffs";  // diffs | maxmin | percentile
   std::string weight_method = "diffs";      // diffs | maxmin (weights and bias)
   double percentage = 99.99;                // percentile method
