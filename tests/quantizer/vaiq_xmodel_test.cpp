@@ -9,6 +9,8 @@
 
 #include "dputk/atomic_file.hpp"
 #include "dputk/batch.hpp"
+#include "dputk/calibrate.hpp"
+#include "dputk/const_data.hpp"
 #include "dputk/compiler/compile.hpp"
 #include "dputk/engine/dpu_executor.hpp"
 #include "dputk/lower.hpp"
@@ -83,5 +85,35 @@ TEST_P(VaiqCnnOnMnist, BitExactWithTheReferenceOnAll10000Images) {
 INSTANTIATE_TEST_SUITE_P(XilinxFiles, VaiqCnnOnMnist,
                          ::testing::Values(Form::lowered_CNN_int, Form::vai_c_xir_CNN_kv260, Form::builtin_compiled_CNN_int),
                          form_name);
+
+}  // namespace
+
+namespace {
+
+// vai_q_pytorch's chosen parameter fix points against our search (spec §2.3: diffs, scope 5,
+// STD_ROUND). Its float weights are not published — the xmodel holds them already on its grid — so
+// this checks that our search, run on those tensors, lands where vai_q's did: the fix-point formula,
+// the rounding and the tie rule, not an independent calibration.
+TEST(VaiqXmodels, OurParameterSearchReproducesTheirFixPoints) {
+  for (const char* file : {"xmodels/cifar_resnet20_vaiq/CifarResNet_int.xmodel", "xmodels/kv260_mnist_cnn/CNN_int.xmodel"}) {
+    auto g = xir::Graph::deserialize(data_path(file));
+    int params = 0, same = 0;
+    std::string differ;
+    for (const xir::Op* fix : g->get_ops()) {
+      if (fix->get_type() != "fix" || fix->get_input_op("input")->get_type() != "const") continue;
+      const auto values = dputk::const_values(*fix->get_input_op("input"));
+      const int theirs = fix->get_attr<std::int32_t>("fix_point");
+      const int ours = std::min(12, dputk::diffs_fix_point(values.data(), static_cast<std::int64_t>(values.size()), 5,
+                                                           dputk::engine::RoundMode::STD_ROUND));
+      ++params;
+      if (ours == theirs) ++same;
+      else differ += " " + fix->get_name() + " (theirs " + std::to_string(theirs) + ", ours " + std::to_string(ours) + ")";
+    }
+    RecordProperty(std::string(file) + "_match", std::to_string(same) + "/" + std::to_string(params));
+    std::printf("%s: %d of %d parameter fix points reproduced%s\n", file, same, params, differ.c_str());
+    EXPECT_GT(params, 3);
+    EXPECT_EQ(same, params) << differ;
+  }
+}
 
 }  // namespace
