@@ -28,7 +28,12 @@ EvalResult evaluate(const Dataset& data, const std::vector<std::size_t>& indices
     std::vector<std::size_t> ids(indices.begin() + static_cast<long>(off),
                                  indices.begin() + static_cast<long>(std::min(indices.size(), off + static_cast<std::size_t>(batch_size))));
     Batch b = make_batch(data, ids, preprocess);
+    const auto m0 = std::chrono::steady_clock::now();
     engine::FloatTensor logits = model(b.input);
+    if (off > 0) {
+      r.model_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
+      r.model_images += ids.size();
+    }
     const int n = static_cast<int>(ids.size());
     if (logits.shape.empty() || logits.shape[0] != n)
       throw std::runtime_error("the model returned " + engine::shape_to_string(logits.shape) + " for a batch of " + std::to_string(n));

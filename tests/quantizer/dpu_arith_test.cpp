@@ -107,6 +107,9 @@ TEST_P(FixNeuronKernels, VectorizedArraysEqualScalarIncludingTies) {
         fake_quantize_array(x.data() + x.size() - len, n, f, out.data());
         const float* in = x.data() + x.size() - len;  // ends with the special values
         for (std::size_t i = 0; i < len; ++i) ASSERT_EQ(out[i], fake_quantize(in[i], f)) << "x=" << in[i] << " fp=" << fp;
+        std::vector<std::int8_t> q(len);
+        quantize_array(in, n, f, q.data());
+        for (std::size_t i = 0; i < len; ++i) ASSERT_EQ(q[i], quantize_value(in[i], f)) << "x=" << in[i] << " fp=" << fp;
         // Sums of squared errors for five consecutive fix points, with and without the fused output, on
         // the finite values at the front.
         in = x.data();

@@ -13,9 +13,14 @@ namespace dputk {
 struct EvalResult {
   std::size_t images = 0, top1 = 0, top5 = 0;
   double seconds = 0.0;
+  // Time in the model after its first batch (which also builds its kernels), and the images of it:
+  // throughput as benchmarks measure it, image decoding and preprocessing excluded.
+  double model_seconds = 0.0;
+  std::size_t model_images = 0;
   double top1_percent() const { return images ? 100.0 * static_cast<double>(top1) / static_cast<double>(images) : 0.0; }
   double top5_percent() const { return images ? 100.0 * static_cast<double>(top5) / static_cast<double>(images) : 0.0; }
   double images_per_second() const { return seconds > 0 ? static_cast<double>(images) / seconds : 0.0; }
+  double model_images_per_second() const { return model_seconds > 0 ? static_cast<double>(model_images) / model_seconds : 0.0; }
 };
 
 // A model: one preprocessed batch in, one [N, classes] logits tensor out.

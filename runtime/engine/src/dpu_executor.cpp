@@ -86,8 +86,7 @@ dpu::Nonlinear nonlinear_of(const xir::Op& op) {
 }  // namespace
 
 void quantize_input(const float* in, std::int64_t count, int fix_point, std::int8_t* out) {
-  const FixSpec f{fix_point, 8, true, RoundMode::DPU_ROUND};
-  for (std::int64_t i = 0; i < count; ++i) out[i] = static_cast<std::int8_t>(quantize_value(in[i], f));
+  quantize_array(in, count, FixSpec{fix_point, 8, true, RoundMode::DPU_ROUND}, out);
 }
 
 DpuTensor quantize_tensor(const FloatTensor& in, int fix_point) {

@@ -12,6 +12,7 @@ namespace dputk::engine {
 #define DECLARE_FIX_MATH_ENTRIES(NS)                                                             \
   namespace NS {                                                                                 \
   void min_max_entry(const float* in, std::int64_t n, float* lo, float* hi);                     \
+  void q8_array_entry(const float* in, std::int64_t n, const FixSpec& f, std::int8_t* out);      \
   void fq_array_entry(const float* in, std::int64_t n, const FixSpec& f, float* out);            \
   double fq_sse_entry(const float* in, std::int64_t n, const FixSpec& f);                        \
   void fq_sse_multi_entry(const float* in, std::int64_t n, const FixSpec& f, int count, double* sse, const FixSpec* apply, \
@@ -50,6 +51,11 @@ Isa isa() {
   }
 
 void min_max(const float* in, std::int64_t n, float* lo, float* hi) { DISPATCH(min_max_entry(in, n, lo, hi)) }
+
+void quantize_array(const float* in, std::int64_t n, const FixSpec& f, std::int8_t* out) {
+  if (f.bit_width != 8 || !f.if_signed) throw std::invalid_argument("quantize_array: signed 8-bit fix specs only");
+  DISPATCH(q8_array_entry(in, n, f, out))
+}
 
 void fake_quantize_array(const float* in, std::int64_t n, const FixSpec& f, float* out) {
   DISPATCH(fq_array_entry(in, n, f, out))

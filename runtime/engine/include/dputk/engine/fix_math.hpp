@@ -48,6 +48,8 @@ inline float fake_quantize(float x, const FixSpec& f) {
 // Array versions (vectorizable; same results as the scalar ones): out[i] = fake_quantize(in[i]), and
 // Σ (x − fake_quantize(x))².
 void fake_quantize_array(const float* in, std::int64_t n, const FixSpec& f, float* out);
+// out[i] = quantize_value(in[i], f) as int8 (signed 8-bit specs).
+void quantize_array(const float* in, std::int64_t n, const FixSpec& f, std::int8_t* out);
 // Smallest and largest of n values (both 0 when n == 0).
 void min_max(const float* in, std::int64_t n, float* lo, float* hi);
 double fake_quant_sse(const float* in, std::int64_t n, const FixSpec& f);
