@@ -3,6 +3,7 @@
 #include <glog/logging.h>
 
 #include <cfloat>
+#include <climits>
 #include <cmath>
 #include <algorithm>
 #include <stdexcept>
@@ -81,9 +82,9 @@ engine::FixHook Calibrator::hook() {
   return [this](const xir::Op* fix, const engine::FloatTensor& in, engine::FloatTensor& out) { on_fix(fix, in, out); };
 }
 
-int Calibrator::current(const std::string& fix_op) const {
-  auto it = state_.find(fix_op);
-  return it == state_.end() ? 0 : it->second.fix_point;
+int Calibrator::fix_point_of(const xir::Op* fix_op) const {
+  auto it = state_.find(fix_op->get_name());
+  return it == state_.end() || !it->second.decided ? INT_MIN : it->second.fix_point;
 }
 
 void Calibrator::on_fix(const xir::Op* fix, const engine::FloatTensor& in, engine::FloatTensor& out) {

@@ -31,6 +31,7 @@ QuantGraph calibrate_model(const xir::Graph& prepared, const Dataset& data, cons
   const engine::FloatExecutor::Observer observe = [bc](const xir::Op* op, engine::FloatTensor& v) { bc->observe(op, v); };
   engine::FloatExecutorOptions eo;
   eo.fix_hook = calib.hook();
+  if (options.int8_convolutions) eo.fix_point_of = [&calib](const xir::Op* fix) { return calib.fix_point_of(fix); };
   engine::FloatExecutor exec(*qg.graph, eo);
   Progress progress("calibration", indices.size());
   for (std::size_t off = 0; off < indices.size(); off += static_cast<std::size_t>(batch_size)) {

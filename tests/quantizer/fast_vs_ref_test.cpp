@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "dputk/batch.hpp"
+#include "dputk/const_data.hpp"
 #include "dputk/engine/dpu_executor.hpp"
 #include "dputk/engine/dpu_fast_kernels.hpp"
 #include "dputk/engine/dpu_ref_kernels.hpp"
@@ -175,5 +176,41 @@ TEST(DpuExecutor, FastMaxPoolEqualsReference) {
       v = static_cast<std::int8_t>(static_cast<int>(state >> 24) - 128);  // includes all-negative windows
     }
     EXPECT_EQ(fast.run({&x})[0].data, ref.run({&x})[0].data) << "fo " << fo;
+  }
+}
+
+// Calibration runs the convolutions between fix ops as int8 oneDNN convolutions (exact sums) instead
+// of float32 ones: on ResNet20 (ReLU inputs, u8) and MobileNetV2 (depthwise, ReLU6, signed inputs
+// after the residual adds, s8) every fix point and every quantized parameter comes out the same.
+TEST(Calibration, Int8ConvolutionsChooseWhatFloat32ConvolutionsChoose) {
+  struct Case {
+    const char* model;
+    const char* data;
+    const char* list;
+    const char* preset;
+  };
+  for (const Case& c : {Case{"cifar10/resnet20.onnx", "cifar10/test_batch.bin", "", "cifar"},
+                        Case{"imagenet/mobilenet_v2_1.0_224_quant_dequant.onnx", "imagenet/val_500", "imagenet/val_500.txt", "inception"}}) {
+    dputk::PrepareOptions po;
+    po.relu6_replace = "keep_after_depthwise";
+    auto prepared = dputk::load_prepared_model(data_path(c.model), po);
+    auto data = dputk::open_dataset(data_path(c.data), *c.list ? data_path(c.list) : "");
+    std::vector<std::size_t> calib;
+    for (std::size_t i = 0; i < 16; ++i) calib.push_back(i * 7);
+    dputk::CalibOptions exact, float32;
+    float32.int8_convolutions = false;
+    auto a = dputk::calibrate_model(*prepared, *data, calib, dputk::Preprocess::preset(c.preset), 8, exact);
+    auto b = dputk::calibrate_model(*prepared, *data, calib, dputk::Preprocess::preset(c.preset), 8, float32);
+    int fixes = 0;
+    for (const xir::Op* op : a.graph->get_ops()) {
+      const xir::Op* other = b.graph->get_op(op->get_name());
+      ASSERT_NE(other, nullptr) << op->get_name();
+      if (op->get_type() == "fix") {
+        EXPECT_EQ(op->get_attr<std::int32_t>("fix_point"), other->get_attr<std::int32_t>("fix_point")) << c.model << " " << op->get_name();
+        ++fixes;
+      }
+      if (op->get_type() == "const") EXPECT_EQ(dputk::const_values(*op), dputk::const_values(*other)) << c.model << " " << op->get_name();
+    }
+    EXPECT_GT(fixes, 40) << c.model;
   }
 }

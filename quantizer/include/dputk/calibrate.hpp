@@ -23,6 +23,9 @@ struct CalibOptions {
   // Graph outputs (logits) take the no-overflow fix point: the diffs search would clip the few large
   // logits that decide the argmax (they are outliers by nature), making classes tie.
   bool output_maxmin = true;
+  // Convolutions between fix ops as exact int8 oneDNN convolutions (their sums are exact where float32
+  // rounds); false: float32 convolutions on the fake-quantized values.
+  bool int8_convolutions = true;
 };
 
 // The fix point whose range holds the given percentile of |x| (power-of-two percentile calibration).
@@ -39,6 +42,9 @@ class Calibrator {
   // and replaces parameter const data by their quantized (on-grid) values. Returns warnings.
   std::vector<std::string> finish();
   int batches() const { return batches_; }
+  // The fix point the hook last used for a fix op (INT_MIN before its first value): the float
+  // executor's fix_point_of.
+  int fix_point_of(const xir::Op* fix_op) const;
   void next_batch() { ++batches_; }
 
  private:
@@ -50,7 +56,6 @@ class Calibrator {
     bool relu6 = false;  // the output of a ReLU6: fix point at most kRelu6FixPoint
   };
   void on_fix(const xir::Op* fix, const engine::FloatTensor& in, engine::FloatTensor& out);
-  int current(const std::string& fix_op) const;
 
   QuantGraph& qg_;
   CalibOptions options_;

@@ -174,7 +174,7 @@ struct FloatExecutor::Impl {
       if (!dynamic.count(op) || fused_away.count(op) || op->get_type() == "data" || op->get_type() == "data-fix") continue;
       Step s;
       s.head = op;
-      s.kernel = make_float_kernel(*op, lookup, options.fast, options.fix_hook);
+      s.kernel = make_float_kernel(*op, lookup, options.fast, options.fix_hook, options.fix_hook ? options.fix_point_of : nullptr);
       for (const xir::Tensor* in : op->get_input_tensors()) {
         InputRef r;
         if (const FloatTensor* c = constant(in->get_producer())) r.constant = c;

@@ -26,7 +26,8 @@ class FloatKernel {
 
 // Throws std::runtime_error naming the op when its type has no kernel or its attrs are unsupported.
 std::unique_ptr<FloatKernel> make_float_kernel(const xir::Op& op, const ConstantLookup& constants, bool fast,
-                                               const FixHook& fix_hook = nullptr);
+                                               const FixHook& fix_hook = nullptr,
+                                               const std::function<int(const xir::Op*)>& fix_point_of = nullptr);
 // The activation an op applies, when it is a pure activation op (relu, relu6, clamp, leaky-relu).
 bool activation_of(const xir::Op& op, ref::ActivationParams* out);
 

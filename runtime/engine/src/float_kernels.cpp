@@ -1,5 +1,6 @@
 // The float kernel of every XIR op type the engine runs. Window ops and matmul take their constant
 // operands (weights, bias) once, at construction.
+#include <climits>
 #include <cstring>
 #include <map>
 #include <stdexcept>
@@ -8,6 +9,7 @@
 #include "dputk/engine/op_geometry.hpp"
 #include "float_kernel.hpp"
 #include "kernels/fast/dnnl_conv.hpp"
+#include "kernels/fast/dnnl_fixed_conv.hpp"
 #include "kernels/fast/dnnl_misc.hpp"
 
 namespace dputk::engine {
@@ -35,7 +37,8 @@ ref::Window2d window_of(const xir::Op& op) {
 
 class ConvKernel : public FloatKernel {
  public:
-  ConvKernel(const xir::Op& op, const ConstantLookup& constants, bool fast) : op_(op), fast_(fast) {
+  ConvKernel(const xir::Op& op, const ConstantLookup& constants, bool fast, const std::function<int(const xir::Op*)>& fix_point_of)
+      : op_(op), fast_(fast) {
     depthwise_ = op.get_type() == "depthwise-conv2d";
     g_ = window_of(op);
     const FloatTensor& w = constant_input(op, "weights", constants);
@@ -48,6 +51,21 @@ class ConvKernel : public FloatKernel {
       if (w.shape[3] * g_.group != g_.c) fail(op, "weights do not match the input channels");
     }
     if (op.get_input_op("bias")) bias_ = constant_input(op, "bias", constants).data;
+    // Calibration: input and weights both fix-quantized → the exact int8 convolution.
+    const xir::Op* in = op.get_input_op("input");
+    const xir::Op* w_fix = op.get_input_op("weights");
+    if (fast && fix_point_of && in && in->get_type() == "fix" && w_fix->get_type() == "fix") {
+      const int fw = fix_point_of(w_fix);
+      if (fw != INT_MIN) {
+        input_fix_ = in;
+        weight_fix_point_ = fw;
+        fix_point_of_ = fix_point_of;
+        const xir::Op* src = in->get_input_op("input");
+        ref::ActivationParams a;
+        non_negative_input_ = src && activation_of(*src, &a) && (a.kind == ref::Activation::RELU || a.kind == ref::Activation::RELU6 ||
+                                                                 (a.kind == ref::Activation::CLAMP && a.lo >= 0.0f));
+      }
+    }
   }
   bool can_fuse() const override { return fast_; }
   void fuse_activation(const ref::ActivationParams& a) override { act_ = a; }
@@ -57,6 +75,17 @@ class ConvKernel : public FloatKernel {
     ref::Window2d g = g_;
     g.n = in[0]->shape[0];
     const float* b = bias_.empty() ? nullptr : bias_.data();
+    if (input_fix_) {
+      if (!fixed_tried_) {
+        fixed_ = fast::DnnlFixedConv::create(g_, depthwise_, weights_.data(), weight_fix_point_, b, act_, sum_, non_negative_input_);
+        fixed_tried_ = true;
+      }
+      const int fx = fixed_ ? fix_point_of_(input_fix_) : INT_MIN;
+      if (fx != INT_MIN && fx >= -20 && fx <= 30) {
+        fixed_->run(in[0]->data.data(), fx, out.data.data(), g.n);
+        return;
+      }
+    }
     if (fast_) {
       if (!dnnl_) dnnl_ = std::make_unique<fast::DnnlConv>(g_, depthwise_, weights_.data(), b, act_, sum_);
       dnnl_->run(in[0]->data.data(), out.data.data(), g.n);
@@ -73,6 +102,12 @@ class ConvKernel : public FloatKernel {
   ref::ActivationParams act_;
   std::vector<float> weights_, bias_;
   std::unique_ptr<fast::DnnlConv> dnnl_;
+  // The exact int8 form (calibration).
+  const xir::Op* input_fix_ = nullptr;
+  int weight_fix_point_ = 0;
+  bool non_negative_input_ = false, fixed_tried_ = false;
+  std::function<int(const xir::Op*)> fix_point_of_;
+  std::unique_ptr<fast::DnnlFixedConv> fixed_;
 };
 
 class PoolKernel : public FloatKernel {
@@ -171,9 +206,9 @@ bool activation_of(const xir::Op& op, ref::ActivationParams* out) {
 }
 
 std::unique_ptr<FloatKernel> make_float_kernel(const xir::Op& op, const ConstantLookup& constants, bool fast,
-                                               const FixHook& fix_hook) {
+                                               const FixHook& fix_hook, const std::function<int(const xir::Op*)>& fix_point_of) {
   const std::string& t = op.get_type();
-  if (t == "conv2d" || t == "depthwise-conv2d") return std::make_unique<ConvKernel>(op, constants, fast);
+  if (t == "conv2d" || t == "depthwise-conv2d") return std::make_unique<ConvKernel>(op, constants, fast, fix_point_of);
   if (t == "maxpool2d" || t == "avgpool2d") return std::make_unique<PoolKernel>(op, fast);
   if (t == "matmul") return std::make_unique<MatmulKernel>(op, constants, fast);
   ref::ActivationParams act;

@@ -1,0 +1,67 @@
+#include "dnnl_fixed_conv.hpp"
+
+#include <cmath>
+
+#include "dnnl_conv_cache.hpp"
+#include "dnnl_dpu_conv.hpp"
+#include "dputk/engine/fix_math.hpp"
+
+namespace dputk::engine::fast {
+
+using dt = dnnl::memory::data_type;
+
+std::unique_ptr<DnnlFixedConv> DnnlFixedConv::create(const ref::Window2d& g, bool depthwise, const float* weights, int fw,
+                                                     const float* bias, const ref::ActivationParams& act, bool accumulate,
+                                                     bool non_negative_input) {
+  if (!dnnl_dpu_conv_probe() || (!non_negative_input && !dnnl_dpu_conv_signed_probe())) return nullptr;
+  if (fw < -20 || fw > 30) return nullptr;
+  const std::size_t count = depthwise ? static_cast<std::size_t>(g.multiplier) * g.kh * g.kw * g.c
+                                      : static_cast<std::size_t>(g.oc) * g.kh * g.kw * (g.c / g.group);
+  std::unique_ptr<DnnlFixedConv> c(new DnnlFixedConv());
+  c->weights_.resize(count);
+  const float scale = std::ldexp(1.0f, fw);
+  for (std::size_t i = 0; i < count; ++i) {
+    const float q = weights[i] * scale;
+    if (q != std::nearbyint(q) || q < -128.0f || q > 127.0f) return nullptr;  // not on the int8 grid
+    c->weights_[i] = static_cast<char>(static_cast<std::int8_t>(q));
+  }
+  c->bias_.assign(static_cast<std::size_t>(g.oc), 0.0f);
+  if (bias) c->bias_.assign(bias, bias + g.oc);
+  c->g_ = g;
+  c->depthwise_ = depthwise;
+  c->accumulate_ = accumulate;
+  c->unsigned_ = non_negative_input;
+  c->fw_ = fw;
+  c->act_ = act;
+  return c;
+}
+
+DnnlFixedConv::~DnnlFixedConv() = default;
+
+void DnnlFixedConv::run(const float* in, int fx, float* out, int batch) {
+  auto& conv = by_fx_[fx];
+  if (!conv) {
+    const int k = fx + fw_;
+    std::vector<float> beta(bias_.size());
+    for (std::size_t i = 0; i < beta.size(); ++i) beta[i] = std::ldexp(bias_[i], k);  // exact: a power of two
+    dnnl::post_ops ops;
+    if (accumulate_) ops.append_sum(1.0f);
+    switch (act_.kind) {
+      case ref::Activation::RELU: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f); break;
+      case ref::Activation::RELU6: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, 0.0f, 6.0f); break;
+      case ref::Activation::CLAMP: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, act_.lo, act_.hi); break;
+      case ref::Activation::LEAKY_RELU: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, act_.alpha, 0.0f); break;
+      default: break;
+    }
+    dnnl::primitive_attr attr;
+    attr.set_output_scales(0, {std::ldexp(1.0f, -k)});
+    attr.set_post_ops(ops);
+    conv = std::make_unique<CachedConv>(g_, depthwise_, unsigned_ ? dt::u8 : dt::s8, dt::s8, dt::f32, weights_, std::move(beta), attr);
+  }
+  const std::int64_t n = static_cast<std::int64_t>(batch) * g_.h * g_.w * g_.c;
+  input_.resize(static_cast<std::size_t>(n));
+  quantize_array(in, n, FixSpec{fx, 8, true, RoundMode::DPU_ROUND}, input_.data());  // exact: on the grid
+  conv->run(input_.data(), out, batch);
+}
+
+}  // namespace dputk::engine::fast
