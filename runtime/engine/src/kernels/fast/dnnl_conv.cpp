@@ -34,6 +34,19 @@ memory::desc xir_weights_md(const ref::Window2d& g, bool depthwise, dt type) {
   return memory::desc({g.oc, g.c, kh, kw}, type, tag::ohwi);
 }
 
+dnnl::post_ops conv_post_ops(const ref::ActivationParams& act, bool accumulate) {
+  dnnl::post_ops ops;
+  if (accumulate) ops.append_sum(1.0f);
+  switch (act.kind) {
+    case ref::Activation::RELU: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f); break;
+    case ref::Activation::RELU6: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, 0.0f, 6.0f); break;
+    case ref::Activation::CLAMP: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, act.lo, act.hi); break;
+    case ref::Activation::LEAKY_RELU: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, act.alpha, 0.0f); break;
+    default: break;
+  }
+  return ops;
+}
+
 struct DnnlConv::Impl {
   std::unique_ptr<CachedConv> conv;
 };
@@ -48,17 +61,8 @@ DnnlConv::DnnlConv(const ref::Window2d& geometry, bool depthwise, const float* w
   std::memcpy(w.data(), weights, w.size());
   std::vector<float> b(static_cast<std::size_t>(g.oc), 0.0f);
   if (bias) std::memcpy(b.data(), bias, b.size() * sizeof(float));
-  dnnl::post_ops ops;
-  if (accumulate) ops.append_sum(1.0f);
-  switch (act.kind) {
-    case ref::Activation::RELU: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f); break;
-    case ref::Activation::RELU6: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, 0.0f, 6.0f); break;
-    case ref::Activation::CLAMP: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, act.lo, act.hi); break;
-    case ref::Activation::LEAKY_RELU: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, act.alpha, 0.0f); break;
-    default: break;
-  }
   dnnl::primitive_attr attr;
-  attr.set_post_ops(ops);
+  attr.set_post_ops(conv_post_ops(act, accumulate));
   impl_->conv = std::make_unique<CachedConv>(g, depthwise, dt::f32, dt::f32, dt::f32, std::move(w), std::move(b), attr);
 }
 

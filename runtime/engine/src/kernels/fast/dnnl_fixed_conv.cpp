@@ -4,6 +4,7 @@
 
 #include "dnnl_conv_cache.hpp"
 #include "dnnl_dpu_conv.hpp"
+#include "dnnl_engine.hpp"
 #include "dputk/engine/fix_math.hpp"
 
 namespace dputk::engine::fast {
@@ -44,18 +45,9 @@ void DnnlFixedConv::run(const float* in, int fx, float* out, int batch) {
     const int k = fx + fw_;
     std::vector<float> beta(bias_.size());
     for (std::size_t i = 0; i < beta.size(); ++i) beta[i] = std::ldexp(bias_[i], k);  // exact: a power of two
-    dnnl::post_ops ops;
-    if (accumulate_) ops.append_sum(1.0f);
-    switch (act_.kind) {
-      case ref::Activation::RELU: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f); break;
-      case ref::Activation::RELU6: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, 0.0f, 6.0f); break;
-      case ref::Activation::CLAMP: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, act_.lo, act_.hi); break;
-      case ref::Activation::LEAKY_RELU: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, act_.alpha, 0.0f); break;
-      default: break;
-    }
     dnnl::primitive_attr attr;
     attr.set_output_scales(0, {std::ldexp(1.0f, -k)});
-    attr.set_post_ops(ops);
+    attr.set_post_ops(conv_post_ops(act_, accumulate_));
     conv = std::make_unique<CachedConv>(g_, depthwise_, unsigned_ ? dt::u8 : dt::s8, dt::s8, dt::f32, weights_, std::move(beta), attr);
   }
   const std::int64_t n = static_cast<std::int64_t>(batch) * g_.h * g_.w * g_.c;
