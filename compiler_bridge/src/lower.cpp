@@ -136,9 +136,8 @@ class Lowering {
     if (!act) return "NONE";
     const std::string& t = act->get_type();
     if (t == "relu") return "RELU";
-    if (t == "relu6") return "RELU6";
+    if (is_relu6(*act)) return "RELU6";
     if (t == "leaky-relu") return "LEAKYRELU";
-    if (t == "clamp" && act->get_attr<float>("min") == 0.0f && act->get_attr<float>("max") == 6.0f) return "RELU6";
     fail(act, "this activation cannot be fused into a DPU op");
   }
 

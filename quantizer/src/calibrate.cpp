@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dputk/const_data.hpp"
+#include "dputk/engine/dpu_arith.hpp"
 #include "dputk/prepare.hpp"
 
 namespace dputk {
@@ -62,10 +63,9 @@ int percentile_fix_point(const float* x, std::int64_t n, double percentage, int 
 }
 
 namespace {
-// The DPU's ReLU6 clamps at 96 output LSBs (spec §3.1, risk register 3): 6.0 only at fix point 4. A
-// ReLU6 output's range is [0, 6], so the search chooses 4 or finer; finer is capped at 4 so that the
-// hardware clamp and the quantizer's agree.
-constexpr int kRelu6FixPoint = 4;
+// A ReLU6 output's range is [0, 6], so the search chooses fix point 4 or finer; finer is capped at
+// dpu::kRelu6ExactFixPoint, where the hardware's clamp and the quantizer's agree.
+constexpr int kRelu6FixPoint = engine::dpu::kRelu6ExactFixPoint;
 }  // namespace
 
 Calibrator::Calibrator(QuantGraph& qg, CalibOptions options) : qg_(qg), options_(std::move(options)) {
@@ -74,7 +74,7 @@ Calibrator::Calibrator(QuantGraph& qg, CalibOptions options) : qg_(qg), options_
     st.slot = &s;
     const xir::Op* fix = qg_.graph->get_op(s.fix_op);
     const xir::Op* src = fix ? fix->get_input_op("input") : nullptr;
-    st.relu6 = s.kind == FixSlot::Kind::ACTIVATION && src && src->get_type() == "relu6";
+    st.relu6 = s.kind == FixSlot::Kind::ACTIVATION && src && is_relu6(*src);
   }
 }
 

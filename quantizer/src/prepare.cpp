@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "dputk/const_data.hpp"
+#include "dputk/op_kinds.hpp"
 
 namespace dputk {
 
@@ -101,9 +102,7 @@ void fold_batchnorms(xir::Graph& g, std::vector<std::string>& log) {
 void replace_relu6(xir::Graph& g, bool keep_after_depthwise, std::vector<std::string>& log) {
   int count = 0, kept = 0;
   for (xir::Op* op : g.topological_sort()) {
-    bool relu6 = op->get_type() == "relu6" ||
-                 (op->get_type() == "clamp" && op->get_attr<float>("min") == 0.0f && op->get_attr<float>("max") == 6.0f);
-    if (!relu6) continue;
+    if (!is_relu6(*op)) continue;
     if (keep_after_depthwise && op->get_input_op("input")->get_type() == "depthwise-conv2d") {
       ++kept;
       continue;

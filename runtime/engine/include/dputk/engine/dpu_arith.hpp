@@ -23,6 +23,10 @@ inline std::int8_t requantize(std::int64_t x, int from, int to) { return clamp8(
 
 enum class Nonlinear { NONE, RELU, RELU6, LEAKYRELU };
 
+// The DPU's ReLU6 clamps at 96 output LSBs (spec §3.1, risk register 3), which is 6.0 only at output
+// fix point 4; here (conv_output) it clamps at 6.0 for any fix point, so the two agree at this one.
+constexpr int kRelu6ExactFixPoint = 4;
+
 // Convolution / depthwise / fully connected output from the exact integer accumulator
 // acc = Σ x·w (fix point fi + fw), bias b (fix point fb), output fix point fo:
 //   shift_bias = fi + fw − fb, shift_cut = fi + fw − fo,
