@@ -1,7 +1,8 @@
 #include "dputk/lower.hpp"
 
-#include "dputk/engine/fix_math.hpp"
-#include "dputk/op_kinds.hpp"
+#include "dputk/dpu/fix_math.hpp"
+#include "dputk/dpu/op_error.hpp"
+#include "dputk/dpu/op_traits.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -15,9 +16,7 @@ namespace {
 
 using IV = std::vector<std::int32_t>;
 
-[[noreturn]] void fail(const xir::Op* op, const std::string& why) {
-  throw std::runtime_error("lowering op '" + op->get_name() + "' (" + op->get_type() + "): " + why);
-}
+[[noreturn]] void fail(const xir::Op* op, const std::string& why) { dpu::op_fail(*op, why, "lowering"); }
 
 
 void set_fix_attrs(xir::Tensor* t, int fp) {
@@ -40,8 +39,8 @@ class Lowering {
     for (const xir::Op* op : q_.topological_sort()) {
       const std::string& t = op->get_type();
       if (t == "fix") lower_fix(op);
-      else if (is_layout_op(t)) lower_layout(op);
-      else if (is_cpu_float_op(t)) lower_cpu_float(op);
+      else if (dpu::is_layout_op(t)) lower_layout(op);
+      else if (dpu::is_cpu_float_op(t)) lower_cpu_float(op);
     }
     // Every op must have been absorbed into some fix group.
     for (const xir::Op* op : q_.topological_sort())
@@ -100,7 +99,7 @@ class Lowering {
       float v;
       std::memcpy(&v, bytes.data() + 4 * i, 4);
       // Parameters are quantized with STD_ROUND (as calibration did; on-grid values map exactly).
-      const double x = engine::round_value(static_cast<double>(v) * std::ldexp(1.0, fp), engine::RoundMode::STD_ROUND);
+      const double x = dpu::round_value(static_cast<double>(v) * std::ldexp(1.0, fp), dpu::RoundMode::STD_ROUND);
       if (x < -128 || x > 127) fail(c, "value " + std::to_string(v) + " is outside the int8 range at fix point " + std::to_string(fp));
       q[i] = static_cast<char>(static_cast<int>(x));
     }
@@ -133,12 +132,9 @@ class Lowering {
   }
 
   static std::string nonlinear_of(const xir::Op* act) {
-    if (!act) return "NONE";
-    const std::string& t = act->get_type();
-    if (t == "relu") return "RELU";
-    if (is_relu6(*act)) return "RELU6";
-    if (t == "leaky-relu") return "LEAKYRELU";
-    fail(act, "this activation cannot be fused into a DPU op");
+    std::string nl = dpu::dpu_nonlinear_of(act);
+    if (nl.empty()) fail(act, "this activation cannot be fused into a DPU op");
+    return nl;
   }
 
   static void copy_window(const xir::Op* from, xir::Attrs& a, bool with_dilation) {
@@ -199,7 +195,7 @@ class Lowering {
     }
     const xir::Op* act = nullptr;
     const xir::Op* c = x;
-    if (is_activation_op(t)) {
+    if (dpu::is_activation_op(t)) {
       act = x;
       c = x->get_input_op("input");
       absorbed_.insert(act);
@@ -299,7 +295,7 @@ class Lowering {
       auto a = c->get_attrs();
       if (ct == "pad") a->del_attr("constant_values");
       lowered = add(c->get_name(), ct + "-fix", std::move(a), {{"input", {value(c->get_input_op("input")).op}}}, fp);
-    } else if (is_layout_op(ct)) {
+    } else if (dpu::is_layout_op(ct)) {
       // A fix directly after a layout op: one reshape-fix (it requantizes when the fix points differ).
       auto a = xir::Attrs::create();
       a->set_attr<IV>("shape", c->get_output_tensor()->get_shape());

@@ -1,6 +1,7 @@
 // Device assignment, DPU boundary ops and the subgraph tree (see partition.hpp).
 #include "dputk/compiler/partition.hpp"
 
+#include "dputk/dpu/op_error.hpp"
 #include "memory_plan.hpp"
 
 #include <glog/logging.h>
@@ -14,9 +15,11 @@ namespace dputk::compiler {
 
 namespace {
 
-[[noreturn]] void fail(const xir::Op* op, const std::string& why) {
-  throw std::runtime_error("partitioning op '" + op->get_name() + "' (" + op->get_type() + "): " + why);
-}
+[[noreturn]] void fail(const xir::Op* op, const std::string& why) { dpu::op_fail(*op, why, "partitioning"); }
+
+// Constants (int8 const-fix for the DPU, float const for CPU ops such as a custom op's parameters)
+// follow the ops that read them.
+bool is_constant(const xir::Op* op) { return op->get_type() == "const-fix" || op->get_type() == "const"; }
 
 struct Placement {
   std::string device;
@@ -45,7 +48,7 @@ class Partitioner {
  private:
   void assign_devices() {
     for (xir::Op* op : g_.topological_sort()) {
-      if (op->get_type() == "const-fix") continue;  // follows its consumers, below
+      if (is_constant(op)) continue;  // follows its consumers, below
       Placement p;
       if (op->get_type() == "data-fix" || op->get_type() == "data") {
         p.device = "USER";
@@ -54,14 +57,14 @@ class Partitioner {
         p.device = p.reason.empty() ? "DPU" : "CPU";
       }
       for (xir::Op* in : inputs_of(*op)) {
-        if (in->get_type() == "const-fix") continue;
+        if (is_constant(in)) continue;
         const Placement& q = place_.at(in);
         p.stage = std::max(p.stage, q.stage + (q.device == p.device ? 0 : 1));
       }
       place_[op] = p;
     }
     for (xir::Op* op : g_.topological_sort()) {
-      if (op->get_type() != "const-fix") continue;
+      if (!is_constant(op)) continue;
       if (op->get_fanout_num() == 0) fail(op, "constant is not used by any op");
       // A const read by ops of several groups gets one copy per extra group.
       std::map<std::pair<std::string, int>, std::vector<xir::Op*>> by_group;
@@ -70,7 +73,7 @@ class Partitioner {
       for (auto& [group, users] : by_group) {
         xir::Op* c = op;
         if (!first) {
-          c = g_.add_op(op->get_name() + "_" + group.first + std::to_string(group.second), "const-fix", op->get_attrs(), {},
+          c = g_.add_op(op->get_name() + "_" + group.first + std::to_string(group.second), op->get_type(), op->get_attrs(), {},
                         op->get_output_tensor()->get_data_type());
           copy_tensor_attrs(op->get_output_tensor(), c->get_output_tensor());
           for (xir::Op* u : users) u->replace_input_op(op, c);
@@ -111,7 +114,7 @@ class Partitioner {
       if (p.device != "DPU") continue;
       for (xir::Op* in : inputs_of(*op)) {
         const Placement& q = place_.at(in);
-        if (in->get_type() == "const-fix" || (q.device == "DPU" && q.stage == p.stage)) continue;
+        if (is_constant(in) || (q.device == "DPU" && q.stage == p.stage)) continue;
         std::pair<xir::Op*, int> key{in, p.stage};
         if (!uploads_.count(key)) {
           xir::Op* u = boundary_op("upload", in, p);

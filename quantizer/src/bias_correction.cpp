@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "dputk/const_data.hpp"
-#include "dputk/engine/fix_math.hpp"
+#include "dputk/dpu/fix_math.hpp"
 #include "dputk/engine/op_geometry.hpp"
 
 namespace dputk {
@@ -171,8 +171,8 @@ int BiasCorrection::apply(const xir::Graph& prepared, const std::set<std::string
     l.delta = delta(wfix, prepared);
     auto b = const_values(*prepared.get_op(l.bias_const->get_name()));
     const auto err = mean_error(l);
-    const engine::FixSpec f{op->get_input_op("bias")->get_attr<std::int32_t>("fix_point"), 8, true, engine::RoundMode::STD_ROUND};
-    for (int c = 0; c < l.channels; ++c) b[c] = engine::fake_quantize(static_cast<float>(b[c] - err[c]), f);
+    const dpu::FixSpec f{op->get_input_op("bias")->get_attr<std::int32_t>("fix_point"), 8, true, dpu::RoundMode::STD_ROUND};
+    for (int c = 0; c < l.channels; ++c) b[c] = dpu::fake_quantize(static_cast<float>(b[c] - err[c]), f);
     set_const_values(*l.bias_const, b);
     ++corrected;
   }

@@ -10,13 +10,13 @@
 #include <vector>
 
 #include "dputk/const_data.hpp"
-#include "dputk/engine/dpu_arith.hpp"
+#include "dputk/dpu/dpu_arith.hpp"
 #include "dputk/prepare.hpp"
 
 namespace dputk {
 
-using engine::FixSpec;
-using engine::RoundMode;
+using dpu::FixSpec;
+using dpu::RoundMode;
 
 namespace {
 
@@ -25,7 +25,7 @@ namespace {
 int diffs_search(const float* x, std::int64_t n, int scope, RoundMode round, int bit_width, const FixSpec* apply, float* out,
                  bool* written) {
   float lo = 0.0f, hi = 0.0f;
-  engine::min_max(x, n, &lo, &hi);
+  dpu::min_max(x, n, &lo, &hi);
   lo = std::min(lo, 0.0f);  // the range always includes 0
   hi = std::max(hi, 0.0f);
   const double qmax = std::ldexp(1.0, bit_width - 1);
@@ -35,10 +35,10 @@ int diffs_search(const float* x, std::int64_t n, int scope, RoundMode round, int
   double sse[16];
   const FixSpec first{fp0, bit_width, true, round};
   if (apply) {
-    engine::fake_quant_sse_multi_apply(x, n, first, std::min(scope, 16), sse, *apply, out);
+    dpu::fake_quant_sse_multi_apply(x, n, first, std::min(scope, 16), sse, *apply, out);
     *written = true;
   } else {
-    engine::fake_quant_sse_multi(x, n, first, std::min(scope, 16), sse);
+    dpu::fake_quant_sse_multi(x, n, first, std::min(scope, 16), sse);
   }
   int best = 0;
   for (int k = 1; k < std::min(scope, 16); ++k)
@@ -65,7 +65,7 @@ int percentile_fix_point(const float* x, std::int64_t n, double percentage, int 
 namespace {
 // A ReLU6 output's range is [0, 6], so the search chooses fix point 4 or finer; finer is capped at
 // dpu::kRelu6ExactFixPoint, where the hardware's clamp and the quantizer's agree.
-constexpr int kRelu6FixPoint = engine::dpu::kRelu6ExactFixPoint;
+constexpr int kRelu6FixPoint = dpu::kRelu6ExactFixPoint;
 }  // namespace
 
 Calibrator::Calibrator(QuantGraph& qg, CalibOptions options) : qg_(qg), options_(std::move(options)) {
@@ -74,7 +74,7 @@ Calibrator::Calibrator(QuantGraph& qg, CalibOptions options) : qg_(qg), options_
     st.slot = &s;
     const xir::Op* fix = qg_.graph->get_op(s.fix_op);
     const xir::Op* src = fix ? fix->get_input_op("input") : nullptr;
-    st.relu6 = s.kind == FixSlot::Kind::ACTIVATION && src && is_relu6(*src);
+    st.relu6 = s.kind == FixSlot::Kind::ACTIVATION && src && dpu::is_relu6(*src);
   }
 }
 
@@ -129,7 +129,7 @@ void Calibrator::on_fix(const xir::Op* fix, const engine::FloatTensor& in, engin
     s.decided = true;
     if (written && mode == previous) return;
   }
-  engine::fake_quantize_array(in.data.data(), in.numel(), FixSpec{s.fix_point, 8, true, round}, out.data.data());
+  dpu::fake_quantize_array(in.data.data(), in.numel(), FixSpec{s.fix_point, 8, true, round}, out.data.data());
 }
 
 std::vector<std::string> Calibrator::finish() {
@@ -147,7 +147,7 @@ std::vector<std::string> Calibrator::finish() {
     const xir::Op* w_fix = t == "matmul" ? op->get_input_op("input", 1) : op->get_input_op("weights");
     const xir::Op* b_fix = op->get_input_op("bias");
     const xir::Op* out = op;
-    if (op->get_fanout_num() == 1 && is_activation_op(op->get_fanout_ops()[0]->get_type())) out = op->get_fanout_ops()[0];
+    if (op->get_fanout_num() == 1 && dpu::is_activation_op(op->get_fanout_ops()[0]->get_type())) out = op->get_fanout_ops()[0];
     const xir::Op* o_fix = out->get_fanout_num() == 1 && out->get_fanout_ops()[0]->get_type() == "fix" ? out->get_fanout_ops()[0] : nullptr;
     if (!in_fix || !w_fix || w_fix->get_type() != "fix" || !o_fix) continue;
     State& fw = state_.at(w_fix->get_name());
@@ -190,7 +190,7 @@ std::vector<std::string> Calibrator::finish() {
       xir::Op* c = fix->get_input_op("input");
       auto v = const_values(*c);
       const FixSpec f{s.fix_point, 8, true, RoundMode::STD_ROUND};
-      for (auto& x : v) x = engine::fake_quantize(x, f);
+      for (auto& x : v) x = dpu::fake_quantize(x, f);
       set_const_values(*c, v);
     }
   }

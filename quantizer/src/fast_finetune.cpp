@@ -12,6 +12,8 @@
 #include "dputk/atomic_file.hpp"
 #include "dputk/batch.hpp"
 #include "dputk/const_data.hpp"
+#include "dputk/dpu/op_error.hpp"
+#include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/progress.hpp"
 #include "torch_layout.hpp"
@@ -22,9 +24,7 @@ namespace {
 
 using IV = std::vector<std::int32_t>;
 
-[[noreturn]] void fail(const xir::Op* op, const std::string& why) {
-  throw std::runtime_error("fast finetune, op '" + op->get_name() + "' (" + op->get_type() + "): " + why);
-}
+[[noreturn]] void fail(const xir::Op* op, const std::string& why) { dpu::op_fail(*op, why, "fast finetune,"); }
 
 // Fake quantization with straight-through gradients.
 torch::Tensor fix(const torch::Tensor& x, int fp, const std::string& mode) {
@@ -72,7 +72,7 @@ std::vector<Layer> find_layers(xir::Graph& g) {
     if (op->get_fanout_num() == 1) {
       const xir::Op* next = op->get_fanout_ops()[0];
       const std::string& nt = next->get_type();
-      if (nt == "relu" || nt == "relu6" || nt == "clamp" || nt == "leaky-relu") {
+      if (dpu::is_activation_op(nt)) {
         l.act = nt;
         if (nt == "clamp") {
           l.lo = next->get_attr<float>("min");

@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "dputk/const_data.hpp"
-#include "dputk/op_kinds.hpp"
+#include "dputk/dpu/op_traits.hpp"
 
 namespace dputk {
 
@@ -102,7 +102,7 @@ void fold_batchnorms(xir::Graph& g, std::vector<std::string>& log) {
 void replace_relu6(xir::Graph& g, bool keep_after_depthwise, std::vector<std::string>& log) {
   int count = 0, kept = 0;
   for (xir::Op* op : g.topological_sort()) {
-    if (!is_relu6(*op)) continue;
+    if (!dpu::is_relu6(*op)) continue;
     if (keep_after_depthwise && op->get_input_op("input")->get_type() == "depthwise-conv2d") {
       ++kept;
       continue;

@@ -3,7 +3,8 @@
 #include <stdexcept>
 
 #include "dputk/const_data.hpp"
-#include "dputk/engine/dpu_arith.hpp"
+#include "dputk/dpu/dpu_arith.hpp"
+#include "dputk/dpu/op_traits.hpp"
 #include "dputk/prepare.hpp"
 
 namespace dputk {
@@ -17,7 +18,7 @@ const FixSlot* QuantGraph::slot(const std::string& fix_op) const {
 const xir::Op* defining_fix(const xir::Op* op) {
   while (op) {
     if (op->get_type() == "fix") return op;
-    if (!is_layout_op(op->get_type())) return nullptr;
+    if (!dpu::is_layout_op(op->get_type())) return nullptr;
     op = op->get_input_op("input");
   }
   return nullptr;
@@ -26,11 +27,6 @@ const xir::Op* defining_fix(const xir::Op* op) {
 namespace {
 
 using IV = std::vector<std::int32_t>;
-
-bool is_group_head(const std::string& t) {
-  return t == "conv2d" || t == "depthwise-conv2d" || t == "matmul" || t == "add" || t == "sub" || t == "mul" ||
-         t == "maxpool2d" || t == "concat";
-}
 
 class Builder {
  public:
@@ -97,7 +93,7 @@ class Builder {
   // True when op's only consumer is an activation that will carry the group's fix.
   static bool fix_goes_after_activation(const xir::Op* op) {
     auto fan = op->get_fanout_ops();
-    return fan.size() == 1 && is_activation_op(fan[0]->get_type());
+    return fan.size() == 1 && dpu::is_activation_op(fan[0]->get_type());
   }
 
   void visit(const xir::Op* op) {
@@ -108,11 +104,11 @@ class Builder {
       value_[op] = add_fix(d, op->get_name() + "_fix", FixSlot::Kind::INPUT, op->get_name());
       return;
     }
-    if (is_layout_op(t)) {
+    if (dpu::is_layout_op(t)) {
       value_[op] = copy(op);
       return;
     }
-    if (is_activation_op(t)) {
+    if (dpu::is_activation_op(t)) {
       const xir::Op* producer = op->get_input_op("input");
       xir::Op* act = copy(op);
       value_[op] = add_fix(act, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name());
@@ -124,7 +120,7 @@ class Builder {
       const IV& in = op->get_input_tensor("input")->get_shape();
       IV k = op->get_attr<IV>("kernel");
       if (op->get_attr_or<bool>("global", false)) k = {in[2], in[1]};
-      const auto f = engine::dpu::avg_pool_factor(k[1], k[0]);
+      const auto f = dpu::avg_pool_factor(k[1], k[0]);
       const float scale = static_cast<float>(k[0] * k[1]) * static_cast<float>(f.n) / static_cast<float>(1 << f.m);
       xir::Op* c = q_.graph->add_op(op->get_name() + "_dpu_factor", "const", const_attrs({1}, {scale}), {});
       xir::Op* mul = q_.graph->add_op(op->get_name() + "_mul", "mul", nullptr, {{"input", {pool, c}}});
@@ -139,7 +135,7 @@ class Builder {
       value_[op] = add_fix(c, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name(), in_fix ? in_fix->get_name() : "");
       return;
     }
-    if (is_group_head(t)) {
+    if (dpu::is_group_head(t)) {
       xir::Op* c = copy(op);
       if (fix_goes_after_activation(op)) {
         value_[op] = c;
@@ -151,7 +147,7 @@ class Builder {
       value_[op] = add_fix(c, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name(), tie);
       return;
     }
-    if (is_cpu_float_op(t)) {
+    if (dpu::is_cpu_float_op(t)) {
       // Left in float, as vai_q_pytorch does: it runs on the CPU after the DPU (fix2float → softmax).
       value_[op] = copy(op);
       return;

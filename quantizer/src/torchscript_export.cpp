@@ -12,8 +12,9 @@
 #include <map>
 #include <sstream>
 
-#include "dputk/engine/fix_math.hpp"
-#include "dputk/op_kinds.hpp"
+#include "dputk/dpu/fix_math.hpp"
+#include "dputk/dpu/op_error.hpp"
+#include "dputk/dpu/op_traits.hpp"
 #include "torch_layout.hpp"
 
 namespace dputk {
@@ -22,9 +23,7 @@ namespace {
 
 using IV = std::vector<std::int32_t>;
 
-[[noreturn]] void fail(const xir::Op* op, const std::string& why) {
-  throw std::runtime_error("TorchScript export of op '" + op->get_name() + "' (" + op->get_type() + "): " + why);
-}
+[[noreturn]] void fail(const xir::Op* op, const std::string& why) { dpu::op_fail(*op, why, "TorchScript export of"); }
 
 std::string num(double v) {
   std::ostringstream s;
@@ -86,11 +85,11 @@ class Writer {
       t = torch_layout::const_tensor(*op);
     } else if (op->get_type() == "fix" && op->get_input_op("input")->get_type() == "const") {
       const at::Tensor* c = param(op->get_input_op("input"));
-      const engine::FixSpec f{op->get_attr<std::int32_t>("fix_point"), op->get_attr<std::int32_t>("bit_width"), true,
-                              engine::parse_round_mode(op->get_attr<std::string>("round_mode"))};
+      const dpu::FixSpec f{op->get_attr<std::int32_t>("fix_point"), op->get_attr<std::int32_t>("bit_width"), true,
+                              dpu::parse_round_mode(op->get_attr<std::string>("round_mode"))};
       t = c->clone();
       float* p = t.data_ptr<float>();
-      for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = engine::fake_quantize(p[i], f);
+      for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = dpu::fake_quantize(p[i], f);
     } else {
       return nullptr;
     }
@@ -204,7 +203,7 @@ class Writer {
         return void(assign(op, "torch.max_pool2d(" + x + ", " + list({k[1], k[0]}) + ", " + list({s[1], s[0]}) + ", " + list(sym) + ", [1, 1], False)"));
       return void(assign(op, "torch.avg_pool2d(" + x + ", " + list({k[1], k[0]}) + ", " + list({s[1], s[0]}) + ", " + list(sym) + ", False, True)"));
     }
-    if (is_layout_op(t)) {
+    if (dpu::is_layout_op(t)) {
       const IV& out = op->get_output_tensor()->get_shape();
       const std::size_t in_rank = op->get_input_tensor("input")->get_shape().size();
       std::string x = in(op);

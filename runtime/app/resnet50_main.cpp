@@ -27,7 +27,7 @@
 
 #include "dputk/atomic_file.hpp"
 #include "dputk/dataset.hpp"
-#include "dputk/engine/fix_math.hpp"
+#include "dputk/dpu/fix_math.hpp"
 #include "dputk/preprocess.hpp"
 #include "vart/runner.hpp"
 #include "vart/runner_ext.hpp"
@@ -162,7 +162,7 @@ int main(int argc, char** argv) {
         for (auto& b : own_out) outs.push_back(b.get());
       }
       std::vector<float> pixels(in_size);
-      const dputk::engine::FixSpec fix{in_fp, 8, true, dputk::engine::RoundMode::DPU_ROUND};
+      const dputk::dpu::FixSpec fix{in_fp, 8, true, dputk::dpu::RoundMode::DPU_ROUND};
       std::vector<std::size_t> ids;
       while (true) {
         ids.clear();
@@ -174,7 +174,7 @@ int main(int argc, char** argv) {
         for (std::size_t b = 0; b < ids.size(); ++b) {
           dputk::preprocess_into(data->load(skip + ids[b]), pre, pixels.data());
           auto* dst = reinterpret_cast<std::int8_t*>(ins[0]->data({static_cast<std::int32_t>(b), 0, 0, 0}).first);
-          for (std::size_t j = 0; j < in_size; ++j) dst[j] = static_cast<std::int8_t>(dputk::engine::quantize_value(pixels[j], fix));
+          for (std::size_t j = 0; j < in_size; ++j) dst[j] = static_cast<std::int8_t>(dputk::dpu::quantize_value(pixels[j], fix));
         }
         const auto d0 = Clock::now();
         for (auto* b : ins) b->sync_for_write(0, static_cast<std::size_t>(b->get_tensor()->get_data_size()));

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "dputk/atomic_file.hpp"
+#include "dputk/engine/op_plugins.hpp"
 #include "dputk/vart_emu.hpp"
 #include "vart/runner_helper.hpp"
 #include "vitis/ai/graph_runner.hpp"
@@ -150,7 +151,11 @@ int main(int argc, char** argv) {
   app.add_flag("--dump", dump, "also write every intermediate tensor to OUTDIR");
   app.add_option("--bench", bench_seconds, "benchmark with random inputs for this many seconds");
   app.add_option("--batch", batch, "images per run in --bench")->check(CLI::PositiveNumber);
+  std::vector<std::string> plugin_dirs;
+  app.add_option("--op-plugin-dir", plugin_dirs, "directory with custom-op plugins libvart_op_imp_<op type>.so (searched before the library path)")
+      ->check(CLI::ExistingDirectory);
   CLI11_PARSE(app, argc, argv);
+  for (const auto& d : plugin_dirs) dputk::engine::add_op_plugin_dir(d);
   try {
     auto graph = xir::Graph::deserialize(xmodel);
     if (bench_seconds > 0) return bench(*graph, bench_seconds, threads, batch);

@@ -29,6 +29,6 @@ foreach(c runner util)
   add_library(vart::\${c} INTERFACE IMPORTED)
 endforeach()
 set_target_properties(vart::runner PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "$src/runtime/vart/include"
-  INTERFACE_LINK_LIBRARIES "$build/runtime/vart/libdputk_vart.a;$build/runtime/engine/libdputk_engine.a;$build/xir/libxir.a;$build/common/libdputk_common.a;dnnl;protobuf;glog;gomp;pthread")
+  INTERFACE_LINK_LIBRARIES "$build/runtime/vart/libdputk_vart.a;$build/runtime/engine/libdputk_engine.a;$build/dpu/libdputk_dpu.a;$build/xir/libxir.a;$build/common/libdputk_common.a;dnnl;protobuf;glog;gomp;pthread")
 set(vart_FOUND TRUE)
 EOS

@@ -6,7 +6,7 @@
 #include "dputk/calibrate.hpp"
 
 using dputk::diffs_fix_point;
-using dputk::engine::RoundMode;
+using dputk::dpu::RoundMode;
 
 TEST(DiffsSearch, WorkedExampleANoOutliers) {
   std::vector<float> x{0.1f, 0.5f, 2.9f, 6.0f};

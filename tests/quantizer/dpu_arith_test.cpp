@@ -5,12 +5,13 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "dputk/engine/dpu_arith.hpp"
-#include "dputk/engine/fix_math.hpp"
+#include "dputk/dpu/dpu_arith.hpp"
+#include "dputk/dpu/fix_math.hpp"
 
 #include <vector>
 
-using namespace dputk::engine;
+using namespace dputk;
+using namespace dputk::dpu;
 
 TEST(Rounding, ModesMatchTheSpecTable) {
   const double v[] = {2.3, 2.5, -2.5, -2.6, -1.5, 0.5};

@@ -104,7 +104,7 @@ TEST(VaiqXmodels, OurParameterSearchReproducesTheirFixPoints) {
       const auto values = dputk::const_values(*fix->get_input_op("input"));
       const int theirs = fix->get_attr<std::int32_t>("fix_point");
       const int ours = std::min(12, dputk::diffs_fix_point(values.data(), static_cast<std::int64_t>(values.size()), 5,
-                                                           dputk::engine::RoundMode::STD_ROUND));
+                                                           dputk::dpu::RoundMode::STD_ROUND));
       ++params;
       if (ours == theirs) ++same;
       else differ += " " + fix->get_name() + " (theirs " + std::to_string(theirs) + ", ours " + std::to_string(ours) + ")";

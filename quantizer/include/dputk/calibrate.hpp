@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "dputk/engine/float_executor.hpp"
-#include "dputk/engine/fix_math.hpp"
+#include "dputk/dpu/fix_math.hpp"
 #include "dputk/quant_graph.hpp"
 
 namespace dputk {
@@ -31,7 +31,7 @@ struct CalibOptions {
 // The fix point whose range holds the given percentile of |x| (power-of-two percentile calibration).
 int percentile_fix_point(const float* x, std::int64_t n, double percentage, int bit_width = 8);
 // The diffs search on one tensor. scope 1 = maxmin.
-int diffs_fix_point(const float* x, std::int64_t n, int scope, engine::RoundMode round, int bit_width = 8);
+int diffs_fix_point(const float* x, std::int64_t n, int scope, dpu::RoundMode round, int bit_width = 8);
 
 class Calibrator {
  public:

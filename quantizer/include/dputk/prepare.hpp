@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "dputk/op_kinds.hpp"
+#include "dputk/dpu/op_traits.hpp"
 #include "xir/graph/graph.hpp"
 
 namespace dputk {

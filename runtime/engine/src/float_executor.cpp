@@ -8,7 +8,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "float_kernel.hpp"
+#include "dputk/engine/op_registry.hpp"
 
 namespace dputk::engine {
 
@@ -30,43 +30,6 @@ void check_input_shape(const std::string& op_name, const std::vector<std::int32_
 }
 
 namespace {
-
-// Decodes a const op's bytes into floats.
-FloatTensor decode_const(const xir::Op& op) {
-  FloatTensor t(op.get_output_tensor()->get_shape());
-  const auto& bytes = op.get_attr<std::vector<char>>("data");
-  xir::DataType dt(op.get_attr<std::string>("data_type"));
-  const std::size_t n = t.data.size();
-  auto need = [&](std::size_t el) {
-    if (bytes.size() != n * el)
-      throw std::runtime_error("const op '" + op.get_name() + "': holds " + std::to_string(bytes.size()) + " bytes, its shape " +
-                               shape_to_string(t.shape) + " and type " + dt.to_string() + " need " + std::to_string(n * el));
-  };
-  if (dt.type == xir::DataType::FLOAT && dt.bit_width == 32) {
-    need(4);
-    std::memcpy(t.data.data(), bytes.data(), bytes.size());
-  } else if ((dt.type == xir::DataType::INT || dt.type == xir::DataType::XINT) && dt.bit_width == 8) {
-    need(1);
-    for (std::size_t i = 0; i < n; ++i) t.data[i] = static_cast<std::int8_t>(bytes[i]);
-  } else if (dt.type == xir::DataType::INT && dt.bit_width == 32) {
-    need(4);
-    for (std::size_t i = 0; i < n; ++i) {
-      std::int32_t v;
-      std::memcpy(&v, bytes.data() + 4 * i, 4);
-      t.data[i] = static_cast<float>(v);
-    }
-  } else if (dt.type == xir::DataType::INT && dt.bit_width == 64) {
-    need(8);
-    for (std::size_t i = 0; i < n; ++i) {
-      std::int64_t v;
-      std::memcpy(&v, bytes.data() + 8 * i, 8);
-      t.data[i] = static_cast<float>(v);
-    }
-  } else {
-    throw std::runtime_error("const op '" + op.get_name() + "': data type " + dt.to_string() + " is not supported");
-  }
-  return t;
-}
 
 // Reusable float buffers, so steady-state runs do not allocate.
 class BufferPool {
@@ -149,7 +112,7 @@ struct FloatExecutor::Impl {
         constants.emplace(op, decode_const(*op));
         continue;
       }
-      auto kernel = make_float_kernel(*op, lookup, false, options.fix_hook);
+      auto kernel = OpRegistry::instance().make_float({*op, lookup, options.fix_hook, nullptr}, false);
       std::vector<const FloatTensor*> ins;
       for (const xir::Tensor* in : op->get_input_tensors()) ins.push_back(constant(in->get_producer()));
       FloatTensor out(op->get_output_tensor()->get_shape());
@@ -174,7 +137,7 @@ struct FloatExecutor::Impl {
       if (!dynamic.count(op) || fused_away.count(op) || op->get_type() == "data" || op->get_type() == "data-fix") continue;
       Step s;
       s.head = op;
-      s.kernel = make_float_kernel(*op, lookup, options.fast, options.fix_hook, options.fix_hook ? options.fix_point_of : nullptr);
+      s.kernel = OpRegistry::instance().make_float({*op, lookup, options.fix_hook, options.fix_hook ? options.fix_point_of : nullptr}, options.fast);
       for (const xir::Tensor* in : op->get_input_tensors()) {
         InputRef r;
         if (const FloatTensor* c = constant(in->get_producer())) r.constant = c;

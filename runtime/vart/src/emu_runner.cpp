@@ -99,20 +99,32 @@ std::pair<std::uint32_t, int> EmuSubgraphRunner::execute_async(const std::vector
   for (std::size_t i = 0; i < inputs_.size(); ++i) {
     const xir::Tensor* t = inputs_[i];
     vart::TensorBuffer* b = buffer_for(t, i, input, inputs_.size(), who);
-    if (t->get_data_type().type != xir::DataType::XINT || t->get_data_type().bit_width != 8)
-      throw std::invalid_argument(who + ": input '" + t->get_name() + "' is " + t->get_data_type().to_string() + "; only XINT8 inputs are supported");
+    // int8 inputs (DPU subgraphs, a CPU subgraph's int8 values) or float32 ones (a CPU subgraph whose
+    // first op reads a float value, e.g. the output of another CPU subgraph's float op)
+    const bool as_float = t->get_data_type().type == xir::DataType::FLOAT && t->get_data_type().bit_width == 32;
+    if (!as_float && (t->get_data_type().type != xir::DataType::XINT || t->get_data_type().bit_width != 8))
+      throw std::invalid_argument(who + ": input '" + t->get_name() + "' is " + t->get_data_type().to_string() +
+                                  "; only XINT8 and FLOAT32 inputs are supported");
     const std::int32_t nb = batch_of(b);
     if (batch < 0) batch = nb;
     if (nb != batch) throw std::invalid_argument(who + ": input buffers of different batch sizes");
     const std::int64_t n = per_sample(t) * nb;
     auto [addr, bytes] = b->data();
-    if (static_cast<std::int64_t>(bytes) < n) throw std::invalid_argument(who + ": buffer for '" + t->get_name() + "' is too small");
+    const std::int64_t element = as_float ? 4 : 1;
+    if (static_cast<std::int64_t>(bytes) < n * element) throw std::invalid_argument(who + ": buffer for '" + t->get_name() + "' is too small");
     engine::DpuTensor& v = in_values_[i];
     v.shape = t->get_shape();
     if (!v.shape.empty()) v.shape[0] = nb;
-    v.fix_point = exec_->input_fix_point(i);
-    v.data.resize(static_cast<std::size_t>(n));
-    std::memcpy(v.data.data(), reinterpret_cast<const void*>(addr), static_cast<std::size_t>(n));
+    v.fix_point = as_float ? 0 : exec_->input_fix_point(i);
+    if (as_float) {
+      v.data.clear();
+      v.real.resize(static_cast<std::size_t>(n));
+      std::memcpy(v.real.data(), reinterpret_cast<const void*>(addr), static_cast<std::size_t>(n) * sizeof(float));
+    } else {
+      v.real.clear();
+      v.data.resize(static_cast<std::size_t>(n));
+      std::memcpy(v.data.data(), reinterpret_cast<const void*>(addr), static_cast<std::size_t>(n));
+    }
     ins.push_back(&v);
   }
   omp_set_num_threads(threads_for(num_threads_));
@@ -126,7 +138,7 @@ std::pair<std::uint32_t, int> EmuSubgraphRunner::execute_async(const std::vector
     auto [addr, bytes] = b->data();
     const engine::DpuTensor& v = outs[i];
     const bool as_float = t->get_data_type().type == xir::DataType::FLOAT;
-    if (bytes < v.data.size() * (as_float ? 4 : 1)) throw std::invalid_argument(who + ": buffer for '" + t->get_name() + "' is too small");
+    if (bytes < static_cast<std::size_t>(v.numel()) * (as_float ? 4 : 1)) throw std::invalid_argument(who + ": buffer for '" + t->get_name() + "' is too small");
     if (as_float) engine::dequantize(v, reinterpret_cast<float*>(addr));
     else std::memcpy(reinterpret_cast<void*>(addr), v.data.data(), v.data.size());
   }

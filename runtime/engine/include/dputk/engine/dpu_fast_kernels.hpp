@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "dputk/engine/dpu_arith.hpp"
+#include "dputk/dpu/dpu_arith.hpp"
 
 namespace dputk::engine::dpu_fast {
 

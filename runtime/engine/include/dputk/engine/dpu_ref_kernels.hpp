@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "dputk/engine/dpu_arith.hpp"
+#include "dputk/dpu/dpu_arith.hpp"
 #include "dputk/engine/float_ref_kernels.hpp"
 
 namespace dputk::engine::dpu_ref {

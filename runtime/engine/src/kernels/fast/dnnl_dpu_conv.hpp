@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "dputk/engine/dpu_arith.hpp"
+#include "dputk/dpu/dpu_arith.hpp"
 #include "dputk/engine/float_ref_kernels.hpp"
 
 namespace dputk::engine::fast {

@@ -5,7 +5,7 @@
 #include "dnnl_conv_cache.hpp"
 #include "dnnl_dpu_conv.hpp"
 #include "dnnl_engine.hpp"
-#include "dputk/engine/fix_math.hpp"
+#include "dputk/dpu/fix_math.hpp"
 
 namespace dputk::engine::fast {
 
@@ -52,7 +52,7 @@ void DnnlFixedConv::run(const float* in, int fx, float* out, int batch) {
   }
   const std::int64_t n = static_cast<std::int64_t>(batch) * g_.h * g_.w * g_.c;
   input_.resize(static_cast<std::size_t>(n));
-  quantize_array(in, n, FixSpec{fx, 8, true, RoundMode::DPU_ROUND}, input_.data());  // exact: on the grid
+  dpu::quantize_array(in, n, dpu::FixSpec{fx, 8, true, dpu::RoundMode::DPU_ROUND}, input_.data());  // exact: on the grid
   conv->run(input_.data(), out, batch);
 }
 

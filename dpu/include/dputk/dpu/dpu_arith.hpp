@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdint>
 
-namespace dputk::engine::dpu {
+namespace dputk::dpu {
 
 inline std::int8_t clamp8(std::int64_t v) { return static_cast<std::int8_t>(std::min<std::int64_t>(127, std::max<std::int64_t>(-128, v))); }
 
@@ -113,4 +113,4 @@ inline std::int8_t avg_pool_output(std::int64_t sum, const AvgFactor& f, int fi,
   return clamp8(round_shift(sum * f.n, f.m + fi - fo));
 }
 
-}  // namespace dputk::engine::dpu
+}  // namespace dputk::dpu

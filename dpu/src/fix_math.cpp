@@ -1,4 +1,4 @@
-#include "dputk/engine/fix_math.hpp"
+#include "dputk/dpu/fix_math.hpp"
 
 #include <cstdlib>
 #include <cstring>
@@ -7,7 +7,7 @@
 #define FIX_MATH_NS baseline
 #include "fix_math_kernels.inc"
 
-namespace dputk::engine {
+namespace dputk::dpu {
 
 #define DECLARE_FIX_MATH_ENTRIES(NS)                                                             \
   namespace NS {                                                                                 \
@@ -75,4 +75,4 @@ void fake_quant_sse_multi_apply(const float* in, std::int64_t n, const FixSpec& 
   DISPATCH(fq_sse_multi_entry(in, n, first, count, sse, &apply, out))
 }
 
-}  // namespace dputk::engine
+}  // namespace dputk::dpu

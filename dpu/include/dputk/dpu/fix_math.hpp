@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace dputk::engine {
+namespace dputk::dpu {
 
 enum class RoundMode { DPU_ROUND, STD_ROUND, PY3_ROUND };
 
@@ -61,4 +61,4 @@ void fake_quant_sse_multi(const float* in, std::int64_t n, const FixSpec& first,
 void fake_quant_sse_multi_apply(const float* in, std::int64_t n, const FixSpec& first, int count, double* sse, const FixSpec& apply,
                                 float* out);
 
-}  // namespace dputk::engine
+}  // namespace dputk::dpu

@@ -1,0 +1,54 @@
+// The one op-traits table: what each XIR op type is to the DPU flow — its role in quantization
+// (which quant group it belongs to), the DPU nonlinear an activation fuses as, and which fix-form
+// ops keep a non-negative value non-negative. The quantizer, the lowering and the executor all ask
+// this table; an op type is described here once.
+#pragma once
+#include <functional>
+#include <string>
+
+#include "dputk/dpu/dpu_arith.hpp"
+#include "xir/op/op.hpp"
+
+namespace dputk::dpu {
+
+enum class QuantRole {
+  NONE,        // not an op type the quantizer knows
+  INPUT,       // data: a fix op after it (the network input's fix point)
+  CONSTANT,    // const: quantized where its consumers read it (weights, bias)
+  LAYOUT,      // no arithmetic, no reordering: keeps its producer's fix point, lowers to reshape-fix
+  ACTIVATION,  // joins its producer's quant group and becomes the DPU op's `nonlinear`
+  GROUP_HEAD,  // computes a new value: a fix op after it (or after its fused activation)
+  AVG_POOL,    // avgpool2d: the DPU's N/2^M factor as a mul, then the fix
+  SAME_GRID,   // pad, strided_slice: a fix after it, tied to its input's fix point
+  CPU_FLOAT,   // left in float (softmax, custom ops): runs on the CPU behind a fix2float
+};
+
+struct OpTraits {
+  QuantRole quant = QuantRole::NONE;
+  const char* nonlinear = "";        // ACTIVATION: the DPU nonlinear it fuses as ("" = none exists)
+  bool keeps_non_negative = false;   // fix form: output >= 0 whenever every input is >= 0
+};
+
+// The traits of an op type (role NONE for a type nobody described).
+const OpTraits& op_traits(const std::string& type);
+// Declares a custom op type (a CPU plugin, or the quantizer config's custom_ops): left in float by the
+// quantizer, placed on the CPU by the compiler. Thread-safe.
+void declare_cpu_float_op(const std::string& type);
+
+inline bool is_layout_op(const std::string& t) { return op_traits(t).quant == QuantRole::LAYOUT; }
+inline bool is_activation_op(const std::string& t) { return op_traits(t).quant == QuantRole::ACTIVATION; }
+inline bool is_group_head(const std::string& t) { return op_traits(t).quant == QuantRole::GROUP_HEAD; }
+inline bool is_cpu_float_op(const std::string& t) { return op_traits(t).quant == QuantRole::CPU_FLOAT; }
+// ReLU6 in either spelling (relu6, or clamp to [0, 6] as ONNX Clip imports): the DPU's RELU6.
+bool is_relu6(const xir::Op& op);
+
+// The DPU `nonlinear` attribute an activation op fuses as: "NONE" for no activation (nullptr), "" when
+// the op has no DPU form (e.g. a clamp other than [0, 6]).
+std::string dpu_nonlinear_of(const xir::Op* activation);
+// A fix-form op's `nonlinear` attribute as the arithmetic's enum; throws naming the op when unknown.
+Nonlinear parse_nonlinear(const xir::Op& op);
+
+// Whether a fix-form op's int8 output is >= 0 for any input, given which of its inputs are.
+bool fix_output_non_negative(const xir::Op& op, const std::function<bool(const xir::Op*)>& input_non_negative);
+
+}  // namespace dputk::dpu

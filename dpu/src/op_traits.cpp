@@ -1,0 +1,103 @@
+#include "dputk/dpu/op_traits.hpp"
+
+#include <map>
+#include <mutex>
+
+#include "dputk/dpu/op_error.hpp"
+
+namespace dputk::dpu {
+
+namespace {
+
+using R = QuantRole;
+
+// Float-form (quantizer) op types, then fix-form (compiled) op types.
+std::map<std::string, OpTraits>& table() {
+  static std::map<std::string, OpTraits> t = {
+      {"data", {R::INPUT}},
+      {"const", {R::CONSTANT}},
+      {"flatten", {R::LAYOUT}},
+      {"reshape", {R::LAYOUT}},
+      {"identity", {R::LAYOUT, "", true}},
+      {"squeeze", {R::LAYOUT}},
+      {"relu", {R::ACTIVATION, "RELU"}},
+      {"relu6", {R::ACTIVATION, "RELU6"}},
+      {"clamp", {R::ACTIVATION, ""}},  // RELU6 when it clamps to [0, 6] (dpu_nonlinear_of)
+      {"leaky-relu", {R::ACTIVATION, "LEAKYRELU"}},
+      {"conv2d", {R::GROUP_HEAD}},
+      {"depthwise-conv2d", {R::GROUP_HEAD}},
+      {"matmul", {R::GROUP_HEAD}},
+      {"add", {R::GROUP_HEAD}},
+      {"sub", {R::GROUP_HEAD}},
+      {"mul", {R::GROUP_HEAD}},
+      {"maxpool2d", {R::GROUP_HEAD}},
+      {"concat", {R::GROUP_HEAD}},
+      {"avgpool2d", {R::AVG_POOL}},
+      {"pad", {R::SAME_GRID}},
+      {"strided_slice", {R::SAME_GRID}},
+      {"softmax", {R::CPU_FLOAT}},
+      // fix form: ops that move int8 values without arithmetic keep them non-negative
+      {"pool-fix", {R::NONE, "", true}},
+      {"concat-fix", {R::NONE, "", true}},
+      {"reshape-fix", {R::NONE, "", true}},
+      {"upload", {R::NONE, "", true}},
+      {"download", {R::NONE, "", true}},
+      {"strided_slice-fix", {R::NONE, "", true}},
+  };
+  return t;
+}
+
+std::mutex& table_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+}  // namespace
+
+const OpTraits& op_traits(const std::string& type) {
+  static const OpTraits none;
+  std::lock_guard<std::mutex> lock(table_mutex());
+  auto it = table().find(type);
+  return it == table().end() ? none : it->second;
+}
+
+void declare_cpu_float_op(const std::string& type) {
+  std::lock_guard<std::mutex> lock(table_mutex());
+  auto& t = table()[type];
+  if (t.quant == R::NONE) t.quant = R::CPU_FLOAT;
+}
+
+bool is_relu6(const xir::Op& op) {
+  return op.get_type() == "relu6" ||
+         (op.get_type() == "clamp" && op.get_attr<float>("min") == 0.0f && op.get_attr<float>("max") == 6.0f);
+}
+
+std::string dpu_nonlinear_of(const xir::Op* act) {
+  if (!act) return "NONE";
+  if (is_relu6(*act)) return "RELU6";
+  return op_traits(act->get_type()).nonlinear;
+}
+
+Nonlinear parse_nonlinear(const xir::Op& op) {
+  const std::string nl = op.get_attr_or<std::string>("nonlinear", "NONE");
+  if (nl.empty() || nl == "NONE") return Nonlinear::NONE;
+  if (nl == "RELU") return Nonlinear::RELU;
+  if (nl == "RELU6") return Nonlinear::RELU6;
+  if (nl == "LEAKYRELU") return Nonlinear::LEAKYRELU;
+  op_fail(op, "nonlinear '" + nl + "' is not supported (NONE, RELU, RELU6, LEAKYRELU)");
+}
+
+bool fix_output_non_negative(const xir::Op& op, const std::function<bool(const xir::Op*)>& input_non_negative) {
+  const std::string& t = op.get_type();
+  auto all_inputs = [&] {
+    for (const xir::Op* in : op.get_input_ops("input"))
+      if (!input_non_negative(in)) return false;
+    return op.get_input_num("input") > 0;
+  };
+  const std::string nl = op.get_attr_or<std::string>("nonlinear", "NONE");
+  if (t == "conv2d-fix" || t == "depthwise-conv2d-fix") return nl == "RELU" || nl == "RELU6";
+  if (t == "eltwise-fix") return nl == "RELU" || (op.get_attr_or<std::string>("type", "ADD") == "ADD" && all_inputs());
+  return op_traits(t).keeps_non_negative && all_inputs();
+}
+
+}  // namespace dputk::dpu

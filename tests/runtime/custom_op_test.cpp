@@ -1,0 +1,191 @@
+// Custom ops as plugins: a model with a custom CPU op (MyPReLU, the example plugin in
+// runtime/vart/examples/prelu_plugin) between two DPU subgraphs is partitioned, saved, and run by the
+// graph runner and dpu-run, the op computed by libvart_op_imp_MyPReLU.so; the plugin also builds
+// unchanged against the install tree with pkg-config. And every float op of the op library runs in a
+// CPU subgraph.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "cli_runner.hpp"
+#include "dputk/atomic_file.hpp"
+#include "dputk/compiler/partition.hpp"
+#include "dputk/compiler/targets.hpp"
+#include "dputk/engine/dpu_executor.hpp"
+#include "dputk/engine/op_plugins.hpp"
+#include "dputk/vart_emu.hpp"
+#include "fix_graph_builder.hpp"
+#include "test_data.hpp"
+#include "vart/runner_helper.hpp"
+#include "vitis/ai/graph_runner.hpp"
+
+namespace {
+
+using dputk::test::error_of;
+using IV = std::vector<std::int32_t>;
+
+const std::string kPluginDir = std::string(DPU_BIN_DIR) + "/../plugins";
+const std::vector<float> kAlpha = {0.25f, 0.5f, 0.125f, 1.5f, 0.0f, 0.75f, 2.0f, 0.0625f};
+
+// data-fix → conv (DPU) → fix2float → MyPReLU(x, alpha) (CPU, plugin) → float2fix → conv (DPU) → fix2float
+std::unique_ptr<xir::Graph> prelu_model(const std::string& custom_type = "MyPReLU") {
+  dputk::test::FixGraphBuilder b("custom_prelu", 11);
+  xir::Op* x = b.data("input", {1, 6, 6, 3}, 6);
+  dputk::test::FixGraphBuilder::Conv c1;
+  c1.nonlinear = "NONE";  // negative values for the PReLU
+  c1.fo = 4;
+  xir::Op* y1 = b.conv("conv1", x, c1);
+  xir::Op* f = b.fix2float("conv1_float", y1);
+  xir::Graph& g = b.graph();
+  auto ca = xir::Attrs::create();
+  ca->set_attr<IV>("shape", {8});
+  ca->set_attr<std::string>("data_type", "FLOAT32");
+  std::vector<char> bytes(kAlpha.size() * 4);
+  std::memcpy(bytes.data(), kAlpha.data(), bytes.size());
+  ca->set_attr<std::vector<char>>("data", bytes);
+  xir::Op* alpha = g.add_op("alpha", "const", std::move(ca), {}, xir::DataType("FLOAT32"));
+  auto pa = xir::Attrs::create();
+  pa->set_attr<IV>("shape", {1, 6, 6, 8});
+  pa->set_attr<std::string>("data_type", "FLOAT32");
+  xir::Op* p = g.add_op("prelu", custom_type, std::move(pa), {{"input", {f, alpha}}}, xir::DataType("FLOAT32"));
+  auto qa = xir::Attrs::create();
+  qa->set_attr<std::int32_t>("fix_point", 4);
+  qa->set_attr<std::int32_t>("bit_width", 8);
+  qa->set_attr<std::string>("round_mode", "DPU_ROUND");
+  qa->set_attr<bool>("if_signed", true);
+  xir::Op* q = g.add_op("prelu_fix", "float2fix", std::move(qa), {{"input", {p}}}, xir::DataType("XINT8"));
+  for (auto [k, v] : std::map<std::string, std::int32_t>{{"fix_point", 4}, {"bit_width", 8}}) q->get_output_tensor()->set_attr(k, v);
+  q->get_output_tensor()->set_attr<bool>("if_signed", true);
+  q->get_output_tensor()->set_attr<std::string>("round_mode", "DPU_ROUND");
+  dputk::test::FixGraphBuilder::Conv c2;
+  c2.fo = 3;
+  c2.out_channels = 4;
+  // b.conv adds to the same graph
+  xir::Op* y2 = b.conv("conv2", q, c2);
+  b.fix2float("output", y2);
+  return b.take();
+}
+
+std::vector<std::int8_t> input_values() {
+  std::vector<std::int8_t> v(6 * 6 * 3);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<std::int8_t>((static_cast<int>(i) * 37) % 256 - 128);
+  return v;
+}
+
+class CustomOpPlugin : public ::testing::Test {
+ protected:
+  void SetUp() override { dputk::engine::add_op_plugin_dir(kPluginDir); }
+};
+
+TEST_F(CustomOpPlugin, PartitionPutsTheCustomOpOnTheCpuBetweenTwoDpuSubgraphs) {
+  auto g = prelu_model();
+  auto report = dputk::compiler::partition_for_dpu(*g, dputk::compiler::target_by_name("DPUCZDX8G_ISA1_B4096"));
+  int dpu = 0, cpu_with_prelu = 0;
+  for (const xir::Subgraph* s : g->get_root_subgraph()->children_topological_sort()) {
+    const std::string dev = s->get_attr<std::string>("device");
+    dpu += dev == "DPU";
+    if (dev == "CPU" && s->has_op(g->get_op("prelu"))) {
+      ++cpu_with_prelu;
+      EXPECT_TRUE(s->has_op(g->get_op("alpha"))) << "the custom op's float constant follows it";
+    }
+  }
+  EXPECT_EQ(dpu, 2);
+  EXPECT_EQ(cpu_with_prelu, 1);
+}
+
+TEST_F(CustomOpPlugin, GraphRunnerComputesThePluginBetweenTheDpuParts) {
+  auto g = prelu_model();
+  // Reference: the un-partitioned graph in one executor with the reference kernels.
+  dputk::engine::DpuExecutor whole(*g, {false});
+  dputk::engine::DpuTensor in;
+  in.shape = {1, 6, 6, 3};
+  in.fix_point = 6;
+  in.data = input_values();
+  std::map<std::string, dputk::engine::DpuTensor> ref;
+  auto ref_out = whole.run({&in}, [&](const xir::Op* op, const dputk::engine::DpuTensor& v) { ref[op->get_name()] = v; });
+
+  // The float2fix after the plugin = DPU_ROUND(PReLU(conv1 / 16) · 16), PReLU computed here.
+  const auto& conv1 = ref.at("conv1");
+  const auto& fixed = ref.at("prelu_fix");
+  ASSERT_EQ(conv1.data.size(), fixed.data.size());
+  int negatives = 0;
+  for (std::size_t i = 0; i < conv1.data.size(); ++i) {
+    const float x = conv1.data[i] / 16.0f;
+    const float y = x >= 0 ? x : x * kAlpha[i % 8];
+    negatives += x < 0;
+    const double q = std::floor(static_cast<double>(y) * 16.0 + 0.5);
+    ASSERT_EQ(fixed.data[i], static_cast<std::int8_t>(std::max(-128.0, std::min(127.0, q)))) << i;
+  }
+  EXPECT_GT(negatives, 20);
+
+  // Partitioned, saved, loaded: the graph runner gives the same output bytes.
+  dputk::compiler::partition_for_dpu(*g, dputk::compiler::target_by_name("DPUCZDX8G_ISA1_B4096"));
+  const std::string path = dputk::test::scratch_dir("custom_op") + "/custom_prelu.xmodel";
+  g->serialize(path);
+  auto loaded = xir::Graph::deserialize(path);
+  auto runner = vitis::ai::GraphRunner::create_graph_runner(loaded.get(), nullptr);
+  auto ins = runner->get_inputs();
+  auto outs = runner->get_outputs();
+  ASSERT_EQ(outs.size(), 1u);
+  const auto values = input_values();
+  ins[0]->copy_from_host(0, values.data(), values.size(), 0);
+  runner->execute_async(ins, outs);
+  std::vector<float> got(ref_out[0].data.size());
+  outs[0]->copy_to_host(0, got.data(), got.size() * sizeof(float), 0);
+  for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], ref_out[0].data[i] / 8.0f) << i;
+
+  // dpu-run with --op-plugin-dir: the same bytes in a separate process.
+  const std::string dir = dputk::test::scratch_dir("custom_op_run");
+  std::filesystem::create_directories(dir + "/in");
+  std::filesystem::create_directories(dir + "/out");
+  std::ofstream(dir + "/in/" + loaded->get_op("input")->get_output_tensor()->get_name() + ".bin", std::ios::binary)
+      .write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size()));
+  auto r = dputk::test::run_cli("dpu-run", path + " " + dir + "/in " + dir + "/out --op-plugin-dir " + kPluginDir);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string bytes = dputk::read_file(dir + "/out/output.bin");
+  ASSERT_EQ(bytes.size(), got.size() * 4);
+  EXPECT_EQ(std::memcmp(bytes.data(), got.data(), bytes.size()), 0);
+}
+
+TEST_F(CustomOpPlugin, AMissingPluginIsAClearErrorNamingTheTypeAndTheFile) {
+  auto g = prelu_model("MyMissingOp");
+  const std::string e = error_of([&] { dputk::engine::DpuExecutor exec(*g); });
+  EXPECT_NE(e.find("prelu"), std::string::npos) << e;
+  EXPECT_NE(e.find("MyMissingOp"), std::string::npos) << e;
+  EXPECT_NE(e.find("libvart_op_imp_MyMissingOp.so"), std::string::npos) << e;
+  EXPECT_NE(e.find(kPluginDir), std::string::npos) << e;
+}
+
+// The plugin source builds unchanged against `cmake --install`'s tree with pkg-config, and dpu-run
+// loads that build.
+TEST_F(CustomOpPlugin, BuildsUnchangedAgainstTheInstallTree) {
+  const std::string prefix = dputk::test::scratch_dir("plugin_sdk");
+  auto r = dputk::test::run_command("cmake --install " + std::string(DPU_BIN_DIR) + "/.. --prefix " + prefix);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string out = prefix + "/plugins";
+  std::filesystem::create_directories(out);
+  r = dputk::test::run_command("PKG_CONFIG_PATH=" + prefix + "/lib/pkgconfig g++ -std=c++17 -fPIC -shared " + std::string(DPU_SOURCE_DIR) +
+                               "/runtime/vart/examples/prelu_plugin/my_prelu.cpp $(PKG_CONFIG_PATH=" + prefix +
+                               "/lib/pkgconfig pkg-config --cflags --libs dputk-vart) -o " + out + "/libvart_op_imp_MyPReLU.so");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto g = prelu_model();
+  dputk::compiler::partition_for_dpu(*g, dputk::compiler::target_by_name("DPUCZDX8G_ISA1_B4096"));
+  const std::string path = prefix + "/custom_prelu.xmodel";
+  g->serialize(path);
+  std::filesystem::create_directories(prefix + "/in");
+  std::filesystem::create_directories(prefix + "/out");
+  const auto values = input_values();
+  std::ofstream(prefix + "/in/" + g->get_op("input")->get_output_tensor()->get_name() + ".bin", std::ios::binary)
+      .write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size()));
+  r = dputk::test::run_cli("dpu-run", path + " " + prefix + "/in " + prefix + "/out --op-plugin-dir " + out);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(prefix + "/out/output.bin"));
+  r = dputk::test::run_cli("dpu-run", path + " " + prefix + "/in " + prefix + "/out2");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.out.find("libvart_op_imp_MyPReLU.so"), std::string::npos) << r.out;
+}
+
+}  // namespace
