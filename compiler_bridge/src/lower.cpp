@@ -36,6 +36,8 @@ class Lowering {
   explicit Lowering(const xir::Graph& q) : q_(q), out_(xir::Graph::create(q.get_name())) {}
 
   std::unique_ptr<xir::Graph> run() {
+    // Custom op types the quantizer left in float (they run on the CPU, from their plugins).
+    for (const auto& t : q_.attrs().get_attr_or<std::vector<std::string>>(dpu::kCustomOpsAttr, {})) dpu::declare_cpu_float_op(t);
     for (const xir::Op* op : q_.topological_sort()) {
       const std::string& t = op->get_type();
       if (t == "fix") lower_fix(op);
@@ -78,12 +80,24 @@ class Lowering {
                                           xir::DataType(xir::DataType::FLOAT, 32));
   }
 
-  // A float op the quantizer leaves unquantized after the last fix (softmax): fix2float, then the op
-  // as it is, both for the CPU.
+  // A float op the quantizer leaves unquantized (softmax after the last fix, custom ops anywhere): the
+  // op as it is, for the CPU, reading float values — int8 ones through a fix2float, float consts as they
+  // are. A fix after it becomes a float2fix (lower_fix).
   void lower_cpu_float(const xir::Op* op) {
-    const xir::Op* in = op->get_input_op("input");
-    xir::Op* f = floats_.count(in) ? floats_.at(in) : fix2float(value(in));
-    floats_[op] = out_->add_op(op->get_name(), op->get_type(), op->get_attrs(), {{"input", {f}}}, xir::DataType(xir::DataType::FLOAT, 32));
+    std::map<std::string, std::vector<xir::Op*>> in;
+    for (const auto& [arg, ops] : op->get_input_ops())
+      for (const xir::Op* src : ops) {
+        if (floats_.count(src)) in[arg].push_back(floats_.at(src));
+        else if (src->get_type() == "const") in[arg].push_back(float_const(src));
+        else in[arg].push_back(fix2float(value(src)));
+      }
+    floats_[op] = out_->add_op(op->get_name(), op->get_type(), op->get_attrs(), in, xir::DataType(xir::DataType::FLOAT, 32));
+  }
+
+  xir::Op* float_const(const xir::Op* c) {
+    auto it = floats_.find(c);
+    if (it != floats_.end()) return it->second;
+    return floats_[c] = out_->add_op(c->get_name(), "const", c->get_attrs(), {}, xir::DataType(xir::DataType::FLOAT, 32));
   }
 
   const Lowered& value(const xir::Op* op) {
@@ -191,6 +205,17 @@ class Lowering {
       map_[fix] = {add(x->get_name(), "data-fix", std::move(a), {}, fp), fp};
       map_[fix].op->get_output_tensor()->rename(fix->get_output_tensor()->get_name());
       map_[x] = map_[fix];
+      return;
+    }
+    if (dpu::is_cpu_float_op(t)) {  // a CPU float value entering the DPU
+      auto a = xir::Attrs::create();
+      a->set_attr<std::int32_t>("fix_point", fp);
+      a->set_attr<std::int32_t>("bit_width", 8);
+      a->set_attr<std::string>("round_mode", fix->get_attr_or<std::string>("round_mode", "DPU_ROUND"));
+      a->set_attr<bool>("if_signed", true);
+      xir::Op* f = add(fix->get_name(), "float2fix", std::move(a), {{"input", {floats_.at(x)}}}, fp);
+      f->get_output_tensor()->rename(fix->get_output_tensor()->get_name());
+      map_[fix] = {f, fp};
       return;
     }
     const xir::Op* act = nullptr;

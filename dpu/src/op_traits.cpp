@@ -64,7 +64,10 @@ const OpTraits& op_traits(const std::string& type) {
 void declare_cpu_float_op(const std::string& type) {
   std::lock_guard<std::mutex> lock(table_mutex());
   auto& t = table()[type];
-  if (t.quant == R::NONE) t.quant = R::CPU_FLOAT;
+  if (t.quant == R::NONE) {
+    t.quant = R::CPU_FLOAT;
+    t.custom = true;
+  }
 }
 
 bool is_relu6(const xir::Op& op) {

@@ -31,6 +31,9 @@ int quantize_main(int argc, char** argv, const std::string& description, const s
   app.add_option("--skip", o.skip, "Leave out the first N images (e.g. calibrate on the first 500, test on the rest)");
   app.add_option("--batch_size", o.batch_size, "Batch size")->check(CLI::PositiveNumber);
   app.add_option("--config_file", o.config_file, "Quantization config (Vitis AI Quant_Config JSON)");
+  app.add_option("--op-plugin-dir", o.op_plugin_dirs,
+                 "directory with custom-op plugins libvart_op_imp_<op type>.so: such ops stay in float for the CPU")
+      ->check(CLI::ExistingDirectory);
   app.add_flag("--fast_finetune", o.fast_finetune,
                "calib: AdaQuant-style tuning of weights and biases after calibration (writes param.pth); test: load them");
   app.add_option("--ft_subset_len", o.ft_subset_len, "Images fast finetune tunes on (the first of the calibration images)")

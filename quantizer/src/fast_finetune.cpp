@@ -16,6 +16,7 @@
 #include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/progress.hpp"
+#include "torch_fix.hpp"
 #include "torch_layout.hpp"
 
 namespace dputk {
@@ -28,12 +29,7 @@ using IV = std::vector<std::int32_t>;
 
 // Fake quantization with straight-through gradients.
 torch::Tensor fix(const torch::Tensor& x, int fp, const std::string& mode) {
-  const double s = std::ldexp(1.0, fp);
-  torch::Tensor q;
-  if (mode == "DPU_ROUND") q = torch::floor(x * s + 0.5);
-  else if (mode == "STD_ROUND") q = torch::sign(x) * torch::floor(torch::abs(x * s) + 0.5);
-  else q = torch::round(x * s);
-  q = torch::clamp(q, -128, 127) / s;
+  const torch::Tensor q = torch_fix::fix(x.detach(), fp, dpu::parse_round_mode(mode));
   return x + (q - x).detach();
 }
 

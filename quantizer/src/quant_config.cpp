@@ -52,7 +52,7 @@ const std::set<std::string> kTopLevel = {"convert_relu6_to_relu", "relu6_replace
                                          "keep_first_last_layer_accuracy", "keep_add_layer_accuracy", "include_bias_corr",
                                          "target_device", "onnx_opset_version", "change_concat_input_fix", "change_pool_input_fix",
                                          "quantizable_data_type", "overall_quantize_config", "tensor_quantize_config",
-                                         "layer_quantize_config"};
+                                         "layer_quantize_config", "custom_ops"};
 const std::set<std::string> kParamKeys = {"datatype", "bit_width", "method", "round_mode", "symmetry", "per_channel", "signed",
                                           "narrow_range", "scale_type", "calib_statistic_method", "percentage"};
 
@@ -123,6 +123,13 @@ QuantConfig load_quant_config(const std::string& path) {
     c.keys(j["tensor_quantize_config"], {"input", "weights", "bias", "activation"}, "tensor_quantize_config");
     for (const auto& [tensor, p] : j["tensor_quantize_config"].items())
       check_params(c, p, tensor, "tensor_quantize_config." + tensor, cfg);
+  }
+  if (j.contains("custom_ops")) {
+    if (!j["custom_ops"].is_array()) c.fail("config.custom_ops", "must be a list of op type names (custom ops left in float for the CPU)");
+    for (const auto& t : j["custom_ops"]) {
+      if (!t.is_string() || t.get<std::string>().empty()) c.fail("config.custom_ops", "must be a list of op type names (got " + t.dump() + ")");
+      cfg.custom_ops.push_back(t.get<std::string>());
+    }
   }
   if (j.contains("layer_quantize_config") && !(j["layer_quantize_config"].is_array() && j["layer_quantize_config"].empty()))
     c.fail("layer_quantize_config", "per-layer settings are not supported yet; use overall/tensor_quantize_config");

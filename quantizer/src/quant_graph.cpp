@@ -62,6 +62,13 @@ class Builder {
     return fix;
   }
 
+  // A const read by a float (CPU) op: copied as it is, once.
+  xir::Op* float_const(const xir::Op* c) {
+    auto it = float_const_.find(c);
+    if (it != float_const_.end()) return it->second;
+    return float_const_[c] = q_.graph->add_op(c->get_name(), "const", c->get_attrs(), {});
+  }
+
   xir::Op* value(const xir::Op* f) {
     auto it = value_.find(f);
     if (it != value_.end()) return it->second;
@@ -148,8 +155,21 @@ class Builder {
       return;
     }
     if (dpu::is_cpu_float_op(t)) {
-      // Left in float, as vai_q_pytorch does: it runs on the CPU after the DPU (fix2float → softmax).
-      value_[op] = copy(op);
+      // Left in float for the CPU: softmax after the DPU (as vai_q_pytorch does), and custom ops (run by
+      // their plugins) anywhere. Their constant inputs stay float; where a quantized op reads the value,
+      // a fix op brings it back to int8 (a float2fix in the compiled model).
+      std::map<std::string, std::vector<xir::Op*>> in;
+      for (const auto& [arg, ops] : op->get_input_ops())
+        for (const xir::Op* src : ops) in[arg].push_back(src->get_type() == "const" ? float_const(src) : value(src));
+      xir::Op* c = q_.graph->add_op(op->get_name(), t, op->get_attrs(), in);
+      if (dpu::op_traits(t).custom) {  // recorded for the compiler
+        auto types = q_.graph->attrs().get_attr_or<std::vector<std::string>>(dpu::kCustomOpsAttr, {});
+        if (std::find(types.begin(), types.end(), t) == types.end()) types.push_back(t);
+        q_.graph->set_attr<std::vector<std::string>>(dpu::kCustomOpsAttr, types);
+      }
+      bool feeds_int8 = false;
+      for (const xir::Op* user : op->get_fanout_ops()) feeds_int8 = feeds_int8 || !dpu::is_cpu_float_op(user->get_type());
+      value_[op] = feeds_int8 ? add_fix(c, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name()) : c;
       return;
     }
     throw std::runtime_error("op '" + op->get_name() + "' (" + t + ") is not supported by the quantizer");
@@ -158,6 +178,7 @@ class Builder {
   const xir::Graph& float_;
   QuantGraph q_;
   std::map<const xir::Op*, xir::Op*> value_;
+  std::map<const xir::Op*, xir::Op*> float_const_;
   std::map<const xir::Op*, xir::Op*> param_fix_;
 };
 

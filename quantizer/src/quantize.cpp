@@ -7,6 +7,8 @@
 #include <map>
 
 #include "dputk/batch.hpp"
+#include "dputk/dpu/op_traits.hpp"
+#include "dputk/engine/op_plugins.hpp"
 #include "dputk/onnx_import.hpp"
 #include "dputk/progress.hpp"
 
@@ -14,7 +16,16 @@ namespace dputk {
 
 std::unique_ptr<xir::Graph> load_prepared_model(const std::string& onnx_path, const PrepareOptions& options,
                                                 std::vector<std::string>* log) {
-  auto graph = import_onnx(onnx_path);
+  OnnxImportOptions io;
+  // Custom ops: declared by the config (custom_ops), or with a plugin on the search path.
+  io.custom_op = [](const std::string& type) {
+    if (dpu::is_cpu_float_op(type)) return true;
+    if (!engine::has_op_plugin(type)) return false;
+    LOG(INFO) << "custom op type '" << type << "': " << engine::op_plugin_file(type) << " found, the op stays in float for the CPU";
+    dpu::declare_cpu_float_op(type);
+    return true;
+  };
+  auto graph = import_onnx(onnx_path, io);
   auto changes = prepare_graph(*graph, options);
   for (const auto& c : changes) LOG(INFO) << c;
   if (log) *log = changes;

@@ -16,6 +16,8 @@
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/evaluate.hpp"
 #include "dputk/lower.hpp"
+#include "dputk/dpu/op_traits.hpp"
+#include "dputk/engine/op_plugins.hpp"
 #include "dputk/quant_config.hpp"
 #include "dputk/quant_info.hpp"
 #include "dputk/deploy.hpp"
@@ -66,7 +68,9 @@ QuantConfig config_of(const QuantizeOptions& o) {
     LOG(INFO) << "Quant config file is empty, use default quant configuration";
     return {};
   }
-  return load_quant_config(o.config_file);
+  QuantConfig cfg = load_quant_config(o.config_file);
+  for (const auto& t : cfg.custom_ops) dpu::declare_cpu_float_op(t);
+  return cfg;
 }
 
 PrepareOptions prepare_options(const QuantConfig& c) { return {c.include_cle, c.convert_relu6_to_relu, c.relu6_replace}; }
@@ -76,6 +80,7 @@ std::string xmodel_path(const QuantizeOptions& o, const std::string& graph_name)
 }
 
 int run_float(const QuantizeOptions& o) {
+  config_of(o);  // custom ops
   auto graph = load_prepared_model(o.model, {false, false});
   auto data = open_dataset(o.data_dir, o.val_list);
   auto indices = pick(*data, o);
@@ -230,6 +235,7 @@ int run_test(const QuantizeOptions& o) {
 
 int run_quantize(const QuantizeOptions& o) {
   if (o.model.empty()) throw std::invalid_argument("--model is required");
+  for (const auto& d : o.op_plugin_dirs) engine::add_op_plugin_dir(d);
   if (o.data_dir.empty()) throw std::invalid_argument("--data_dir is required");
   if (o.quant_mode == "float") return run_float(o);
   if (o.quant_mode == "calib") return run_calib(o);

@@ -15,6 +15,7 @@
 #include "dputk/dpu/fix_math.hpp"
 #include "dputk/dpu/op_error.hpp"
 #include "dputk/dpu/op_traits.hpp"
+#include "torch_fix.hpp"
 #include "torch_layout.hpp"
 
 namespace dputk {
@@ -50,13 +51,7 @@ class Writer {
   explicit Writer(const xir::Graph& g) : g_(g), m_(g.get_name()) {}
 
   torch::jit::Module build() {
-    code_ << "def fix_dpu(self, x: Tensor, s: float) -> Tensor:\n"
-             "    return torch.clamp(torch.floor(x * s + 0.5), -128.0, 127.0) / s\n\n"
-             "def fix_std(self, x: Tensor, s: float) -> Tensor:\n"
-             "    return torch.clamp(torch.sign(x) * torch.floor(torch.abs(x * s) + 0.5), -128.0, 127.0) / s\n\n"
-             "def fix_py3(self, x: Tensor, s: float) -> Tensor:\n"
-             "    return torch.clamp(torch.round(x * s), -128.0, 127.0) / s\n\n"
-             "def forward(self, x: Tensor):\n";
+    code_ << torch_fix::source() << "def forward(self, x: Tensor):\n";
     std::vector<std::string> outputs;
     for (const xir::Op* op : g_.topological_sort()) {
       if (param(op) || shape_only(op)) continue;
@@ -144,7 +139,7 @@ class Writer {
     }
     if (t == "fix") {
       const std::string mode = op->get_attr<std::string>("round_mode");
-      const std::string fn = mode == "DPU_ROUND" ? "fix_dpu" : mode == "STD_ROUND" ? "fix_std" : "fix_py3";
+      const std::string fn = torch_fix::method(dpu::parse_round_mode(mode));
       if (op->get_attr<std::int32_t>("bit_width") != 8) fail(op, "only 8-bit fix ops are exported");
       assign(op, "self." + fn + "(" + in(op) + ", " + num(std::ldexp(1.0, op->get_attr<std::int32_t>("fix_point"))) + ")");
       return;

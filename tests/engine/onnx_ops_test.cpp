@@ -91,3 +91,33 @@ TEST(OnnxImport, CorruptBytesAreAClearError) {
 }
 
 }  // namespace
+
+// The op library's add-an-op example: hard-sigmoid (ops/hard_sigmoid.cpp), imported from ONNX
+// HardSigmoid with PyTorch's parameters (alpha 1/6, beta 0.5): relu6(x + 3) / 6 on the float engine;
+// other parameters have no XIR form and are refused by name.
+std::string hard_sigmoid_model(float alpha) {
+  onnx::ModelProto m;
+  auto* g = dputk::test::start_onnx_model(m, "hsig", "x", {1, 3, 2, 2});
+  set_onnx_attr(node(g, "HardSigmoid", {"x"}, "y"), "alpha", alpha);
+  g->add_output()->set_name("y");
+  return m.SerializeAsString();
+}
+
+TEST(OnnxImport, HardSigmoidIsReluSixOfXPlusThreeOverSix) {
+  auto graph = dputk::import_onnx_from_string(hard_sigmoid_model(1.0f / 6.0f), "hsig");
+  for (bool fast : {true, false}) {
+    dputk::engine::FloatExecutor exec(*graph, {fast});
+    dputk::engine::FloatTensor x({1, 2, 2, 3});
+    for (int i = 0; i < 12; ++i) x.data[i] = -4.5f + 0.75f * static_cast<float>(i);  // both clamps and the ramp
+    auto out = exec.run({&x});
+    ASSERT_EQ(out[0].numel(), 12);
+    for (int i = 0; i < 12; ++i) EXPECT_FLOAT_EQ(out[0].data[i], std::min(std::max(x.data[i] + 3.0f, 0.0f), 6.0f) / 6.0f) << i;
+  }
+  try {
+    dputk::import_onnx_from_string(hard_sigmoid_model(0.2f), "hsig");
+    FAIL() << "HardSigmoid alpha 0.2 was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("y_node"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no XIR form"), std::string::npos) << e.what();
+  }
+}

@@ -10,7 +10,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include <onnx/onnx_pb.h>
+
 #include "cli_runner.hpp"
+#include "dputk/lower.hpp"
+#include "onnx_test_model.hpp"
 #include "dputk/atomic_file.hpp"
 #include "dputk/compiler/partition.hpp"
 #include "dputk/compiler/targets.hpp"
@@ -186,6 +190,115 @@ TEST_F(CustomOpPlugin, BuildsUnchangedAgainstTheInstallTree) {
   r = dputk::test::run_cli("dpu-run", path + " " + prefix + "/in " + prefix + "/out2");
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.out.find("libvart_op_imp_MyPReLU.so"), std::string::npos) << r.out;
+}
+
+// input [1,3,32,32] → Conv 3×3 (3→8) → MyPReLU (custom, domain com.example) → Conv 3×3 (8→8) → Relu →
+// GlobalAveragePool → Flatten → Gemm (8→10).
+std::string write_custom_model(const std::string& path) {
+  using dputk::test::add_onnx_node;
+  using dputk::test::set_onnx_attr;
+  auto tensor = [](const std::string& name, std::vector<std::int64_t> dims, unsigned seed) {
+    std::int64_t n = 1;
+    for (auto d : dims) n *= d;
+    std::vector<float> v(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = std::sin(static_cast<float>(seed * 131 + i)) * 0.5f;
+    return dputk::test::float_tensor(name, dims, v);
+  };
+  onnx::ModelProto m;
+  auto* g = dputk::test::start_onnx_model(m, "custom_net", "x", {1, 3, 32, 32});
+  *g->add_initializer() = tensor("w1", {8, 3, 3, 3}, 1);
+  *g->add_initializer() = tensor("b1", {8}, 2);
+  *g->add_initializer() = dputk::test::float_tensor("alpha", {8}, kAlpha);
+  *g->add_initializer() = tensor("w2", {8, 8, 3, 3}, 3);
+  *g->add_initializer() = tensor("b2", {8}, 4);
+  *g->add_initializer() = tensor("fw", {10, 8}, 5);
+  *g->add_initializer() = tensor("fb", {10}, 6);
+  set_onnx_attr(add_onnx_node(g, "Conv", {"x", "w1", "b1"}, "c1"), "pads", std::vector<std::int64_t>{1, 1, 1, 1});
+  add_onnx_node(g, "MyPReLU", {"c1", "alpha"}, "p1")->set_domain("com.example");
+  set_onnx_attr(add_onnx_node(g, "Conv", {"p1", "w2", "b2"}, "c2"), "pads", std::vector<std::int64_t>{1, 1, 1, 1});
+  add_onnx_node(g, "Relu", {"c2"}, "r2");
+  add_onnx_node(g, "GlobalAveragePool", {"r2"}, "gap");
+  add_onnx_node(g, "Flatten", {"gap"}, "flat");
+  set_onnx_attr(add_onnx_node(g, "Gemm", {"flat", "fw", "fb"}, "logits"), "transB", std::int64_t{1});
+  auto* out = g->add_output();
+  out->set_name("logits");
+  out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  std::ofstream f(path, std::ios::binary);
+  m.SerializeToOstream(&f);
+  return path;
+}
+
+// quantize (the plugin keeps the op in float) → compile (the op on the CPU between two DPU subgraphs)
+// → run: the graph runner's output equals the quantizer's integer evaluation, and the int8 value
+// entering the second DPU subgraph is DPU_ROUND(PReLU(the first one's output)).
+TEST_F(CustomOpPlugin, QuantizeCompileAndRunAModelWithACustomOp) {
+  const std::string dir = dputk::test::scratch_dir("custom_op_flow");
+  const std::string model = write_custom_model(dir + "/custom_net.onnx");
+  const std::string q = "--model " + model + " --data_dir " + dputk::test::data_path("cifar10/test_batch.bin") +
+                        " --preprocess cifar --output_dir " + dir + "/q --op-plugin-dir " + kPluginDir;
+  auto r = dputk::test::run_cli("dpu-quantize", q + " --quant_mode calib --subset_len 16");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("libvart_op_imp_MyPReLU.so found"), std::string::npos) << r.out;
+  r = dputk::test::run_cli("dpu-quantize", q + " --quant_mode test --skip 16 --subset_len 48");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_GE(dputk::test::accuracy_of(r.out), 0.0) << r.out;
+  // Without the plugin the model is refused at import, naming the node and what would make it work.
+  r = dputk::test::run_cli("dpu-quantize", "--model " + model + " --data_dir " + dputk::test::data_path("cifar10/test_batch.bin") +
+                                               " --preprocess cifar --quant_mode float --subset_len 4");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.out.find("MyPReLU"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("libvart_op_imp_MyPReLU.so"), std::string::npos) << r.out;
+
+  r = dputk::test::run_cli("dpu-compile", "-x " + dir + "/q/custom_net_int.xmodel -a " + std::string(DPU_SOURCE_DIR) +
+                                              "/board/kv260/arch.json -o " + dir + "/c -n custom_net");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("DPU subgraph number 2"), std::string::npos) << r.out;
+
+  auto compiled = xir::Graph::deserialize(dir + "/c/custom_net.xmodel");
+  auto quantized = xir::Graph::deserialize(dir + "/q/custom_net_int.xmodel");
+  auto lowered = dputk::lower_to_fix_form(*quantized);
+  dputk::engine::DpuExecutor whole(*lowered);
+  dputk::engine::DpuTensor in;
+  in.shape = {1, 32, 32, 3};
+  in.fix_point = whole.input_fix_point(0);
+  for (int i = 0; i < 32 * 32 * 3; ++i) in.data.push_back(static_cast<std::int8_t>((i * 53) % 256 - 128));
+  const auto expected = whole.run({&in});
+
+  auto runner = vitis::ai::GraphRunner::create_graph_runner(compiled.get(), nullptr);
+  std::map<std::string, dputk::engine::DpuTensor> seen;
+  dputk::vart_emu::set_tensor_observer(runner.get(), [&](const xir::Tensor* t, const dputk::engine::DpuTensor& v) { seen[t->get_name()] = v; });
+  auto ins = runner->get_inputs();
+  auto outs = runner->get_outputs();
+  ins[0]->copy_from_host(0, in.data.data(), in.data.size(), 0);
+  runner->execute_async(ins, outs);
+  std::vector<float> got(10);
+  outs[0]->copy_to_host(0, got.data(), got.size() * sizeof(float), 0);
+  ASSERT_EQ(expected.size(), 1u);
+  for (int c = 0; c < 10; ++c)
+    EXPECT_EQ(got[c], std::ldexp(static_cast<float>(expected[0].data[c]), -expected[0].fix_point)) << c;
+
+  // The CPU op between the DPU parts: float2fix(MyPReLU(fix2float(int8))) computed here.
+  const xir::Op* prelu = nullptr;
+  for (const xir::Op* op : compiled->topological_sort())
+    if (op->get_type() == "MyPReLU") prelu = op;
+  ASSERT_NE(prelu, nullptr);
+  ASSERT_EQ(prelu->get_fanout_num(), 1);
+  const xir::Op* to_fix = prelu->get_fanout_ops()[0];
+  EXPECT_EQ(to_fix->get_type(), "float2fix");
+  const xir::Op* to_float = prelu->get_input_ops("input")[0];
+  ASSERT_EQ(to_float->get_type(), "fix2float");
+  const auto& x = seen.at(to_float->get_input_op("input")->get_output_tensor()->get_name());
+  const auto& y = seen.at(to_fix->get_output_tensor()->get_name());
+  ASSERT_EQ(x.data.size(), y.data.size());
+  int negatives = 0;
+  for (std::size_t i = 0; i < x.data.size(); ++i) {
+    const double v = std::ldexp(static_cast<double>(x.data[i]), -x.fix_point);
+    const double p = v >= 0 ? v : v * static_cast<double>(kAlpha[i % 8]);
+    negatives += v < 0;
+    const double qv = std::floor(static_cast<double>(static_cast<float>(p)) * std::ldexp(1.0, y.fix_point) + 0.5);
+    ASSERT_EQ(y.data[i], static_cast<std::int8_t>(std::max(-128.0, std::min(127.0, qv)))) << i;
+  }
+  EXPECT_GT(negatives, 100);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The quantization config file (Vitis AI Quant_Config JSON, spec §5), validated for the DPU target.
 #pragma once
 #include <string>
+#include <vector>
 
 namespace dputk {
 
@@ -12,6 +13,7 @@ struct QuantConfig {
   std::string activation_method = "diffs";  // diffs | maxmin | percentile
   std::string weight_method = "diffs";      // diffs | maxmin (weights and bias)
   double percentage = 99.99;                // percentile method
+  std::vector<std::string> custom_ops;      // ours: op types left in float for the CPU (custom ops, run by plugins)
 };
 
 // Reads and validates a config file. An unknown key, a malformed value or a value the DPU target

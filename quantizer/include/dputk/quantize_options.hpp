@@ -19,6 +19,7 @@ struct QuantizeOptions {
   std::size_t skip = 0;              // leave out the first N images (calibrate on 0..N-1, test on the rest)
   int batch_size = 8;
   std::string config_file;
+  std::vector<std::string> op_plugin_dirs;  // --op-plugin-dir: custom-op plugins (libvart_op_imp_<type>.so)
   bool fast_finetune = false;
   std::size_t ft_subset_len = 10;    // --ft_subset_len: images fast finetune tunes on (vai_q's loader has 10)
   bool deploy = false;

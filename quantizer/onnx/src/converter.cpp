@@ -103,10 +103,17 @@ std::unique_ptr<xir::Graph> convert(const onnx::ModelProto& model, const std::st
   const auto& converters = node_converters();
   for (const auto& node : g.node()) {
     auto it = converters.find(node.op_type());
-    if (it == converters.end() || (!node.domain().empty() && node.domain() != "ai.onnx")) {
+    const bool standard = it != converters.end() && (node.domain().empty() || node.domain() == "ai.onnx");
+    if (!standard && options.custom_op && options.custom_op(node.op_type())) {
+      if (node.output_size() != 1 || node.output(0).empty()) c.fail(node, "a custom op must have exactly one output");
+      custom_op(c, node);
+      continue;
+    }
+    if (!standard) {
       std::ostringstream os;
       for (const auto& s : supported_onnx_ops()) os << " " << s;
-      c.fail(node, "op type '" + node.op_type() + "' is not supported. Supported:" + os.str());
+      c.fail(node, "op type '" + node.op_type() + "' is not supported (a custom op needs its plugin libvart_op_imp_" + node.op_type() +
+                       ".so on --op-plugin-dir, or \"custom_ops\" in the config). Supported:" + os.str());
     }
     if (node.output_size() < 1 || node.output(0).empty()) c.fail(node, "has no output");
     try {

@@ -82,5 +82,8 @@ int nhwc_axis(int nchw_axis);
 
 using NodeConverter = std::function<void(Converter&, const onnx::NodeProto&)>;
 const std::map<std::string, NodeConverter>& node_converters();
+// A custom op (OnnxImportOptions::custom_op): an XIR op of the node's type, float, shaped like its
+// first input; its ONNX int / float / string attributes become XIR attributes.
+void custom_op(Converter& c, const onnx::NodeProto& node);
 
 }  // namespace dputk::onnx_import

@@ -407,6 +407,27 @@ void alias(Converter& c, const Node& n) {
 
 }  // namespace
 
+void custom_op(Converter& c, const Node& n) {
+  std::vector<xir::Op*> ins;
+  Value first;
+  for (int i = 0; i < n.input_size(); ++i) {
+    if (!c.has_input(n, i)) continue;
+    Value v = c.input(n, i);
+    if (!first.op) first = v;
+    ins.push_back(v.op);
+  }
+  if (!first.op) c.fail(n, "a custom op needs at least one input");
+  auto a = attrs();
+  a->set_attr<std::vector<std::int32_t>>("shape", first.op->get_output_tensor()->get_shape());
+  a->set_attr<std::string>("data_type", "FLOAT32");
+  for (const auto& at : n.attribute()) {
+    if (at.type() == onnx::AttributeProto::INT) a->set_attr<std::int32_t>(at.name(), static_cast<std::int32_t>(at.i()));
+    else if (at.type() == onnx::AttributeProto::FLOAT) a->set_attr<float>(at.name(), at.f());
+    else if (at.type() == onnx::AttributeProto::STRING) a->set_attr<std::string>(at.name(), at.s());
+  }
+  c.set_value(out_name(n), {c.add(out_name(n), n.op_type(), std::move(a), {{"input", ins}}), first.nhwc});
+}
+
 const std::map<std::string, NodeConverter>& node_converters() {
   static const std::map<std::string, NodeConverter> table = {
       {"Conv", conv},
@@ -419,6 +440,13 @@ const std::map<std::string, NodeConverter>& node_converters() {
          unary(c, n, "leaky-relu", std::move(a));
        }},
       {"Sigmoid", [](Converter& c, const Node& n) { unary(c, n, "sigmoid"); }},
+      {"HardSigmoid", [](Converter& c, const Node& n) {
+         const float alpha = attr_float(n, "alpha", 0.2f), beta = attr_float(n, "beta", 0.5f);
+         if (std::abs(alpha - 1.0f / 6.0f) > 1e-6f || beta != 0.5f)
+           c.fail(n, "alpha " + std::to_string(alpha) + ", beta " + std::to_string(beta) +
+                         " has no XIR form: hard-sigmoid is relu6(x + 3) / 6 (alpha 1/6, beta 0.5, PyTorch's Hardsigmoid)");
+         unary(c, n, "hard-sigmoid");
+       }},
       {"Softmax", [](Converter& c, const Node& n) {
          Value x = c.input(n, 0);
          std::int64_t axis = attr_int(n, "axis", -1);

@@ -27,7 +27,11 @@ struct OpTraits {
   QuantRole quant = QuantRole::NONE;
   const char* nonlinear = "";        // ACTIVATION: the DPU nonlinear it fuses as ("" = none exists)
   bool keeps_non_negative = false;   // fix form: output >= 0 whenever every input is >= 0
+  bool custom = false;               // a custom op type (declare_cpu_float_op)
 };
+
+// The graph attribute of a quantized xmodel that lists its custom op types (the compiler declares them).
+constexpr const char* kCustomOpsAttr = "dputk_custom_ops";
 
 // The traits of an op type (role NONE for a type nobody described).
 const OpTraits& op_traits(const std::string& type);

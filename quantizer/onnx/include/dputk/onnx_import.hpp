@@ -1,6 +1,7 @@
 // ONNX → XIR float graph. Feature maps become NHWC, conv weights OHWI (depthwise [mult,KH,KW,C]),
 // kernel/stride {w,h}, pad {left,right,top,bottom}, as the XIR convention and vai_q's xmodels have it.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -11,6 +12,10 @@ namespace dputk {
 struct OnnxImportOptions {
   // Batch size used for a symbolic or missing batch dimension of the graph input.
   int batch = 1;
+  // Custom ops: a node whose op type this accepts (a CPU plugin exists, or the config declares it) becomes
+  // an XIR op of the same type, float, with the shape of its first input (element-wise ops such as a
+  // PReLU), its constant inputs as float const ops. Without it, an unknown op type is an error.
+  std::function<bool(const std::string& op_type)> custom_op;
 };
 
 // Throws std::runtime_error naming the file and, for a node it cannot convert, the node and op type.
