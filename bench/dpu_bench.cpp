@@ -14,8 +14,8 @@
 
 #include "dputk/engine/dpu_executor.hpp"
 #include "dputk/engine/float_executor.hpp"
-#include "dputk/lower.hpp"
-#include "dputk/onnx_import.hpp"
+#include "dputk/compiler/lower.hpp"
+#include "dputk/onnx/onnx_import.hpp"
 
 namespace {
 

@@ -4,6 +4,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <cstdint>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,15 @@ inline onnx::TensorProto int64_tensor(const std::string& name, const std::vector
   t.add_dims(static_cast<std::int64_t>(values.size()));
   for (auto v : values) t.add_int64_data(v);
   return t;
+}
+
+// Deterministic weights: 0.5·sin(131·seed + i).
+inline onnx::TensorProto seeded_tensor(const std::string& name, const std::vector<std::int64_t>& dims, unsigned seed) {
+  std::int64_t n = 1;
+  for (auto d : dims) n *= d;
+  std::vector<float> v(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = std::sin(static_cast<float>(seed * 131 + i)) * 0.5f;
+  return float_tensor(name, dims, v);
 }
 
 // An opset-13 model with one float input `input` of NCHW `dims`; returns its graph.

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "dputk/engine/float_tensor.hpp"
-#include "dputk/npy.hpp"
+#include "dputk/common/npy.hpp"
 
 namespace dputk::test {
 

@@ -10,7 +10,7 @@
 #include <iostream>
 #include <memory>
 
-#include "dputk/atomic_file.hpp"
+#include "dputk/common/atomic_file.hpp"
 #include "dputk/board/preflight.hpp"
 
 namespace {

@@ -1,4 +1,4 @@
-#include "dputk/atomic_file.hpp"
+#include "dputk/common/atomic_file.hpp"
 
 #include <unistd.h>
 

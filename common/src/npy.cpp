@@ -1,10 +1,10 @@
-#include "dputk/npy.hpp"
+#include "dputk/common/npy.hpp"
 
 #include <cstring>
 #include <regex>
 #include <stdexcept>
 
-#include "dputk/atomic_file.hpp"
+#include "dputk/common/atomic_file.hpp"
 
 namespace dputk {
 

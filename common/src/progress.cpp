@@ -1,4 +1,4 @@
-#include "dputk/progress.hpp"
+#include "dputk/common/progress.hpp"
 
 #include <unistd.h>
 

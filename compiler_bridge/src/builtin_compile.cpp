@@ -1,9 +1,9 @@
 // The builtin backend: quantizer form → fix-op form → partitioned for the target, for emulation.
 #include "backends.hpp"
-#include "dputk/atomic_file.hpp"
+#include "dputk/common/atomic_file.hpp"
 #include "dputk/compiler/partition.hpp"
 #include "dputk/compiler/targets.hpp"
-#include "dputk/lower.hpp"
+#include "dputk/compiler/lower.hpp"
 
 #include <glog/logging.h>
 #include <nlohmann/json.hpp>

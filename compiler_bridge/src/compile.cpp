@@ -1,7 +1,7 @@
 #include "dputk/compiler/compile.hpp"
 
 #include "backends.hpp"
-#include "dputk/atomic_file.hpp"
+#include "dputk/common/atomic_file.hpp"
 
 #include <openssl/evp.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "dputk/lower.hpp"
+#include "dputk/compiler/lower.hpp"
 
 #include "dputk/dpu/fix_math.hpp"
 #include "dputk/dpu/op_error.hpp"

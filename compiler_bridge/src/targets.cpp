@@ -1,6 +1,6 @@
 #include "dputk/compiler/targets.hpp"
 
-#include "dputk/atomic_file.hpp"
+#include "dputk/common/atomic_file.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -4,7 +4,7 @@
 
 #include <iostream>
 
-#include "dputk/quantize_options.hpp"
+#include "dputk/quantizer/quantize_options.hpp"
 
 namespace dputk {
 

@@ -1,11 +1,11 @@
-#include "dputk/bias_correction.hpp"
+#include "dputk/quantizer/bias_correction.hpp"
 
 #include <algorithm>
 #include <map>
 #include <set>
 #include <memory>
 
-#include "dputk/const_data.hpp"
+#include "dputk/quantizer/const_data.hpp"
 #include "dputk/dpu/fix_math.hpp"
 #include "dputk/engine/op_geometry.hpp"
 

@@ -1,4 +1,4 @@
-#include "dputk/calibrate.hpp"
+#include "dputk/quantizer/calibrate.hpp"
 
 #include <glog/logging.h>
 
@@ -9,9 +9,9 @@
 #include <stdexcept>
 #include <vector>
 
-#include "dputk/const_data.hpp"
+#include "dputk/quantizer/const_data.hpp"
 #include "dputk/dpu/dpu_arith.hpp"
-#include "dputk/prepare.hpp"
+#include "dputk/quantizer/prepare.hpp"
 
 namespace dputk {
 

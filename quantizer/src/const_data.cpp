@@ -1,4 +1,4 @@
-#include "dputk/const_data.hpp"
+#include "dputk/quantizer/const_data.hpp"
 
 #include <cstring>
 #include <stdexcept>

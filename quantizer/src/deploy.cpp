@@ -1,4 +1,4 @@
-#include "dputk/deploy.hpp"
+#include "dputk/quantizer/deploy.hpp"
 
 #include <glog/logging.h>
 
@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <sstream>
 
-#include "dputk/atomic_file.hpp"
+#include "dputk/common/atomic_file.hpp"
 #include "dputk/engine/dpu_executor.hpp"
-#include "dputk/lower.hpp"
+#include "dputk/compiler/lower.hpp"
 
 namespace dputk {
 

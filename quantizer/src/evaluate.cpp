@@ -1,10 +1,10 @@
-#include "dputk/evaluate.hpp"
+#include "dputk/quantizer/evaluate.hpp"
 
 #include <chrono>
 #include <stdexcept>
 
-#include "dputk/batch.hpp"
-#include "dputk/progress.hpp"
+#include "dputk/data/batch.hpp"
+#include "dputk/common/progress.hpp"
 
 namespace dputk {
 

@@ -1,4 +1,4 @@
-#include "dputk/fast_finetune.hpp"
+#include "dputk/quantizer/fast_finetune.hpp"
 
 #include <glog/logging.h>
 #include <torch/torch.h>
@@ -9,13 +9,13 @@
 #include <fstream>
 #include <limits>
 
-#include "dputk/atomic_file.hpp"
-#include "dputk/batch.hpp"
-#include "dputk/const_data.hpp"
+#include "dputk/common/atomic_file.hpp"
+#include "dputk/data/batch.hpp"
+#include "dputk/quantizer/const_data.hpp"
 #include "dputk/dpu/op_error.hpp"
 #include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/float_executor.hpp"
-#include "dputk/progress.hpp"
+#include "dputk/common/progress.hpp"
 #include "torch_fix.hpp"
 #include "torch_layout.hpp"
 

@@ -1,7 +1,7 @@
 // Built without libtorch (DPUTK_WITH_TORCHSCRIPT=OFF): --fast_finetune is unavailable.
 #include <stdexcept>
 
-#include "dputk/fast_finetune.hpp"
+#include "dputk/quantizer/fast_finetune.hpp"
 
 namespace dputk {
 

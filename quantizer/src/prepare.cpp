@@ -1,9 +1,9 @@
-#include "dputk/prepare.hpp"
+#include "dputk/quantizer/prepare.hpp"
 
 #include <cmath>
 #include <stdexcept>
 
-#include "dputk/const_data.hpp"
+#include "dputk/quantizer/const_data.hpp"
 #include "dputk/dpu/op_traits.hpp"
 
 namespace dputk {

@@ -1,4 +1,4 @@
-#include "dputk/quant_config.hpp"
+#include "dputk/quantizer/quant_config.hpp"
 
 #include <glog/logging.h>
 #include <nlohmann/json.hpp>
@@ -6,7 +6,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "dputk/atomic_file.hpp"
+#include "dputk/common/atomic_file.hpp"
 
 namespace dputk {
 

@@ -1,11 +1,11 @@
-#include "dputk/quant_graph.hpp"
+#include "dputk/quantizer/quant_graph.hpp"
 
 #include <stdexcept>
 
-#include "dputk/const_data.hpp"
+#include "dputk/quantizer/const_data.hpp"
 #include "dputk/dpu/dpu_arith.hpp"
 #include "dputk/dpu/op_traits.hpp"
-#include "dputk/prepare.hpp"
+#include "dputk/quantizer/prepare.hpp"
 
 namespace dputk {
 

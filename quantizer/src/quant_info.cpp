@@ -1,11 +1,11 @@
-#include "dputk/quant_info.hpp"
+#include "dputk/quantizer/quant_info.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <sstream>
 #include <stdexcept>
 
-#include "dputk/atomic_file.hpp"
+#include "dputk/common/atomic_file.hpp"
 
 namespace dputk {
 

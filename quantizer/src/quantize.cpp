@@ -1,4 +1,4 @@
-#include "dputk/quantize.hpp"
+#include "dputk/quantizer/quantize.hpp"
 
 #include <glog/logging.h>
 
@@ -6,11 +6,11 @@
 #include <cmath>
 #include <map>
 
-#include "dputk/batch.hpp"
+#include "dputk/data/batch.hpp"
 #include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/op_plugins.hpp"
-#include "dputk/onnx_import.hpp"
-#include "dputk/progress.hpp"
+#include "dputk/onnx/onnx_import.hpp"
+#include "dputk/common/progress.hpp"
 
 namespace dputk {
 

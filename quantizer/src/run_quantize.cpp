@@ -9,21 +9,21 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "dputk/batch.hpp"
-#include "dputk/bias_correction.hpp"
-#include "dputk/dataset.hpp"
+#include "dputk/data/batch.hpp"
+#include "dputk/quantizer/bias_correction.hpp"
+#include "dputk/data/dataset.hpp"
 #include "dputk/engine/dpu_executor.hpp"
 #include "dputk/engine/float_executor.hpp"
-#include "dputk/evaluate.hpp"
-#include "dputk/lower.hpp"
+#include "dputk/quantizer/evaluate.hpp"
+#include "dputk/compiler/lower.hpp"
 #include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/op_plugins.hpp"
-#include "dputk/quant_config.hpp"
-#include "dputk/quant_info.hpp"
-#include "dputk/deploy.hpp"
-#include "dputk/fast_finetune.hpp"
-#include "dputk/quantize.hpp"
-#include "dputk/quantize_options.hpp"
+#include "dputk/quantizer/quant_config.hpp"
+#include "dputk/quantizer/quant_info.hpp"
+#include "dputk/quantizer/deploy.hpp"
+#include "dputk/quantizer/fast_finetune.hpp"
+#include "dputk/quantizer/quantize.hpp"
+#include "dputk/quantizer/quantize_options.hpp"
 
 namespace fs = std::filesystem;
 

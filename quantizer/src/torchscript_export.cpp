@@ -1,7 +1,7 @@
 // <Graph>_int.pt: the quantizer form as a TorchScript module built with libtorch. Activations are NCHW
 // inside (like the PyTorch source model); XIR's NHWC axes, OHWI weights and {w,h} / {l,r,t,b}
 // attributes are converted op by op. fix ops become fix_<mode>(x, 2^fp) with the DPU's rounding.
-#include "dputk/deploy.hpp"
+#include "dputk/quantizer/deploy.hpp"
 
 #include <torch/script.h>
 

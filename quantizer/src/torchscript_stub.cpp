@@ -1,5 +1,5 @@
 // Built without libtorch (DPUTK_WITH_TORCHSCRIPT=OFF): --deploy writes no TorchScript module.
-#include "dputk/deploy.hpp"
+#include "dputk/quantizer/deploy.hpp"
 
 namespace dputk {
 

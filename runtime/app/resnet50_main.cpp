@@ -25,10 +25,10 @@
 #include <numeric>
 #include <thread>
 
-#include "dputk/atomic_file.hpp"
-#include "dputk/dataset.hpp"
+#include "dputk/common/atomic_file.hpp"
+#include "dputk/data/dataset.hpp"
 #include "dputk/dpu/fix_math.hpp"
-#include "dputk/preprocess.hpp"
+#include "dputk/data/preprocess.hpp"
 #include "vart/runner.hpp"
 #include "vart/runner_ext.hpp"
 #include "vart/runner_helper.hpp"

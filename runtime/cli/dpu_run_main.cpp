@@ -15,9 +15,9 @@
 #include <random>
 #include <thread>
 
-#include "dputk/atomic_file.hpp"
+#include "dputk/common/atomic_file.hpp"
 #include "dputk/engine/op_plugins.hpp"
-#include "dputk/vart_emu.hpp"
+#include "dputk/vart/vart_emu.hpp"
 #include "vart/runner_helper.hpp"
 #include "vitis/ai/graph_runner.hpp"
 

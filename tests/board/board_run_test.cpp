@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "cli_runner.hpp"
-#include "dputk/atomic_file.hpp"
+#include "dputk/common/atomic_file.hpp"
 
 namespace dputk::test {
 namespace {

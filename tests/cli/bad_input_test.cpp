@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "cli_runner.hpp"
-#include "dputk/atomic_file.hpp"
+#include "dputk/common/atomic_file.hpp"
 #include "xir/graph/graph.hpp"
 
 using dputk::test::data_path;

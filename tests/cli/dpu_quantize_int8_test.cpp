@@ -7,11 +7,11 @@
 #include <regex>
 
 #include "cli_runner.hpp"
-#include "dputk/atomic_file.hpp"
-#include "dputk/batch.hpp"
+#include "dputk/common/atomic_file.hpp"
+#include "dputk/data/batch.hpp"
 #include "dputk/engine/dpu_executor.hpp"
-#include "dputk/lower.hpp"
-#include "dputk/quant_info.hpp"
+#include "dputk/compiler/lower.hpp"
+#include "dputk/quantizer/quant_info.hpp"
 #include "xir/graph/graph.hpp"
 
 using dputk::test::data_path;

@@ -8,8 +8,8 @@
 #include <regex>
 
 #include "cli_runner.hpp"
-#include "dputk/atomic_file.hpp"
-#include "dputk/batch.hpp"
+#include "dputk/common/atomic_file.hpp"
+#include "dputk/data/batch.hpp"
 #include "dputk/engine/dpu_executor.hpp"
 
 using dputk::test::data_path;

@@ -8,7 +8,7 @@
 #include <regex>
 
 #include "cli_runner.hpp"
-#include "dputk/quant_info.hpp"
+#include "dputk/quantizer/quant_info.hpp"
 
 using dputk::test::data_path;
 using dputk::test::accuracy_of;

@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "cli_runner.hpp"
-#include "dputk/atomic_file.hpp"
-#include "dputk/quant_info.hpp"
+#include "dputk/common/atomic_file.hpp"
+#include "dputk/quantizer/quant_info.hpp"
 #include "xir/graph/graph.hpp"
 
 using dputk::test::data_path;

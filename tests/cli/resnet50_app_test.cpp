@@ -7,7 +7,7 @@
 #include <regex>
 
 #include "cli_runner.hpp"
-#include "dputk/atomic_file.hpp"
+#include "dputk/common/atomic_file.hpp"
 
 using dputk::test::data_path;
 using dputk::test::run_cli;

@@ -11,14 +11,14 @@
 #include <map>
 #include <random>
 
-#include "dputk/atomic_file.hpp"
-#include "dputk/batch.hpp"
+#include "dputk/common/atomic_file.hpp"
+#include "dputk/data/batch.hpp"
 #include "dputk/compiler/compile.hpp"
 #include "dputk/compiler/partition.hpp"
 #include "dputk/compiler/targets.hpp"
 #include "dputk/engine/dpu_executor.hpp"
-#include "dputk/lower.hpp"
-#include "dputk/quantize.hpp"
+#include "dputk/compiler/lower.hpp"
+#include "dputk/quantizer/quantize.hpp"
 #include "fix_graph_builder.hpp"
 #include "test_data.hpp"
 

@@ -8,10 +8,10 @@
 #include <cmath>
 #include <fstream>
 
-#include "dputk/batch.hpp"
+#include "dputk/data/batch.hpp"
 #include "dputk/compiler/partition.hpp"
-#include "dputk/lower.hpp"
-#include "dputk/quantize.hpp"
+#include "dputk/compiler/lower.hpp"
+#include "dputk/quantizer/quantize.hpp"
 #include "onnx_test_model.hpp"
 #include "test_data.hpp"
 #include "vart/runner_helper.hpp"
@@ -21,13 +21,8 @@ using dputk::test::data_path;
 
 namespace {
 
-// Deterministic weights: 0.5·sin(131·seed + i).
 onnx::TensorProto tensor(const std::string& name, std::vector<std::int64_t> dims, unsigned seed) {
-  std::int64_t n = 1;
-  for (auto d : dims) n *= d;
-  std::vector<float> v(static_cast<std::size_t>(n));
-  for (std::int64_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = std::sin(static_cast<float>(seed * 131 + i)) * 0.5f;
-  return dputk::test::float_tensor(name, dims, v);
+  return dputk::test::seeded_tensor(name, dims, seed);
 }
 
 // input [1,3,32,32] → Conv 3×3 (3→8) → Relu → GlobalAveragePool → Flatten → Gemm (8→10) → Softmax.

@@ -9,7 +9,7 @@
 
 #include "board/fake_board.hpp"
 #include "cli_runner.hpp"
-#include "dputk/atomic_file.hpp"
+#include "dputk/common/atomic_file.hpp"
 
 namespace dputk::test {
 namespace {

@@ -5,10 +5,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "dputk/atomic_file.hpp"
-#include "dputk/batch.hpp"
-#include "dputk/dataset.hpp"
-#include "dputk/preprocess.hpp"
+#include "dputk/common/atomic_file.hpp"
+#include "dputk/data/batch.hpp"
+#include "dputk/data/dataset.hpp"
+#include "dputk/data/preprocess.hpp"
 #include "test_data.hpp"
 
 using dputk::test::data_path;

@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "dputk/engine/float_executor.hpp"
-#include "dputk/npy.hpp"
-#include "dputk/onnx_import.hpp"
+#include "dputk/common/npy.hpp"
+#include "dputk/onnx/onnx_import.hpp"
 #include "test_data.hpp"
 
 using dputk::test::data_path;

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "dputk/engine/float_executor.hpp"
-#include "dputk/onnx_import.hpp"
+#include "dputk/onnx/onnx_import.hpp"
 #include "onnx_test_model.hpp"
 
 namespace {

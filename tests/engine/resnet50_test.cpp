@@ -4,13 +4,13 @@
 
 #include <cmath>
 
-#include "dputk/batch.hpp"
+#include "dputk/data/batch.hpp"
 #include "dputk/compiler/partition.hpp"
 #include "dputk/engine/float_executor.hpp"
-#include "dputk/lower.hpp"
-#include "dputk/quantize.hpp"
-#include "dputk/npy.hpp"
-#include "dputk/onnx_import.hpp"
+#include "dputk/compiler/lower.hpp"
+#include "dputk/quantizer/quantize.hpp"
+#include "dputk/common/npy.hpp"
+#include "dputk/onnx/onnx_import.hpp"
 #include "test_data.hpp"
 
 namespace {

@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <stdexcept>
 
-#include "dputk/quant_config.hpp"
+#include "dputk/quantizer/quant_config.hpp"
 #include "fuzz_util.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <stdexcept>
 
-#include "dputk/dataset.hpp"
+#include "dputk/data/dataset.hpp"
 #include "fuzz_util.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

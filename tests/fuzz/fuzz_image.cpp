@@ -4,8 +4,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include "dputk/dataset.hpp"
-#include "dputk/preprocess.hpp"
+#include "dputk/data/dataset.hpp"
+#include "dputk/data/preprocess.hpp"
 #include "fuzz_util.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "dputk/onnx_import.hpp"
+#include "dputk/onnx/onnx_import.hpp"
 
 // protobuf's parse warnings (invalid UTF-8 ...) would flood the log at thousands of runs a second.
 static const bool kQuiet = (google::protobuf::SetLogHandler(nullptr), true);

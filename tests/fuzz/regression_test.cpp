@@ -18,10 +18,10 @@
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 
-#include "dputk/atomic_file.hpp"
-#include "dputk/dataset.hpp"
-#include "dputk/image_header.hpp"
-#include "dputk/onnx_import.hpp"
+#include "dputk/common/atomic_file.hpp"
+#include "dputk/data/dataset.hpp"
+#include "dputk/data/image_header.hpp"
+#include "dputk/onnx/onnx_import.hpp"
 #include "test_data.hpp"
 
 namespace dputk::test {

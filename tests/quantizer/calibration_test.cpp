@@ -3,7 +3,7 @@
 
 #include <random>
 
-#include "dputk/calibrate.hpp"
+#include "dputk/quantizer/calibrate.hpp"
 
 using dputk::diffs_fix_point;
 using dputk::dpu::RoundMode;

@@ -7,11 +7,11 @@
 #include <cmath>
 #include <fstream>
 
-#include "dputk/atomic_file.hpp"
-#include "dputk/batch.hpp"
-#include "dputk/deploy.hpp"
-#include "dputk/lower.hpp"
-#include "dputk/quantize.hpp"
+#include "dputk/common/atomic_file.hpp"
+#include "dputk/data/batch.hpp"
+#include "dputk/quantizer/deploy.hpp"
+#include "dputk/compiler/lower.hpp"
+#include "dputk/quantizer/quantize.hpp"
 #include "test_data.hpp"
 #ifdef DPUTK_TEST_TORCHSCRIPT
 #include <torch/script.h>

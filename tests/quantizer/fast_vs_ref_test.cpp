@@ -2,13 +2,13 @@
 // bit-equal to the reference loops on every tensor of a quantized real model.
 #include <gtest/gtest.h>
 
-#include "dputk/batch.hpp"
-#include "dputk/const_data.hpp"
+#include "dputk/data/batch.hpp"
+#include "dputk/quantizer/const_data.hpp"
 #include "dputk/engine/dpu_executor.hpp"
 #include "dputk/engine/dpu_fast_kernels.hpp"
 #include "dputk/engine/dpu_ref_kernels.hpp"
-#include "dputk/lower.hpp"
-#include "dputk/quantize.hpp"
+#include "dputk/compiler/lower.hpp"
+#include "dputk/quantizer/quantize.hpp"
 #include "fix_graph_builder.hpp"
 #include "test_data.hpp"
 

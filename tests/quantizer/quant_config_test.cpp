@@ -2,8 +2,8 @@
 // are clear errors naming the file and key.
 #include <gtest/gtest.h>
 
-#include "dputk/atomic_file.hpp"
-#include "dputk/quant_config.hpp"
+#include "dputk/common/atomic_file.hpp"
+#include "dputk/quantizer/quant_config.hpp"
 #include "test_data.hpp"
 
 namespace {

@@ -7,13 +7,13 @@
 // The fast (oneDNN) and reference kernels agree.
 #include <gtest/gtest.h>
 
-#include "dputk/atomic_file.hpp"
-#include "dputk/batch.hpp"
-#include "dputk/calibrate.hpp"
-#include "dputk/const_data.hpp"
+#include "dputk/common/atomic_file.hpp"
+#include "dputk/data/batch.hpp"
+#include "dputk/quantizer/calibrate.hpp"
+#include "dputk/quantizer/const_data.hpp"
 #include "dputk/compiler/compile.hpp"
 #include "dputk/engine/dpu_executor.hpp"
-#include "dputk/lower.hpp"
+#include "dputk/compiler/lower.hpp"
 #include "test_data.hpp"
 
 using dputk::test::data_path;

@@ -13,14 +13,15 @@
 #include <onnx/onnx_pb.h>
 
 #include "cli_runner.hpp"
-#include "dputk/lower.hpp"
+#include "dputk/compiler/lower.hpp"
 #include "onnx_test_model.hpp"
-#include "dputk/atomic_file.hpp"
+#include "dputk/common/atomic_file.hpp"
 #include "dputk/compiler/partition.hpp"
 #include "dputk/compiler/targets.hpp"
 #include "dputk/engine/dpu_executor.hpp"
+#include "dputk/engine/float_executor.hpp"
 #include "dputk/engine/op_plugins.hpp"
-#include "dputk/vart_emu.hpp"
+#include "dputk/vart/vart_emu.hpp"
 #include "fix_graph_builder.hpp"
 #include "test_data.hpp"
 #include "vart/runner_helper.hpp"
@@ -197,13 +198,7 @@ TEST_F(CustomOpPlugin, BuildsUnchangedAgainstTheInstallTree) {
 std::string write_custom_model(const std::string& path) {
   using dputk::test::add_onnx_node;
   using dputk::test::set_onnx_attr;
-  auto tensor = [](const std::string& name, std::vector<std::int64_t> dims, unsigned seed) {
-    std::int64_t n = 1;
-    for (auto d : dims) n *= d;
-    std::vector<float> v(static_cast<std::size_t>(n));
-    for (std::int64_t i = 0; i < n; ++i) v[static_cast<std::size_t>(i)] = std::sin(static_cast<float>(seed * 131 + i)) * 0.5f;
-    return dputk::test::float_tensor(name, dims, v);
-  };
+  const auto tensor = dputk::test::seeded_tensor;
   onnx::ModelProto m;
   auto* g = dputk::test::start_onnx_model(m, "custom_net", "x", {1, 3, 32, 32});
   *g->add_initializer() = tensor("w1", {8, 3, 3, 3}, 1);
@@ -299,6 +294,43 @@ TEST_F(CustomOpPlugin, QuantizeCompileAndRunAModelWithACustomOp) {
     ASSERT_EQ(y.data[i], static_cast<std::int8_t>(std::max(-128.0, std::min(127.0, qv)))) << i;
   }
   EXPECT_GT(negatives, 100);
+}
+
+// A CPU subgraph whose input is a float tensor (the graph's float input), running float ops of the op
+// library the emulator had no kernel for before (hard-sigmoid, sigmoid, mul with broadcasting, transpose):
+// the VART runner takes the FLOAT32 buffer and gives what the float engine computes.
+TEST(CpuSubgraphs, TakeFloatInputsAndRunAnyFloatOpOfTheLibrary) {
+  auto g = xir::Graph::create("float_cpu");
+  auto da = xir::Attrs::create();
+  da->set_attr<IV>("shape", {1, 4, 4, 3});
+  da->set_attr<std::string>("data_type", "FLOAT32");
+  xir::Op* x = g->add_op("x", "data", std::move(da), {}, xir::DataType("FLOAT32"));
+  xir::Op* h = g->add_op("hs", "hard-sigmoid", xir::Attrs::create(), {{"input", {x}}});
+  xir::Op* sg = g->add_op("sg", "sigmoid", xir::Attrs::create(), {{"input", {x}}});
+  xir::Op* m = g->add_op("m", "mul", xir::Attrs::create(), {{"input", {h, sg}}});
+  auto ta = xir::Attrs::create();
+  ta->set_attr<IV>("order", {0, 3, 1, 2});
+  g->add_op("t", "transpose", std::move(ta), {{"input", {m}}});
+  dputk::engine::FloatTensor in({1, 4, 4, 3});
+  for (int i = 0; i < 48; ++i) in.data[i] = -4.0f + 0.17f * static_cast<float>(i);
+  dputk::engine::FloatExecutor reference(*g, {false});
+  const auto want = reference.run({&in});
+
+  dputk::compiler::partition_for_dpu(*g, dputk::compiler::target_by_name("DPUCZDX8G_ISA1_B4096"));
+  const xir::Subgraph* cpu = nullptr;
+  for (const xir::Subgraph* s : g->get_root_subgraph()->children_topological_sort())
+    if (s->get_attr<std::string>("device") == "CPU") cpu = s;
+  ASSERT_NE(cpu, nullptr);
+  auto runner = vart::Runner::create_runner(cpu, "run");
+  ASSERT_EQ(runner->get_input_tensors()[0]->get_data_type().to_string(), "FLOAT32");
+  auto ins = vart::alloc_cpu_flat_tensor_buffers(runner->get_input_tensors());
+  auto outs = vart::alloc_cpu_flat_tensor_buffers(runner->get_output_tensors());
+  ins[0]->copy_from_host(0, in.data.data(), in.data.size() * sizeof(float), 0);
+  runner->execute_async({ins[0].get()}, {outs[0].get()});
+  std::vector<float> got(48);
+  outs[0]->copy_to_host(0, got.data(), got.size() * sizeof(float), 0);
+  ASSERT_EQ(want[0].data.size(), got.size());
+  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], want[0].data[i]) << i;
 }
 
 }  // namespace

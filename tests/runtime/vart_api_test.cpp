@@ -8,10 +8,10 @@
 #include <cstring>
 #include <thread>
 
-#include "dputk/atomic_file.hpp"
-#include "dputk/batch.hpp"
+#include "dputk/common/atomic_file.hpp"
+#include "dputk/data/batch.hpp"
 #include "dputk/engine/dpu_executor.hpp"
-#include "dputk/vart_emu.hpp"
+#include "dputk/vart/vart_emu.hpp"
 #include "fix_graph_builder.hpp"
 #include "test_data.hpp"
 #include "vart/runner.hpp"

@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "dputk/atomic_file.hpp"
+#include "dputk/common/atomic_file.hpp"
 #include "test_data.hpp"
 #include "xir/graph/graph.hpp"
 #include "xir/util/graph_compare.hpp"

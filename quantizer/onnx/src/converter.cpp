@@ -5,8 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "dputk/atomic_file.hpp"
-#include "dputk/onnx_import.hpp"
+#include "dputk/common/atomic_file.hpp"
+#include "dputk/onnx/onnx_import.hpp"
 
 namespace dputk::onnx_import {
 

@@ -1,4 +1,4 @@
-#include "dputk/batch.hpp"
+#include "dputk/data/batch.hpp"
 
 #include <exception>
 #include <stdexcept>

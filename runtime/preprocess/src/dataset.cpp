@@ -1,4 +1,4 @@
-#include "dputk/dataset.hpp"
+#include "dputk/data/dataset.hpp"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -13,8 +13,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "dputk/atomic_file.hpp"
-#include "dputk/image_header.hpp"
+#include "dputk/common/atomic_file.hpp"
+#include "dputk/data/image_header.hpp"
 
 namespace fs = std::filesystem;
 

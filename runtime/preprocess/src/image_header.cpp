@@ -1,4 +1,4 @@
-#include "dputk/image_header.hpp"
+#include "dputk/data/image_header.hpp"
 
 namespace dputk {
 namespace {

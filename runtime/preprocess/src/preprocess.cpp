@@ -1,4 +1,4 @@
-#include "dputk/preprocess.hpp"
+#include "dputk/data/preprocess.hpp"
 
 #include <opencv2/imgproc.hpp>
 
@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "dputk/image_header.hpp"
+#include "dputk/data/image_header.hpp"
 
 namespace dputk {
 

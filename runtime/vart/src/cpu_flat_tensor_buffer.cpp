@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "dputk/vart_emu.hpp"
+#include "dputk/vart/vart_emu.hpp"
 #include "vart/runner_helper.hpp"
 
 namespace dputk::vart_emu {

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "dputk/engine/dpu_executor.hpp"
-#include "dputk/vart_emu.hpp"
+#include "dputk/vart/vart_emu.hpp"
 #include "vart/runner_ext.hpp"
 
 namespace dputk::vart_emu {

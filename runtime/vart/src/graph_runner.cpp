@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "cpu_flat_tensor_buffer.hpp"
-#include "dputk/vart_emu.hpp"
+#include "dputk/vart/vart_emu.hpp"
 #include "emu_runner.hpp"
 
 namespace dputk::vart_emu {

@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "attr_value.hpp"
-#include "dputk/atomic_file.hpp"
+#include "dputk/common/atomic_file.hpp"
 #include "xir/graph/graph.hpp"
 #include "xmodel.pb.h"
 

@@ -5,14 +5,14 @@
 #include <string>
 #include <vector>
 
-#include "dputk/bias_correction.hpp"
-#include "dputk/calibrate.hpp"
-#include "dputk/dataset.hpp"
+#include "dputk/quantizer/bias_correction.hpp"
+#include "dputk/quantizer/calibrate.hpp"
+#include "dputk/data/dataset.hpp"
 #include "dputk/engine/dpu_executor.hpp"
 #include "dputk/engine/float_executor.hpp"
-#include "dputk/evaluate.hpp"
-#include "dputk/prepare.hpp"
-#include "dputk/quant_graph.hpp"
+#include "dputk/quantizer/evaluate.hpp"
+#include "dputk/quantizer/prepare.hpp"
+#include "dputk/quantizer/quant_graph.hpp"
 
 namespace dputk {
 

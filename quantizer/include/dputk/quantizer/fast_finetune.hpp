@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "dputk/dataset.hpp"
-#include "dputk/preprocess.hpp"
-#include "dputk/quant_graph.hpp"
+#include "dputk/data/dataset.hpp"
+#include "dputk/data/preprocess.hpp"
+#include "dputk/quantizer/quant_graph.hpp"
 
 namespace dputk {
 

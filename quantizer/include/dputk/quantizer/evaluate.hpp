@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "dputk/dataset.hpp"
+#include "dputk/data/dataset.hpp"
 #include "dputk/engine/float_tensor.hpp"
-#include "dputk/preprocess.hpp"
+#include "dputk/data/preprocess.hpp"
 
 namespace dputk {
 

@@ -11,7 +11,7 @@
 
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/dpu/fix_math.hpp"
-#include "dputk/quant_graph.hpp"
+#include "dputk/quantizer/quant_graph.hpp"
 
 namespace dputk {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "dputk/preprocess.hpp"
+#include "dputk/data/preprocess.hpp"
 
 namespace dputk {
 

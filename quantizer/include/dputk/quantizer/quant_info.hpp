@@ -4,7 +4,7 @@
 #include <map>
 #include <string>
 
-#include "dputk/quant_graph.hpp"
+#include "dputk/quantizer/quant_graph.hpp"
 
 namespace dputk {
 

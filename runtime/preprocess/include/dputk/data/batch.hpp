@@ -2,9 +2,9 @@
 #pragma once
 #include <vector>
 
-#include "dputk/dataset.hpp"
+#include "dputk/data/dataset.hpp"
 #include "dputk/engine/float_tensor.hpp"
-#include "dputk/preprocess.hpp"
+#include "dputk/data/preprocess.hpp"
 
 namespace dputk {
 

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "dputk/engine/float_executor.hpp"
-#include "dputk/quant_graph.hpp"
+#include "dputk/quantizer/quant_graph.hpp"
 
 namespace dputk {
 
