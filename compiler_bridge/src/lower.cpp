@@ -3,6 +3,7 @@
 #include "dputk/dpu/fix_math.hpp"
 #include "dputk/dpu/op_error.hpp"
 #include "dputk/dpu/op_traits.hpp"
+#include "ops/compiler_ops.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -16,7 +17,8 @@ namespace {
 
 using IV = std::vector<std::int32_t>;
 
-[[noreturn]] void fail(const xir::Op* op, const std::string& why) { dpu::op_fail(*op, why, "lowering"); }
+using compiler_ops::fail;
+using compiler_ops::Lowered;
 
 
 void set_fix_attrs(xir::Tensor* t, int fp) {
@@ -26,12 +28,7 @@ void set_fix_attrs(xir::Tensor* t, int fp) {
   t->set_attr<std::string>("round_mode", "DPU_ROUND");
 }
 
-struct Lowered {
-  xir::Op* op = nullptr;
-  int fix_point = 0;
-};
-
-class Lowering {
+class Lowering : public compiler_ops::LowerContext {
  public:
   explicit Lowering(const xir::Graph& q) : q_(q), out_(xir::Graph::create(q.get_name())) {}
 
@@ -59,8 +56,9 @@ class Lowering {
   }
 
  private:
+  // LowerContext, for the op files' rules
   xir::Op* add(const std::string& name, const std::string& type, std::unique_ptr<xir::Attrs> a,
-               const std::map<std::string, std::vector<xir::Op*>>& in, int fp) {
+               const std::map<std::string, std::vector<xir::Op*>>& in, int fp) override {
     xir::Op* op = out_->add_op(name, type, std::move(a), in, xir::DataType(xir::DataType::XINT, 8));
     set_fix_attrs(op->get_output_tensor(), fp);
     return op;
@@ -100,7 +98,12 @@ class Lowering {
     return floats_[c] = out_->add_op(c->get_name(), "const", c->get_attrs(), {}, xir::DataType(xir::DataType::FLOAT, 32));
   }
 
-  const Lowered& value(const xir::Op* op) {
+  bool has_value(const xir::Op* op) const override { return map_.count(op) > 0; }
+  void absorb(const xir::Op* op) override { absorbed_.insert(op); }
+  void drop_value(const xir::Op* op) override { map_.erase(op); }
+  xir::Graph& out() override { return *out_; }
+
+  const Lowered& value(const xir::Op* op) override {
     auto it = map_.find(op);
     if (it == map_.end()) fail(op, "its value is used before it was quantized");
     return it->second;
@@ -124,7 +127,7 @@ class Lowering {
     return add(c->get_name(), "const-fix", std::move(a), {}, fp);
   }
 
-  xir::Op* param(const xir::Op* fix_or_const) {
+  xir::Op* param(const xir::Op* fix_or_const) override {
     if (fix_or_const->get_type() != "fix") fail(fix_or_const, "parameters must be quantized by a fix op");
     return value(fix_or_const).op;
   }
@@ -143,49 +146,6 @@ class Lowering {
     // int8 tensors are named <float op>_fix in compiled files
     if (!q_.get_tensor(op->get_name() + "_fix")) r->get_output_tensor()->rename(op->get_name() + "_fix");
     map_[op] = {r, in.fix_point};
-  }
-
-  static std::string nonlinear_of(const xir::Op* act) {
-    std::string nl = dpu::dpu_nonlinear_of(act);
-    if (nl.empty()) fail(act, "this activation cannot be fused into a DPU op");
-    return nl;
-  }
-
-  static void copy_window(const xir::Op* from, xir::Attrs& a, bool with_dilation) {
-    a.set_attr<IV>("kernel", from->get_attr<IV>("kernel"));
-    a.set_attr<IV>("stride", from->get_attr<IV>("stride"));
-    if (with_dilation) a.set_attr<IV>("dilation", from->get_attr_or<IV>("dilation", {1, 1}));
-    a.set_attr<IV>("pad", from->get_attr_or<IV>("pad", {0, 0, 0, 0}));
-  }
-
-  // Explicit pads for a window op whose pad_mode is not FLOOR (CEIL adds bottom/right padding).
-  static IV effective_pad(const xir::Op* op) {
-    IV pad = op->get_attr_or<IV>("pad", {0, 0, 0, 0});
-    const IV& in = op->get_input_tensor("input")->get_shape();
-    const IV& out = op->get_output_tensor()->get_shape();
-    const IV k = op->get_attr<IV>("kernel"), s = op->get_attr<IV>("stride");
-    const IV d = op->get_attr_or<IV>("dilation", {1, 1});
-    const int need_h = (out[1] - 1) * s[1] + (k[1] - 1) * d[1] + 1 - in[1] - pad[2];
-    const int need_w = (out[2] - 1) * s[0] + (k[0] - 1) * d[0] + 1 - in[2] - pad[0];
-    // Right/bottom padding is what the last window actually reads (vai_c_xir trims unused padding;
-    // CEIL mode adds some).
-    pad[3] = std::max(need_h, 0);
-    pad[1] = std::max(need_w, 0);
-    const std::string mode = op->get_attr_or<std::string>("pad_mode", "FLOOR");
-    if (mode == "SAME") {
-      pad[2] = std::max(need_h + pad[2], 0) / 2;
-      pad[0] = std::max(need_w + pad[0], 0) / 2;
-    }
-    return pad;
-  }
-
-  // A stride along an axis with one output position is meaningless; vai_c_xir writes 1 there.
-  static IV unit_stride_where_single(const xir::Op* op) {
-    IV s = op->get_attr<IV>("stride");
-    const IV& out = op->get_output_tensor()->get_shape();
-    if (out[2] == 1) s[0] = 1;
-    if (out[1] == 1) s[1] = 1;
-    return s;
   }
 
   void lower_fix(const xir::Op* fix) {
@@ -227,112 +187,12 @@ class Lowering {
     }
     const std::string& ct = c->get_type();
     absorbed_.insert(c);
-    xir::Op* lowered = nullptr;
-    if (ct == "conv2d" || ct == "depthwise-conv2d") {
-      auto a = xir::Attrs::create();
-      copy_window(c, *a, true);
-      a->set_attr<IV>("pad", effective_pad(c));
-      a->set_attr<IV>("stride", unit_stride_where_single(c));
-      a->set_attr<std::string>("pad_mode", "FLOOR");
-      a->set_attr<std::string>("nonlinear", nonlinear_of(act));
-      if (ct == "conv2d") a->set_attr<std::int32_t>("group", c->get_attr_or<std::int32_t>("group", 1));
-      a->set_attr<bool>("bias_term", c->get_input_op("bias") != nullptr);
-      a->set_attr<std::int32_t>("in_dim", c->get_input_tensor("input")->get_shape().back());
-      a->set_attr<std::int32_t>("out_dim", c->get_output_tensor()->get_shape().back());
-      std::map<std::string, std::vector<xir::Op*>> in{{"input", {value(c->get_input_op("input")).op}},
-                                                       {"weights", {param(c->get_input_op("weights"))}}};
-      if (const xir::Op* b = c->get_input_op("bias")) in["bias"] = {param(b)};
-      lowered = add(c->get_name(), ct + "-fix", std::move(a), in, fp);
-    } else if (ct == "matmul") {
-      // FC → reshape to [N,1,1,K], 1×1 conv2d-fix, reshape back (as vai_c_xir's TransferMatMulToConv2d).
-      if (c->get_attr<bool>("transpose_a")) fail(c, "transpose_a is not supported on the DPU");
-      auto ins = c->get_input_ops("input");
-      const Lowered& xin = value(ins[0]);
-      const IV& xs = ins[0]->get_output_tensor()->get_shape();
-      if (xs.size() != 2) fail(c, "only 2-D matmul inputs are supported");
-      xir::Op* w = param(ins[1]);
-      const IV ws = w->get_output_tensor()->get_shape();
-      const bool tb = c->get_attr<bool>("transpose_b");
-      const int k = tb ? ws[1] : ws[0], n = tb ? ws[0] : ws[1];
-      if (!tb) fail(c, "weights must be [out, in] (transpose_b = true) for the DPU");
-      auto ra = xir::Attrs::create();
-      ra->set_attr<IV>("shape", {xs[0], 1, 1, k});
-      xir::Op* r = add(c->get_name() + "_to_4d", "reshape-fix", std::move(ra), {{"input", {xin.op}}}, xin.fix_point);
-      // The 2-D weight const-fix becomes a 4-D [N,1,1,K] one (same bytes).
-      auto ca = xir::Attrs::create();
-      ca->set_attr<IV>("shape", {n, 1, 1, k});
-      ca->set_attr<std::string>("data_type", "XINT8");
-      ca->set_attr<std::vector<char>>("data", w->get_attr<std::vector<char>>("data"));
-      const int fw = value(ins[1]).fix_point;
-      std::string wname = w->get_name();
-      if (w->get_fanout_num() == 0) {
-        map_.erase(ins[1]);
-        out_->remove_op(w);
-      } else {
-        wname += "_4d";
-      }
-      xir::Op* wc = add(wname, "const-fix", std::move(ca), {}, fw);
-      auto a = xir::Attrs::create();
-      a->set_attr<IV>("kernel", {1, 1});
-      a->set_attr<IV>("stride", {1, 1});
-      a->set_attr<std::string>("pad_mode", "FLOOR");
-      a->set_attr<std::string>("nonlinear", nonlinear_of(act));
-      std::map<std::string, std::vector<xir::Op*>> in{{"input", {r}}, {"weights", {wc}}};
-      if (const xir::Op* b = c->get_input_op("bias")) in["bias"] = {param(b)};
-      xir::Op* conv = add(c->get_name() + "_conv", "conv2d-fix", std::move(a), in, fp);
-      auto ba = xir::Attrs::create();
-      ba->set_attr<IV>("shape", {xs[0], n});
-      lowered = add(c->get_name(), "reshape-fix", std::move(ba), {{"input", {conv}}}, fp);
-    } else if (ct == "add") {
-      auto a = xir::Attrs::create();
-      a->set_attr<std::string>("type", "ADD");
-      const std::string nl = nonlinear_of(act);
-      if (nl != "NONE" && nl != "RELU") fail(c, "eltwise add can only fuse ReLU");
-      a->set_attr<std::string>("nonlinear", nl);
-      std::vector<xir::Op*> ins;
-      for (const xir::Op* i : c->get_input_ops("input")) ins.push_back(value(i).op);
-      lowered = add(c->get_name(), "eltwise-fix", std::move(a), {{"input", ins}}, fp);
-    } else if (ct == "maxpool2d" || (ct == "mul" && is_avg_pattern(c))) {
-      const bool avg = ct == "mul";
-      const xir::Op* pool = avg ? c->get_input_ops("input")[0] : c;
-      absorbed_.insert(pool);
-      if (avg) absorbed_.insert(c->get_input_ops("input")[1]);
-      if (act) fail(act, "an activation after pooling cannot be fused on the DPU");
-      auto a = xir::Attrs::create();
-      const IV& in = pool->get_input_tensor("input")->get_shape();
-      if (pool->get_attr_or<bool>("global", false)) {
-        a->set_attr<IV>("kernel", {in[2], in[1]});
-        a->set_attr<IV>("stride", {in[2], in[1]});
-        a->set_attr<IV>("pad", {0, 0, 0, 0});
-      } else {
-        copy_window(pool, *a, false);
-        a->set_attr<IV>("pad", effective_pad(pool));
-      }
-      a->set_attr<std::string>("type", avg ? "AVG" : "MAX");
-      lowered = add(pool->get_name(), "pool-fix", std::move(a), {{"input", {value(pool->get_input_op("input")).op}}}, fp);
-    } else if (ct == "concat") {
-      auto a = xir::Attrs::create();
-      a->set_attr<std::int32_t>("axis", c->get_attr<std::int32_t>("axis"));
-      std::vector<xir::Op*> ins;
-      for (const xir::Op* i : c->get_input_ops("input")) ins.push_back(value(i).op);
-      lowered = add(c->get_name(), "concat-fix", std::move(a), {{"input", ins}}, fp);
-    } else if (ct == "pad" || ct == "strided_slice") {
-      auto a = c->get_attrs();
-      if (ct == "pad") a->del_attr("constant_values");
-      lowered = add(c->get_name(), ct + "-fix", std::move(a), {{"input", {value(c->get_input_op("input")).op}}}, fp);
-    } else if (dpu::is_layout_op(ct)) {
-      // A fix directly after a layout op: one reshape-fix (it requantizes when the fix points differ).
-      auto a = xir::Attrs::create();
-      a->set_attr<IV>("shape", c->get_output_tensor()->get_shape());
-      if (map_.count(c))  // the layout op has other consumers and was lowered on its own
-        lowered = add(c->get_name() + "_fix", "reshape-fix", std::move(a), {{"input", {value(c).op}}}, fp);
-      else
-        lowered = add(c->get_name(), "reshape-fix", std::move(a), {{"input", {value(c->get_input_op("input")).op}}}, fp);
-    } else {
-      fail(c, "is not an op the DPU runs (quantized " + ct + ")");
-    }
+    // The op's own lowering rule (compiler_bridge/src/ops/<op>.cpp).
+    const compiler_ops::LowerRule* rule = compiler_ops::lower_rule(ct);
+    if (!rule) fail(c, "is not an op the DPU runs (quantized " + ct + ")");
+    xir::Op* lowered = (*rule)(*this, {c, act, fix, fp});
     // Not serialized (private attr): which float value this int8 tensor stands for, for SQNR reports.
-    lowered->set_attr<std::string>("__float_source", (ct == "mul" ? c->get_input_ops("input")[0] : x)->get_name());
+    if (!lowered->has_attr("__float_source")) lowered->set_attr<std::string>("__float_source", x->get_name());
     // vai_c_xir names the op after the computing op and its output after the fix op's tensor.
     lowered->get_output_tensor()->rename(fix->get_output_tensor()->get_name());
     map_[fix] = {lowered, fp};
@@ -350,10 +210,6 @@ class Lowering {
     return true;
   }
 
-  static bool is_avg_pattern(const xir::Op* mul) {
-    auto ins = mul->get_input_ops("input");
-    return ins.size() == 2 && ins[0]->get_type() == "avgpool2d" && ins[1]->get_type() == "const";
-  }
 
   const xir::Graph& q_;
   std::unique_ptr<xir::Graph> out_;

@@ -1,5 +1,7 @@
 #include "dputk/quantizer/const_data.hpp"
 
+#include "dputk/engine/op_registry.hpp"
+
 #include <cstring>
 #include <stdexcept>
 
@@ -10,10 +12,7 @@ std::vector<float> const_values(const xir::Op& op) {
   xir::DataType dt(op.get_attr<std::string>("data_type"));
   if (dt.type != xir::DataType::FLOAT || dt.bit_width != 32)
     throw std::runtime_error("const '" + op.get_name() + "' holds " + dt.to_string() + " values, expected FLOAT32");
-  const auto& bytes = op.get_attr<std::vector<char>>("data");
-  std::vector<float> v(bytes.size() / 4);
-  std::memcpy(v.data(), bytes.data(), v.size() * 4);
-  return v;
+  return engine::decode_const(op).data;  // the op library's one const decoder (checks size against shape)
 }
 
 std::unique_ptr<xir::Attrs> const_attrs(const std::vector<std::int32_t>& shape, const std::vector<float>& values) {

@@ -1,0 +1,68 @@
+// Internal: the compiler's side of the op library — per op type, its lowering rule (quantizer form →
+// the compiled fix-op form, one quant group at a time) and its DPU engine limits (why a fix-form op
+// cannot run on the target's engines). Each op's file under compiler_bridge/src/ops/ registers both;
+// op_list.inc lists the files. The engine's kernels for the same ops are in runtime/engine/src/ops/.
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dputk/compiler/targets.hpp"
+#include "xir/graph/graph.hpp"
+
+namespace dputk::compiler_ops {
+
+using IV = std::vector<std::int32_t>;
+
+struct Lowered {
+  xir::Op* op = nullptr;
+  int fix_point = 0;
+};
+
+// What a lowering rule may use of the lowering in progress.
+class LowerContext {
+ public:
+  virtual ~LowerContext() = default;
+  // The int8 value a quantizer-form op (a fix op, or an op whose fix was lowered) stands for.
+  virtual const Lowered& value(const xir::Op* op) = 0;
+  virtual bool has_value(const xir::Op* op) const = 0;
+  // The const-fix of a parameter (the fix op after a const).
+  virtual xir::Op* param(const xir::Op* fix) = 0;
+  virtual xir::Op* add(const std::string& name, const std::string& type, std::unique_ptr<xir::Attrs> attrs,
+                       const std::map<std::string, std::vector<xir::Op*>>& inputs, int fix_point) = 0;
+  virtual void absorb(const xir::Op* op) = 0;       // quantizer-form ops the rule consumed
+  virtual void drop_value(const xir::Op* op) = 0;   // a lowered value the rule replaced (and removed)
+  virtual xir::Graph& out() = 0;
+};
+
+// One quant group: `compute` computes the value the fix op quantizes (at fix point `fp`); `act` is the
+// activation between them (nullptr: none).
+struct Group {
+  const xir::Op* compute;
+  const xir::Op* act;
+  const xir::Op* fix;
+  int fp;
+};
+// Returns the lowered op that computes the group's int8 value.
+using LowerRule = std::function<xir::Op*(LowerContext&, const Group&)>;
+// Empty when the fix-form op runs on the target's DPU engines, else why not.
+using DpuLimits = std::function<std::string(const xir::Op&, const compiler::EngineLimits&)>;
+
+void add_lower_rule(const std::string& float_type, LowerRule rule);
+const LowerRule* lower_rule(const std::string& float_type);
+void add_dpu_limits(const std::string& fix_type, DpuLimits limits);
+const DpuLimits* dpu_limits(const std::string& fix_type);
+
+// Helpers the rules share.
+[[noreturn]] void fail(const xir::Op* op, const std::string& why);  // "lowering op '…' (…): why"
+std::string nonlinear_of(const xir::Op* act);                        // the DPU nonlinear; fails when none
+void copy_window(const xir::Op* from, xir::Attrs& a, bool with_dilation);
+IV effective_pad(const xir::Op* op);            // explicit pads (pad_mode CEIL / SAME resolved, unused padding trimmed)
+IV unit_stride_where_single(const xir::Op* op);  // vai_c_xir writes stride 1 along a single-output axis
+std::string check_range(const char* what, const IV& v, int lo, int hi);
+std::string check_nonlinear(const xir::Op& op, const std::vector<std::string>& allowed, const char* engine);
+std::string alu_window_reason(const xir::Op& op, const compiler::EngineLimits& l);  // depthwise / pool engines
+
+}  // namespace dputk::compiler_ops
