@@ -1,0 +1,182 @@
+#include "dputk/quantizer/inspect.hpp"
+
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "dputk/common/atomic_file.hpp"
+#include "dputk/compiler/lower.hpp"
+#include "dputk/compiler/partition.hpp"
+#include "dputk/dpu/op_traits.hpp"
+#include "dputk/engine/op_registry.hpp"
+#include "dputk/onnx/onnx_import.hpp"
+#include "dputk/quantizer/prepare.hpp"
+#include "dputk/quantizer/quant_graph.hpp"
+
+namespace dputk {
+
+namespace {
+
+using IV = std::vector<std::int32_t>;
+
+std::uint64_t macs_of(const xir::Op& op) {
+  const std::string& t = op.get_type();
+  if (t != "conv2d-fix" && t != "depthwise-conv2d-fix") return 0;
+  const IV& out = op.get_output_tensor()->get_shape();
+  const IV k = op.get_attr<IV>("kernel");
+  std::uint64_t per_output = static_cast<std::uint64_t>(k[0]) * static_cast<std::uint64_t>(k[1]);
+  if (t == "conv2d-fix")
+    per_output *= static_cast<std::uint64_t>(op.get_input_tensor("weights")->get_shape().back());  // OHWI: I = in_channels / group
+  std::uint64_t outputs = 1;
+  for (std::size_t d = 1; d < out.size(); ++d) outputs *= static_cast<std::uint64_t>(out[d]);
+  return outputs * per_output;
+}
+
+std::string hint_for(const std::string& reason) {
+  if (reason.rfind("grouped convolution", 0) == 0)
+    return "vai_c_xir splits grouped convolutions into per-group convolutions; dpu-compile does not yet";
+  if (reason.rfind("float op (", 0) == 0) return "no DPU form: runs on the CPU (a custom op needs its plugin libvart_op_imp_<type>.so)";
+  if (reason.find("outside the engine's range") != std::string::npos) return "use a smaller kernel / stride, or split the layer";
+  if (reason.find("nonlinear") != std::string::npos) return "use ReLU / ReLU6 (or LeakyReLU where the engine has it)";
+  if (reason.rfind("a standalone", 0) == 0) return "fuse it into a convolution's padding, or it stays on the CPU";
+  return "";
+}
+
+std::string nonlinear_text(const xir::Op& op) {
+  const std::string nl = op.get_attr_or<std::string>("nonlinear", "");
+  return nl.empty() || nl == "NONE" ? "" : " (nonlinear " + nl + ")";
+}
+
+}  // namespace
+
+Inspection inspect_model(const std::string& onnx_path, const compiler::DpuTarget& target) {
+  Inspection r;
+  r.model = onnx_path;
+  r.target = target.name;
+  r.fingerprint = compiler::fingerprint_hex(target.fingerprint);
+  // Every op type the importer does not know becomes a (CPU) custom op, so that the whole model is
+  // inspected.
+  OnnxImportOptions io;
+  std::set<std::string> unknown_types;
+  io.custom_op = [&](const std::string& type) {
+    unknown_types.insert(type);
+    dpu::declare_cpu_float_op(type);
+    return true;
+  };
+  auto graph = import_onnx(onnx_path, io);
+  try {
+    r.notes = prepare_graph(*graph, {});
+  } catch (const std::exception& e) {
+    throw std::runtime_error(onnx_path + ": " + e.what());
+  }
+  // Float ops with no quantization role (sigmoid, transpose, ...) are left in float for the CPU, as
+  // custom ops are.
+  for (const xir::Op* op : graph->topological_sort())
+    if (dpu::op_traits(op->get_type()).quant == dpu::QuantRole::NONE) dpu::declare_cpu_float_op(op->get_type());
+  QuantGraph q = build_quant_graph(*graph);
+  // Placement does not depend on fix points; parameters get ones their values fit (the int8 range).
+  for (xir::Op* op : q.graph->topological_sort()) {
+    if (op->get_type() != "fix") continue;
+    int fp = 4;
+    const xir::Op* src = op->get_input_op("input");
+    if (src && src->get_type() == "const") {
+      float max_abs = 0.0f;
+      for (float v : engine::decode_const(*src).data) max_abs = std::max(max_abs, std::abs(v));
+      fp = max_abs > 0.0f ? static_cast<int>(std::floor(std::log2(127.0 / max_abs))) : 0;
+    }
+    op->set_attr<std::int32_t>("fix_point", fp);
+  }
+  auto fixed = lower_to_fix_form(*q.graph);
+  compiler::rewrite_for_dpu(*fixed);
+  const compiler::PartitionReport report = compiler::partition_for_dpu(*fixed, target);
+  r.device_subgraphs = report.device_subgraphs();
+  r.dpu_subgraphs = report.dpu_subgraphs();
+
+  // Compiled ops by name, and by the float op whose value they compute (a fused activation).
+  std::map<std::string, const compiler::OpPlacement*> placement;
+  for (const auto& p : report.ops) placement[p.name] = &p;
+  std::map<std::string, const xir::Op*> by_name, by_source;
+  for (const xir::Op* op : fixed->topological_sort()) {
+    by_name[op->get_name()] = op;
+    if (op->has_attr("__float_source")) by_source[op->get_attr<std::string>("__float_source")] = op;
+    const std::uint64_t m = macs_of(*op);
+    r.macs_total += m;
+    if (placement.count(op->get_name()) && placement.at(op->get_name())->device == "DPU") r.macs_dpu += m;
+  }
+  onnx::ModelProto model;
+  if (!model.ParseFromString(read_file(onnx_path))) throw std::runtime_error(onnx_path + ": not a valid ONNX model");
+  for (const auto& node : model.graph().node()) {
+    if (node.output_size() == 0) continue;
+    NodeInspection n;
+    n.name = node.output(0);
+    n.type = node.op_type();
+    const xir::Op* op = by_name.count(n.name) ? by_name.at(n.name) : nullptr;
+    if (by_name.count(n.name + "_conv")) op = by_name.at(n.name + "_conv");  // a fully connected layer: the 1×1 conv2d-fix
+    bool fused = false;
+    if (!op && by_source.count(n.name)) {
+      op = by_source.at(n.name);
+      fused = true;
+    }
+    if (!op) {
+      n.device = "-";
+      n.reason = n.type == "BatchNormalization" ? "folded into the convolution before it"
+                                                 : "no op of its own after preparation (folded, fused or shape-only)";
+    } else {
+      const compiler::OpPlacement* p = placement.count(op->get_name()) ? placement.at(op->get_name()) : nullptr;
+      n.device = p ? p->device : "?";
+      n.dpu_op = op->get_type() + nonlinear_text(*op) + (fused ? " of " + op->get_name() : "");
+      n.macs = fused ? 0 : macs_of(*op);
+      if (p && p->device == "CPU") {
+        n.reason = unknown_types.count(n.type) ? "op type " + n.type + " has no DPU form (not an ONNX op the toolkit converts)" : p->reason;
+        n.hint = hint_for(p->reason);
+      }
+    }
+    r.nodes.push_back(n);
+  }
+  return r;
+}
+
+std::string Inspection::text() const {
+  std::string s = "Inspection of " + model + " for " + target + " (fingerprint " + fingerprint + ")\n\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "%-36s %-20s %-6s %s\n", "node", "type", "device", "DPU op / why not");
+  s += line;
+  for (const auto& n : nodes) {
+    std::string what = n.device == "CPU" ? n.reason : (n.device == "-" ? n.reason : n.dpu_op);
+    if (!n.hint.empty()) what += " — hint: " + n.hint;
+    std::snprintf(line, sizeof line, "%-36s %-20s %-6s ", n.name.substr(0, 36).c_str(), n.type.substr(0, 20).c_str(), n.device.c_str());
+    s += line + what + "\n";
+  }
+  std::snprintf(line, sizeof line, "\nTotal device subgraph number %d, DPU subgraph number %d\nMACs on the DPU: %.2f%% (%.3f of %.3f GMAC)\n",
+                device_subgraphs, dpu_subgraphs, 100.0 * dpu_mac_share(), static_cast<double>(macs_dpu) / 1e9,
+                static_cast<double>(macs_total) / 1e9);
+  s += line;
+  return s;
+}
+
+nlohmann::json Inspection::json() const {
+  nlohmann::json j{{"model", model},
+                   {"target", target},
+                   {"fingerprint", fingerprint},
+                   {"device_subgraph_number", device_subgraphs},
+                   {"dpu_subgraph_number", dpu_subgraphs},
+                   {"macs_total", macs_total},
+                   {"macs_dpu", macs_dpu},
+                   {"dpu_mac_share", dpu_mac_share()},
+                   {"preparation", notes}};
+  j["nodes"] = nlohmann::json::array();
+  for (const auto& n : nodes) {
+    nlohmann::json o{{"name", n.name}, {"type", n.type}, {"device", n.device}, {"macs", n.macs}};
+    if (!n.dpu_op.empty()) o["dpu_op"] = n.dpu_op;
+    if (!n.reason.empty()) o["reason"] = n.reason;
+    if (!n.hint.empty()) o["hint"] = n.hint;
+    j["nodes"].push_back(o);
+  }
+  return j;
+}
+
+}  // namespace dputk
