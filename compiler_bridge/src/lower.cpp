@@ -92,6 +92,18 @@ class Lowering : public compiler_ops::LowerContext {
     floats_[op] = out_->add_op(op->get_name(), op->get_type(), op->get_attrs(), in, xir::DataType(xir::DataType::FLOAT, 32));
   }
 
+  // float → int8 at the fix op's fix point (its round mode), named as the fix op and its tensor.
+  xir::Op* float2fix(const xir::Op* fix, xir::Op* from, int fp) {
+    auto a = xir::Attrs::create();
+    a->set_attr<std::int32_t>("fix_point", fp);
+    a->set_attr<std::int32_t>("bit_width", 8);
+    a->set_attr<std::string>("round_mode", fix->get_attr_or<std::string>("round_mode", "DPU_ROUND"));
+    a->set_attr<bool>("if_signed", true);
+    xir::Op* f = add(fix->get_name(), "float2fix", std::move(a), {{"input", {from}}}, fp);
+    f->get_output_tensor()->rename(fix->get_output_tensor()->get_name());
+    return f;
+  }
+
   xir::Op* float_const(const xir::Op* c) {
     auto it = floats_.find(c);
     if (it != floats_.end()) return it->second;
@@ -168,14 +180,7 @@ class Lowering : public compiler_ops::LowerContext {
       return;
     }
     if (dpu::is_cpu_float_op(t)) {  // a CPU float value entering the DPU
-      auto a = xir::Attrs::create();
-      a->set_attr<std::int32_t>("fix_point", fp);
-      a->set_attr<std::int32_t>("bit_width", 8);
-      a->set_attr<std::string>("round_mode", fix->get_attr_or<std::string>("round_mode", "DPU_ROUND"));
-      a->set_attr<bool>("if_signed", true);
-      xir::Op* f = add(fix->get_name(), "float2fix", std::move(a), {{"input", {floats_.at(x)}}}, fp);
-      f->get_output_tensor()->rename(fix->get_output_tensor()->get_name());
-      map_[fix] = {f, fp};
+      map_[fix] = {float2fix(fix, floats_.at(x), fp), fp};
       return;
     }
     const xir::Op* act = nullptr;
@@ -189,8 +194,15 @@ class Lowering : public compiler_ops::LowerContext {
     absorbed_.insert(c);
     // The op's own lowering rule (compiler_bridge/src/ops/<op>.cpp).
     const compiler_ops::LowerRule* rule = compiler_ops::lower_rule(ct);
-    if (!rule) fail(c, "is not an op the DPU runs (quantized " + ct + ")");
-    xir::Op* lowered = (*rule)(*this, {c, act, fix, fp});
+    xir::Op* lowered = rule ? (*rule)(*this, {c, act, fix, fp}) : nullptr;
+    if (!lowered) {
+      // No DPU form: the op (and its activation) in float on the CPU, its int8 value back through float2fix.
+      lower_cpu_float(c);
+      if (act) lower_cpu_float(act);
+      map_[fix] = {float2fix(fix, floats_.at(act ? act : c), fp), fp};
+      map_[x] = map_[fix];
+      return;
+    }
     // Not serialized (private attr): which float value this int8 tensor stands for, for SQNR reports.
     if (!lowered->has_attr("__float_source")) lowered->set_attr<std::string>("__float_source", x->get_name());
     // vai_c_xir names the op after the computing op and its output after the fix op's tensor.

@@ -21,6 +21,81 @@ void remove_if_unused(xir::Graph& g, xir::Op* op) {
   if (op && op->get_fanout_num() == 0) g.remove_op(op);
 }
 
+// A zero Pad on H/W before an average pool or a convolution becomes that op's own padding (PyTorch
+// exports AvgPool2d(padding=p) as Pad → AveragePool): exact, since the padded zeros enter the sums and
+// the average divides by the kernel area (count_include_pad, the DPU's rule too). A standalone pad-fix
+// has no DPU engine; folded, the op stays on the DPU.
+void fold_pads(xir::Graph& g, std::vector<std::string>& log) {
+  using IV = std::vector<std::int32_t>;
+  int count = 0;
+  for (xir::Op* op : g.topological_sort()) {
+    if (op->get_type() != "pad" || op->get_fanout_num() != 1) continue;
+    xir::Op* user = op->get_fanout_ops()[0];
+    const std::string& ut = user->get_type();
+    const bool window = is_conv(user) || (ut == "avgpool2d" && !user->get_attr_or<bool>("global", false));
+    if (!window || user->get_attr_or<std::string>("pad_mode", "FLOOR") != "FLOOR" || user->get_input_op("input") != op) continue;
+    const IV p = op->get_attr<IV>("paddings");
+    const auto values = op->get_attr_or<std::vector<float>>("constant_values", {});
+    if (op->get_attr<std::string>("mode") != "CONSTANT" || (!values.empty() && values[0] != 0.0f) || p.size() != 8 || p[0] || p[1] ||
+        p[6] || p[7])
+      continue;
+    IV pad = user->get_attr_or<IV>("pad", {0, 0, 0, 0});  // {left, right, top, bottom}; paddings NHWC {n0,n1,h0,h1,w0,w1,c0,c1}
+    pad = {pad[0] + p[4], pad[1] + p[5], pad[2] + p[2], pad[3] + p[3]};
+    user->set_attr<IV>("pad", pad);
+    if (ut == "avgpool2d") user->set_attr<bool>("count_include_pad", true);
+    user->replace_input_op(op, op->get_input_op("input"));
+    g.remove_op(op);
+    ++count;
+  }
+  if (count) log.push_back("zero Pad folded into the padding of the average pool / convolution after it (" + std::to_string(count) + " ops)");
+}
+
+// A classifier flattening a feature map in PyTorch's (NCHW) element order reads it through a transpose
+// (NHWC → NCHW) that no DPU engine runs (VGG, AlexNet). When the flattened vector feeds only fully
+// connected layers with constant weights, permuting their weight rows to NHWC order computes the same
+// values without the transpose: W'[o, (h·W + w)·C + c] = W[o, (c·H + h)·W + w].
+void absorb_flatten_transposes(xir::Graph& g, std::vector<std::string>& log) {
+  using IV = std::vector<std::int32_t>;
+  int count = 0;
+  for (xir::Op* t : g.topological_sort()) {
+    if (t->get_type() != "transpose" || t->get_attr<IV>("order") != IV{0, 3, 1, 2} || t->get_fanout_num() != 1) continue;
+    xir::Op* flat = t->get_fanout_ops()[0];
+    if (flat->get_type() != "flatten" || flat->get_fanout_num() == 0) continue;
+    const IV nhwc = t->get_input_op("input")->get_output_tensor()->get_shape();
+    if (nhwc.size() != 4) continue;
+    const int H = nhwc[1], W = nhwc[2], C = nhwc[3], K = H * W * C;
+    bool ok = true;
+    for (xir::Op* mm : flat->get_fanout_ops()) {
+      auto ins = mm->get_input_ops("input");
+      ok = ok && mm->get_type() == "matmul" && ins.size() == 2 && ins[0] == flat && ins[1]->get_type() == "const" &&
+           ins[1]->get_fanout_num() == 1 && !mm->get_attr<bool>("transpose_a");
+    }
+    if (!ok) continue;
+    for (xir::Op* mm : flat->get_fanout_ops()) {
+      xir::Op* wop = mm->get_input_ops("input")[1];
+      const std::vector<float> w = const_values(*wop);
+      const bool tb = mm->get_attr<bool>("transpose_b");  // [N, K] when true, else [K, N]
+      const int N = static_cast<int>(w.size()) / K;
+      std::vector<float> p(w.size());
+      for (int h = 0; h < H; ++h)
+        for (int x = 0; x < W; ++x)
+          for (int c = 0; c < C; ++c) {
+            const int from = (c * H + h) * W + x, to = (h * W + x) * C + c;
+            for (int o = 0; o < N; ++o) {
+              if (tb) p[static_cast<std::size_t>(o) * K + to] = w[static_cast<std::size_t>(o) * K + from];
+              else p[static_cast<std::size_t>(to) * N + o] = w[static_cast<std::size_t>(from) * N + o];
+            }
+          }
+      set_const_values(*wop, p);
+    }
+    flat->replace_input_op(t, t->get_input_op("input"));
+    g.remove_op(t);
+    ++count;
+  }
+  if (count)
+    log.push_back("flatten in NCHW order absorbed into the fully connected weights after it (" + std::to_string(count) + " transposes removed)");
+}
+
 // Output channel count and per-output-channel access to conv weights.
 struct ConvWeights {
   xir::Op* op;
@@ -184,6 +259,8 @@ void equalize(xir::Graph& g, std::vector<std::string>& log) {
 
 std::vector<std::string> prepare_graph(xir::Graph& graph, const PrepareOptions& options) {
   std::vector<std::string> log;
+  fold_pads(graph, log);
+  absorb_flatten_transposes(graph, log);
   fold_batchnorms(graph, log);
   if (options.include_cle || options.convert_relu6_to_relu)
     replace_relu6(graph, options.relu6_replace == "keep_after_depthwise", log);

@@ -1,10 +1,13 @@
 #include "dputk/quantizer/quant_graph.hpp"
 
+#include <glog/logging.h>
+
 #include <stdexcept>
 
 #include "dputk/quantizer/const_data.hpp"
 #include "dputk/dpu/dpu_arith.hpp"
 #include "dputk/dpu/op_traits.hpp"
+#include "dputk/engine/op_registry.hpp"
 #include "dputk/quantizer/prepare.hpp"
 
 namespace dputk {
@@ -153,6 +156,11 @@ class Builder {
       if (fan.size() == 1 && fan[0]->get_type() == "concat") tie = fan[0]->get_name() + "_fix";
       value_[op] = add_fix(c, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name(), tie);
       return;
+    }
+    if (dpu::op_traits(t).quant == dpu::QuantRole::NONE && engine::OpRegistry::instance().has_float(t)) {
+      // A float op with no DPU form (sigmoid, transpose, ...): left in float for the CPU, like a custom op.
+      LOG(INFO) << "op '" << op->get_name() << "' (" << t << ") has no DPU form: it stays in float and runs on the CPU";
+      dpu::declare_cpu_float_op(t);
     }
     if (dpu::is_cpu_float_op(t)) {
       // Left in float for the CPU: softmax after the DPU (as vai_q_pytorch does), and custom ops (run by

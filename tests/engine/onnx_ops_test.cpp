@@ -121,3 +121,38 @@ TEST(OnnxImport, HardSigmoidIsReluSixOfXPlusThreeOverSix) {
     EXPECT_NE(std::string(e.what()).find("no XIR form"), std::string::npos) << e.what();
   }
 }
+
+// ReduceMean over H, W (PyTorch's x.mean((2, 3)), MNASNet's head) is global average pooling; keepdims 0
+// gives [N, C]; other axes are refused by name.
+std::string reduce_mean_model(std::vector<std::int64_t> axes, std::int64_t keepdims) {
+  onnx::ModelProto m;
+  auto* g = dputk::test::start_onnx_model(m, "rm", "x", {1, 3, 2, 4});
+  auto* n = node(g, "ReduceMean", {"x"}, "y");
+  set_onnx_attr(n, "axes", axes);
+  set_onnx_attr(n, "keepdims", keepdims);
+  g->add_output()->set_name("y");
+  return m.SerializeAsString();
+}
+
+TEST(OnnxImport, ReduceMeanOverSpaceIsGlobalAveragePooling) {
+  dputk::engine::FloatTensor x({1, 2, 4, 3});
+  for (int i = 0; i < 24; ++i) x.data[i] = static_cast<float>(i * i % 7) - 2.5f;
+  for (std::int64_t keep : {0, 1}) {
+    auto graph = dputk::import_onnx_from_string(reduce_mean_model({-1, 2}, keep), "rm");
+    dputk::engine::FloatExecutor exec(*graph);
+    auto out = exec.run({&x});
+    EXPECT_EQ(out[0].shape, keep ? std::vector<std::int32_t>({1, 1, 1, 3}) : std::vector<std::int32_t>({1, 3}));
+    for (int c = 0; c < 3; ++c) {
+      float sum = 0;
+      for (int p = 0; p < 8; ++p) sum += x.data[p * 3 + c];
+      EXPECT_NEAR(out[0].data[c], sum / 8.0f, 1e-5f) << c;
+    }
+  }
+  try {
+    dputk::import_onnx_from_string(reduce_mean_model({1}, 1), "rm");
+    FAIL() << "ReduceMean over channels was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("y_node"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("spatial axes"), std::string::npos) << e.what();
+  }
+}

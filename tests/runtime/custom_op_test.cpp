@@ -223,6 +223,41 @@ std::string write_custom_model(const std::string& path) {
   return path;
 }
 
+// dpu-compile DIR/q/NAME_int.xmodel for the KV260 (expecting `dpu_subgraphs`), then one input through the
+// graph runner: its output must equal the quantizer's integer evaluation (the lowered graph in one
+// executor). Returns the compiled graph and every tensor the runner computed.
+struct Flow {
+  std::unique_ptr<xir::Graph> graph;
+  std::map<std::string, dputk::engine::DpuTensor> seen;
+};
+Flow compile_and_run_like_test_mode(const std::string& dir, const std::string& name, int dpu_subgraphs) {
+  Flow f;
+  auto r = dputk::test::run_cli("dpu-compile", "-x " + dir + "/q/" + name + "_int.xmodel -a " + std::string(DPU_SOURCE_DIR) +
+                                                   "/board/kv260/arch.json -o " + dir + "/c -n " + name);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("DPU subgraph number " + std::to_string(dpu_subgraphs)), std::string::npos) << r.out;
+  f.graph = xir::Graph::deserialize(dir + "/c/" + name + ".xmodel");
+  auto quantized = xir::Graph::deserialize(dir + "/q/" + name + "_int.xmodel");
+  auto lowered = dputk::lower_to_fix_form(*quantized);
+  dputk::engine::DpuExecutor whole(*lowered);
+  dputk::engine::DpuTensor in;
+  in.shape = {1, 32, 32, 3};
+  in.fix_point = whole.input_fix_point(0);
+  for (int i = 0; i < 32 * 32 * 3; ++i) in.data.push_back(static_cast<std::int8_t>((i * 53) % 256 - 128));
+  const auto expected = whole.run({&in});
+  auto runner = vitis::ai::GraphRunner::create_graph_runner(f.graph.get(), nullptr);
+  dputk::vart_emu::set_tensor_observer(runner.get(), [&](const xir::Tensor* t, const dputk::engine::DpuTensor& v) { f.seen[t->get_name()] = v; });
+  auto ins = runner->get_inputs();
+  auto outs = runner->get_outputs();
+  ins[0]->copy_from_host(0, in.data.data(), in.data.size(), 0);
+  runner->execute_async(ins, outs);
+  std::vector<float> got(10);
+  outs[0]->copy_to_host(0, got.data(), got.size() * sizeof(float), 0);
+  EXPECT_EQ(expected.size(), 1u);
+  for (int c = 0; c < 10; ++c) EXPECT_EQ(got[c], std::ldexp(static_cast<float>(expected[0].data[c]), -expected[0].fix_point)) << c;
+  return f;
+}
+
 // quantize (the plugin keeps the op in float) → compile (the op on the CPU between two DPU subgraphs)
 // → run: the graph runner's output equals the quantizer's integer evaluation, and the int8 value
 // entering the second DPU subgraph is DPU_ROUND(PReLU(the first one's output)).
@@ -244,37 +279,11 @@ TEST_F(CustomOpPlugin, QuantizeCompileAndRunAModelWithACustomOp) {
   EXPECT_NE(r.out.find("MyPReLU"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("libvart_op_imp_MyPReLU.so"), std::string::npos) << r.out;
 
-  r = dputk::test::run_cli("dpu-compile", "-x " + dir + "/q/custom_net_int.xmodel -a " + std::string(DPU_SOURCE_DIR) +
-                                              "/board/kv260/arch.json -o " + dir + "/c -n custom_net");
-  ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("DPU subgraph number 2"), std::string::npos) << r.out;
-
-  auto compiled = xir::Graph::deserialize(dir + "/c/custom_net.xmodel");
-  auto quantized = xir::Graph::deserialize(dir + "/q/custom_net_int.xmodel");
-  auto lowered = dputk::lower_to_fix_form(*quantized);
-  dputk::engine::DpuExecutor whole(*lowered);
-  dputk::engine::DpuTensor in;
-  in.shape = {1, 32, 32, 3};
-  in.fix_point = whole.input_fix_point(0);
-  for (int i = 0; i < 32 * 32 * 3; ++i) in.data.push_back(static_cast<std::int8_t>((i * 53) % 256 - 128));
-  const auto expected = whole.run({&in});
-
-  auto runner = vitis::ai::GraphRunner::create_graph_runner(compiled.get(), nullptr);
-  std::map<std::string, dputk::engine::DpuTensor> seen;
-  dputk::vart_emu::set_tensor_observer(runner.get(), [&](const xir::Tensor* t, const dputk::engine::DpuTensor& v) { seen[t->get_name()] = v; });
-  auto ins = runner->get_inputs();
-  auto outs = runner->get_outputs();
-  ins[0]->copy_from_host(0, in.data.data(), in.data.size(), 0);
-  runner->execute_async(ins, outs);
-  std::vector<float> got(10);
-  outs[0]->copy_to_host(0, got.data(), got.size() * sizeof(float), 0);
-  ASSERT_EQ(expected.size(), 1u);
-  for (int c = 0; c < 10; ++c)
-    EXPECT_EQ(got[c], std::ldexp(static_cast<float>(expected[0].data[c]), -expected[0].fix_point)) << c;
-
+  auto compiled = compile_and_run_like_test_mode(dir, "custom_net", 2);
+  auto& seen = compiled.seen;
   // The CPU op between the DPU parts: float2fix(MyPReLU(fix2float(int8))) computed here.
   const xir::Op* prelu = nullptr;
-  for (const xir::Op* op : compiled->topological_sort())
+  for (const xir::Op* op : compiled.graph->topological_sort())
     if (op->get_type() == "MyPReLU") prelu = op;
   ASSERT_NE(prelu, nullptr);
   ASSERT_EQ(prelu->get_fanout_num(), 1);
@@ -331,6 +340,41 @@ TEST(CpuSubgraphs, TakeFloatInputsAndRunAnyFloatOpOfTheLibrary) {
   outs[0]->copy_to_host(0, got.data(), got.size() * sizeof(float), 0);
   ASSERT_EQ(want[0].data.size(), got.size());
   for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], want[0].data[i]) << i;
+}
+
+// Ops with no DPU form (here SiLU as PyTorch exports it: x · sigmoid(x)) stay in float and run on the CPU
+// between DPU subgraphs — quantized, compiled and run like the rest, never an error.
+TEST(CpuFallback, OpsWithoutADpuFormRunOnTheCpuThroughTheWholeFlow) {
+  const std::string dir = dputk::test::scratch_dir("cpu_fallback");
+  onnx::ModelProto m;
+  auto* g = dputk::test::start_onnx_model(m, "silu_net", "x", {1, 3, 32, 32});
+  *g->add_initializer() = dputk::test::seeded_tensor("w1", {8, 3, 3, 3}, 1);
+  *g->add_initializer() = dputk::test::seeded_tensor("w2", {8, 8, 3, 3}, 2);
+  *g->add_initializer() = dputk::test::seeded_tensor("fw", {10, 8}, 3);
+  using dputk::test::add_onnx_node;
+  using dputk::test::set_onnx_attr;
+  set_onnx_attr(add_onnx_node(g, "Conv", {"x", "w1"}, "c1"), "pads", std::vector<std::int64_t>{1, 1, 1, 1});
+  add_onnx_node(g, "Sigmoid", {"c1"}, "s1");
+  add_onnx_node(g, "Mul", {"c1", "s1"}, "silu");
+  set_onnx_attr(add_onnx_node(g, "Conv", {"silu", "w2"}, "c2"), "pads", std::vector<std::int64_t>{1, 1, 1, 1});
+  add_onnx_node(g, "Relu", {"c2"}, "r2");
+  add_onnx_node(g, "GlobalAveragePool", {"r2"}, "gap");
+  add_onnx_node(g, "Flatten", {"gap"}, "flat");
+  set_onnx_attr(add_onnx_node(g, "Gemm", {"flat", "fw"}, "logits"), "transB", std::int64_t{1});
+  g->add_output()->set_name("logits");
+  const std::string model = dir + "/silu_net.onnx";
+  std::ofstream(model, std::ios::binary) << m.SerializeAsString();
+  const std::string q = "--model " + model + " --data_dir " + dputk::test::data_path("cifar10/test_batch.bin") +
+                        " --preprocess cifar --output_dir " + dir + "/q";
+  auto r = dputk::test::run_cli("dpu-quantize", q + " --quant_mode calib --subset_len 16");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("(sigmoid) has no DPU form"), std::string::npos) << r.out;
+  r = dputk::test::run_cli("dpu-quantize", q + " --quant_mode test --skip 16 --subset_len 48");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto f = compile_and_run_like_test_mode(dir, "silu_net", 2);
+  int cpu_float_ops = 0;
+  for (const xir::Op* op : f.graph->topological_sort()) cpu_float_ops += op->get_type() == "sigmoid" || op->get_type() == "mul";
+  EXPECT_EQ(cpu_float_ops, 2);
 }
 
 }  // namespace

@@ -45,7 +45,8 @@ struct Group {
   const xir::Op* fix;
   int fp;
 };
-// Returns the lowered op that computes the group's int8 value.
+// Returns the lowered op that computes the group's int8 value, or nullptr when this op has no DPU form
+// (the lowering then runs it on the CPU: fix2float → the float op → float2fix).
 using LowerRule = std::function<xir::Op*(LowerContext&, const Group&)>;
 // Empty when the fix-form op runs on the target's DPU engines, else why not.
 using DpuLimits = std::function<std::string(const xir::Op&, const compiler::EngineLimits&)>;

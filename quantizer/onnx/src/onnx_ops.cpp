@@ -1,4 +1,5 @@
 // One converter per ONNX op type. Each reads the node, checks what it supports, and adds XIR ops.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -132,6 +133,27 @@ void pool(Converter& c, const Node& n, bool avg, bool global) {
     a->set_attr<bool>("count_include_invalid", include);
   }
   c.set_value(out_name(n), {c.add(out_name(n), avg ? "avgpool2d" : "maxpool2d", std::move(a), {{"input", {x.op}}}), true});
+}
+
+// ReduceMean over the spatial axes of a feature map (PyTorch's x.mean((2, 3)), e.g. MNASNet): global
+// average pooling, then [N, C] when keepdims = 0.
+void reduce_mean(Converter& c, const Node& n) {
+  Value x = c.input(n, 0);
+  std::vector<std::int64_t> axes = attr_ints(n, "axes", {});
+  if (axes.empty() && c.has_input(n, 1)) axes = c.get_const(n, 1).ints();  // opset 18: axes as an input
+  const auto rank = static_cast<std::int64_t>(x.onnx_shape().size());
+  for (auto& a : axes)
+    if (a < 0) a += rank;
+  std::sort(axes.begin(), axes.end());
+  if (!x.nhwc || axes != std::vector<std::int64_t>{2, 3})
+    c.fail(n, "only the mean over the spatial axes (2, 3) of a 4-D feature map is supported (it is global average pooling)");
+  pool(c, n, true, true);
+  if (attr_int(n, "keepdims", 1)) return;
+  const Value pooled = *c.find_value(out_name(n));
+  auto a = attrs();
+  a->set_attr<std::int32_t>("start_axis", 1);
+  a->set_attr<std::int32_t>("end_axis", -1);
+  c.set_value(out_name(n), {c.add(out_name(n) + "_flat", "flatten", std::move(a), {{"input", {pooled.op}}}), false});
 }
 
 void unary(Converter& c, const Node& n, const std::string& type, std::unique_ptr<xir::Attrs> a = attrs()) {
@@ -460,6 +482,7 @@ const std::map<std::string, NodeConverter>& node_converters() {
       {"AveragePool", [](Converter& c, const Node& n) { pool(c, n, true, false); }},
       {"GlobalAveragePool", [](Converter& c, const Node& n) { pool(c, n, true, true); }},
       {"GlobalMaxPool", [](Converter& c, const Node& n) { pool(c, n, false, true); }},
+      {"ReduceMean", reduce_mean},
       {"Add", [](Converter& c, const Node& n) { binary(c, n, "add"); }},
       {"Sub", [](Converter& c, const Node& n) { binary(c, n, "sub"); }},
       {"Mul", [](Converter& c, const Node& n) { binary(c, n, "mul"); }},

@@ -1,0 +1,95 @@
+// Graph preparation: a zero Pad before an average pool or a convolution becomes its padding (PyTorch
+// exports AvgPool2d(padding) as Pad → AveragePool); the prepared graph computes the same values, has
+// no pad op left, and a non-zero or channel pad is left alone.
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include "dputk/engine/float_executor.hpp"
+#include "dputk/onnx/onnx_import.hpp"
+#include "dputk/quantizer/prepare.hpp"
+#include "onnx_test_model.hpp"
+
+namespace {
+
+using dputk::test::add_onnx_node;
+using dputk::test::set_onnx_attr;
+
+std::string pad_model(float value) {
+  onnx::ModelProto m;
+  auto* g = dputk::test::start_onnx_model(m, "pads", "x", {1, 4, 8, 8});
+  *g->add_initializer() = dputk::test::seeded_tensor("w", {6, 4, 3, 3}, 5);
+  *g->add_initializer() = dputk::test::int64_tensor("p1", {0, 0, 1, 1, 0, 0, 1, 1});  // NCHW begins, then ends
+  *g->add_initializer() = dputk::test::int64_tensor("p2", {0, 0, 0, 2, 0, 0, 1, 0});  // asymmetric
+  *g->add_initializer() = dputk::test::float_tensor("v", {}, {value});
+  add_onnx_node(g, "Pad", {"x", "p1", "v"}, "xp1");
+  set_onnx_attr(add_onnx_node(g, "AveragePool", {"xp1"}, "avg"), "kernel_shape", std::vector<std::int64_t>{3, 3});
+  add_onnx_node(g, "Pad", {"avg", "p2"}, "xp2");
+  add_onnx_node(g, "Conv", {"xp2", "w"}, "y");
+  g->add_output()->set_name("y");
+  return m.SerializeAsString();
+}
+
+int count_type(const xir::Graph& g, const std::string& type) {
+  int n = 0;
+  for (const xir::Op* op : g.topological_sort()) n += op->get_type() == type;
+  return n;
+}
+
+TEST(Prepare, ZeroPadsFoldIntoTheAveragePoolAndConvolutionAfterThem) {
+  auto plain = dputk::import_onnx_from_string(pad_model(0.0f), "pads");
+  auto folded = dputk::import_onnx_from_string(pad_model(0.0f), "pads");
+  const auto log = dputk::prepare_graph(*folded, {false, false});
+  EXPECT_EQ(count_type(*plain, "pad"), 2);
+  EXPECT_EQ(count_type(*folded, "pad"), 0);
+  ASSERT_FALSE(log.empty());
+  EXPECT_NE(log[0].find("2 ops"), std::string::npos) << log[0];
+  dputk::engine::FloatTensor x({1, 8, 8, 4});
+  for (std::size_t i = 0; i < x.data.size(); ++i) x.data[i] = std::sin(0.37f * static_cast<float>(i)) * 3.0f;
+  for (bool fast : {false, true}) {
+    dputk::engine::FloatExecutor a(*plain, {fast}), b(*folded, {fast});
+    const auto ya = a.run({&x}), yb = b.run({&x});
+    ASSERT_EQ(ya[0].shape, yb[0].shape);
+    for (std::size_t i = 0; i < ya[0].data.size(); ++i) EXPECT_NEAR(ya[0].data[i], yb[0].data[i], 1e-5f) << i;
+  }
+}
+
+TEST(Prepare, ANonZeroPadStays) {
+  auto g = dputk::import_onnx_from_string(pad_model(1.5f), "pads");
+  dputk::prepare_graph(*g, {false, false});
+  EXPECT_EQ(count_type(*g, "pad"), 1);  // the first (value 1.5) stays; the second (zeros) folds into the conv
+}
+
+// VGG / AlexNet: Conv → Relu → Flatten (NCHW order, so a transpose) → Gemm / MatMul. Preparation
+// permutes the fully connected weights instead; the transpose is gone and the values are the same.
+std::string flatten_model(bool gemm) {
+  onnx::ModelProto m;
+  auto* g = dputk::test::start_onnx_model(m, "vgg_tail", "x", {1, 3, 5, 5});
+  *g->add_initializer() = dputk::test::seeded_tensor("w", {4, 3, 3, 3}, 7);
+  *g->add_initializer() = dputk::test::seeded_tensor(gemm ? "fc" : "fcT", gemm ? std::vector<std::int64_t>{6, 36} : std::vector<std::int64_t>{36, 6}, 8);
+  *g->add_initializer() = dputk::test::seeded_tensor("fb", {6}, 9);
+  add_onnx_node(g, "Conv", {"x", "w"}, "c");  // 3×3 valid: [1,4,3,3]
+  add_onnx_node(g, "Relu", {"c"}, "r");
+  add_onnx_node(g, "Flatten", {"r"}, "f");
+  if (gemm) set_onnx_attr(add_onnx_node(g, "Gemm", {"f", "fc", "fb"}, "y"), "transB", std::int64_t{1});
+  else add_onnx_node(g, "MatMul", {"f", "fcT"}, "y");
+  g->add_output()->set_name("y");
+  return m.SerializeAsString();
+}
+
+TEST(Prepare, AnNchwFlattenIsAbsorbedIntoTheFullyConnectedWeights) {
+  for (bool gemm : {true, false}) {
+    auto plain = dputk::import_onnx_from_string(flatten_model(gemm), "vgg_tail");
+    auto prepared = dputk::import_onnx_from_string(flatten_model(gemm), "vgg_tail");
+    ASSERT_EQ(count_type(*plain, "transpose"), 1);
+    dputk::prepare_graph(*prepared, {false, false});
+    EXPECT_EQ(count_type(*prepared, "transpose"), 0) << (gemm ? "Gemm" : "MatMul");
+    dputk::engine::FloatTensor x({1, 5, 5, 3});
+    for (std::size_t i = 0; i < x.data.size(); ++i) x.data[i] = std::cos(0.23f * static_cast<float>(i));
+    dputk::engine::FloatExecutor a(*plain, {false}), b(*prepared, {false});
+    const auto ya = a.run({&x}), yb = b.run({&x});
+    ASSERT_EQ(ya[0].data.size(), 6u);
+    for (std::size_t i = 0; i < 6; ++i) EXPECT_NEAR(ya[0].data[i], yb[0].data[i], 1e-5f) << i;
+  }
+}
+
+}  // namespace
