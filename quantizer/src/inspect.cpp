@@ -116,6 +116,7 @@ Inspection inspect_model(const std::string& onnx_path, const compiler::DpuTarget
     n.type = node.op_type();
     const xir::Op* op = by_name.count(n.name) ? by_name.at(n.name) : nullptr;
     if (by_name.count(n.name + "_conv")) op = by_name.at(n.name + "_conv");  // a fully connected layer: the 1×1 conv2d-fix
+    if (!op && by_name.count(n.name + "_dw")) op = by_name.at(n.name + "_dw");  // a lone BatchNorm: the 1×1 depthwise conv
     bool fused = false;
     if (!op && by_source.count(n.name)) {
       op = by_source.at(n.name);

@@ -147,13 +147,37 @@ xir::Op* ensure_bias(xir::Graph& g, xir::Op* conv, int channels) {
 void fold_batchnorms(xir::Graph& g, std::vector<std::string>& log) {
   for (xir::Op* bn : g.topological_sort()) {
     if (bn->get_type() != "batchnorm") continue;
+    const std::string name = bn->get_name();  // bn is removed below
     xir::Op* conv = bn->get_input_op("input");
-    if (!is_conv(conv) || conv->get_fanout_num() != 1)
-      throw std::runtime_error("batchnorm '" + bn->get_name() + "' does not follow a convolution it can be folded into; "
-                               "unfused BatchNorm is not supported by the quantizer");
     auto gamma = const_values(*bn->get_input_op("gamma")), beta = const_values(*bn->get_input_op("beta"));
     auto mean = const_values(*bn->get_input_op("moving_mean")), var = const_values(*bn->get_input_op("moving_var"));
     const float eps = bn->get_attr<float>("epsilon");
+    if (!is_conv(conv) || conv->get_fanout_num() != 1) {
+      // BatchNorm after no convolution (DenseNet's BN → ReLU → Conv): a channel-wise scale and shift,
+      // which the DPU runs as a 1×1 depthwise convolution: w[c] = γ/√(σ²+ε), b[c] = β − μ·w[c].
+      const auto& shape = bn->get_output_tensor()->get_shape();
+      const int c = static_cast<int>(gamma.size());
+      if (shape.size() != 4 || shape[3] != c)
+        throw std::runtime_error("batchnorm '" + bn->get_name() + "' is not over the channels of a 4-D feature map; it is not supported");
+      std::vector<float> w(c), b(c);
+      for (int i = 0; i < c; ++i) {
+        w[i] = gamma[i] / std::sqrt(var[i] + eps);
+        b[i] = beta[i] - mean[i] * w[i];
+      }
+      xir::Op* wop = g.add_op(bn->get_name() + "_dw_weights", "const", const_attrs({1, 1, 1, c}, w), {});
+      xir::Op* bop = g.add_op(bn->get_name() + "_dw_bias", "const", const_attrs({c}, b), {});
+      auto a = xir::Attrs::create();
+      a->set_attr<std::vector<std::int32_t>>("kernel", {1, 1});
+      a->set_attr<std::vector<std::int32_t>>("stride", {1, 1});
+      a->set_attr<std::string>("pad_mode", "FLOOR");
+      xir::Op* dw = g.add_op(bn->get_name() + "_dw", "depthwise-conv2d", std::move(a), {{"input", {conv}}, {"weights", {wop}}, {"bias", {bop}}});
+      redirect(bn, dw);
+      std::vector<xir::Op*> params{bn->get_input_op("gamma"), bn->get_input_op("beta"), bn->get_input_op("moving_mean"), bn->get_input_op("moving_var")};
+      g.remove_op(bn);
+      for (xir::Op* p : params) remove_if_unused(g, p);
+      log.push_back("batchnorm '" + name + "' after no convolution: a channel-wise 1×1 depthwise convolution");
+      continue;
+    }
     ConvWeights cw = weights_of(conv);
     const int oc = cw.out_channels();
     xir::Op* bop = ensure_bias(g, conv, oc);
@@ -170,7 +194,7 @@ void fold_batchnorms(xir::Graph& g, std::vector<std::string>& log) {
         bn->get_input_op("gamma"), bn->get_input_op("beta"), bn->get_input_op("moving_mean"), bn->get_input_op("moving_var")};
     g.remove_op(bn);
     for (xir::Op* p : params) remove_if_unused(g, p);
-    log.push_back("folded batchnorm '" + bn->get_name() + "' into '" + conv->get_name() + "'");
+    log.push_back("folded batchnorm '" + name + "' into '" + conv->get_name() + "'");
   }
 }
 

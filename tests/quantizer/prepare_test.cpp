@@ -92,4 +92,32 @@ TEST(Prepare, AnNchwFlattenIsAbsorbedIntoTheFullyConnectedWeights) {
   }
 }
 
+// DenseNet: BatchNormalization → Relu → Conv, the BN after no convolution. It becomes a 1×1 depthwise
+// convolution (scale γ/√(σ²+ε), bias β − μ·scale) that the DPU runs; same values.
+TEST(Prepare, ALoneBatchNormBecomesADepthwiseConvolution) {
+  onnx::ModelProto m;
+  auto* g = dputk::test::start_onnx_model(m, "dense", "x", {1, 4, 5, 5});
+  *g->add_initializer() = dputk::test::float_tensor("gamma", {4}, {1.5f, 0.5f, -2.0f, 1.0f});
+  *g->add_initializer() = dputk::test::float_tensor("beta", {4}, {0.1f, -0.2f, 0.3f, 0.0f});
+  *g->add_initializer() = dputk::test::float_tensor("mean", {4}, {0.5f, -1.0f, 0.0f, 2.0f});
+  *g->add_initializer() = dputk::test::float_tensor("var", {4}, {1.0f, 4.0f, 0.25f, 9.0f});
+  *g->add_initializer() = dputk::test::seeded_tensor("w", {3, 4, 1, 1}, 4);
+  add_onnx_node(g, "BatchNormalization", {"x", "gamma", "beta", "mean", "var"}, "bn");
+  add_onnx_node(g, "Relu", {"bn"}, "r");
+  add_onnx_node(g, "Conv", {"r", "w"}, "y");
+  g->add_output()->set_name("y");
+  const std::string bytes = m.SerializeAsString();
+  auto plain = dputk::import_onnx_from_string(bytes, "dense");
+  auto prepared = dputk::import_onnx_from_string(bytes, "dense");
+  const auto log = dputk::prepare_graph(*prepared, {false, false});
+  EXPECT_EQ(count_type(*prepared, "batchnorm"), 0);
+  EXPECT_EQ(count_type(*prepared, "depthwise-conv2d"), 1);
+  dputk::engine::FloatTensor x({1, 5, 5, 4});
+  for (std::size_t i = 0; i < x.data.size(); ++i) x.data[i] = std::sin(0.41f * static_cast<float>(i)) * 2.0f;
+  dputk::engine::FloatExecutor a(*plain, {false}), b(*prepared, {false});
+  const auto ya = a.run({&x}), yb = b.run({&x});
+  ASSERT_EQ(ya[0].data.size(), yb[0].data.size());
+  for (std::size_t i = 0; i < ya[0].data.size(); ++i) EXPECT_NEAR(ya[0].data[i], yb[0].data[i], 1e-5f) << i;
+}
+
 }  // namespace
