@@ -61,6 +61,7 @@ class Lowering : public compiler_ops::LowerContext {
                const std::map<std::string, std::vector<xir::Op*>>& in, int fp) override {
     xir::Op* op = out_->add_op(name, type, std::move(a), in, xir::DataType(xir::DataType::XINT, 8));
     set_fix_attrs(op->get_output_tensor(), fp);
+    if (!group_.empty()) op->set_attr<std::string>("__group", group_);
     return op;
   }
 
@@ -194,7 +195,11 @@ class Lowering : public compiler_ops::LowerContext {
     absorbed_.insert(c);
     // The op's own lowering rule (compiler_bridge/src/ops/<op>.cpp).
     const compiler_ops::LowerRule* rule = compiler_ops::lower_rule(ct);
+    // Not serialized (private attr): every op the rule adds records the float op it lowers (an op that
+    // preparation made in place of another, e.g. a BatchNorm's 1×1 depthwise conv, names that one).
+    group_ = c->get_attr_or<std::string>("__replaces", c->get_name());
     xir::Op* lowered = rule ? (*rule)(*this, {c, act, fix, fp}) : nullptr;
+    group_.clear();
     if (!lowered) {
       // No DPU form: the op (and its activation) in float on the CPU, its int8 value back through float2fix.
       lower_cpu_float(c);
@@ -229,6 +234,7 @@ class Lowering : public compiler_ops::LowerContext {
   std::map<const xir::Op*, xir::Op*> floats_;    // float ops on the CPU (quantizer op → lowered op)
   std::map<const xir::Op*, xir::Op*> to_float_;  // int8 value → its fix2float
   std::set<const xir::Op*> absorbed_;
+  std::string group_;  // while a rule runs: the float op it lowers (attr __group of the ops it adds)
 };
 
 }  // namespace

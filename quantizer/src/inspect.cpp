@@ -14,6 +14,7 @@
 #include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/op_registry.hpp"
 #include "dputk/onnx/onnx_import.hpp"
+#include "dputk/quantizer/calibrate.hpp"
 #include "dputk/quantizer/prepare.hpp"
 #include "dputk/quantizer/quant_graph.hpp"
 
@@ -34,16 +35,6 @@ std::uint64_t macs_of(const xir::Op& op) {
   std::uint64_t outputs = 1;
   for (std::size_t d = 1; d < out.size(); ++d) outputs *= static_cast<std::uint64_t>(out[d]);
   return outputs * per_output;
-}
-
-std::string hint_for(const std::string& reason) {
-  if (reason.rfind("grouped convolution", 0) == 0)
-    return "vai_c_xir splits grouped convolutions into per-group convolutions; dpu-compile does not yet";
-  if (reason.rfind("float op (", 0) == 0) return "no DPU form: runs on the CPU (a custom op needs its plugin libvart_op_imp_<type>.so)";
-  if (reason.find("outside the engine's range") != std::string::npos) return "use a smaller kernel / stride, or split the layer";
-  if (reason.find("nonlinear") != std::string::npos) return "use ReLU / ReLU6 (or LeakyReLU where the engine has it)";
-  if (reason.rfind("a standalone", 0) == 0) return "fuse it into a convolution's padding, or it stays on the CPU";
-  return "";
 }
 
 std::string nonlinear_text(const xir::Op& op) {
@@ -73,20 +64,16 @@ Inspection inspect_model(const std::string& onnx_path, const compiler::DpuTarget
   } catch (const std::exception& e) {
     throw std::runtime_error(onnx_path + ": " + e.what());
   }
-  // Float ops with no quantization role (sigmoid, transpose, ...) are left in float for the CPU, as
-  // custom ops are.
-  for (const xir::Op* op : graph->topological_sort())
-    if (dpu::op_traits(op->get_type()).quant == dpu::QuantRole::NONE) dpu::declare_cpu_float_op(op->get_type());
-  QuantGraph q = build_quant_graph(*graph);
-  // Placement does not depend on fix points; parameters get ones their values fit (the int8 range).
+  QuantGraph q = build_quant_graph(*graph);  // float ops with no DPU form stay float for the CPU there
+  // Placement does not depend on fix points; parameters take the quantizer's maxmin choice (so that
+  // they fit int8), activations any.
   for (xir::Op* op : q.graph->topological_sort()) {
     if (op->get_type() != "fix") continue;
     int fp = 4;
     const xir::Op* src = op->get_input_op("input");
     if (src && src->get_type() == "const") {
-      float max_abs = 0.0f;
-      for (float v : engine::decode_const(*src).data) max_abs = std::max(max_abs, std::abs(v));
-      fp = max_abs > 0.0f ? static_cast<int>(std::floor(std::log2(127.0 / max_abs))) : 0;
+      const auto values = engine::decode_const(*src).data;
+      fp = diffs_fix_point(values.data(), static_cast<std::int64_t>(values.size()), 1, dpu::RoundMode::STD_ROUND);
     }
     op->set_attr<std::int32_t>("fix_point", fp);
   }
@@ -96,12 +83,18 @@ Inspection inspect_model(const std::string& onnx_path, const compiler::DpuTarget
   r.device_subgraphs = report.device_subgraphs();
   r.dpu_subgraphs = report.dpu_subgraphs();
 
-  // Compiled ops by name, and by the float op whose value they compute (a fused activation).
+  // Compiled ops by the float op they lower (the one doing the most MACs: a fully connected layer's
+  // 1×1 conv, not its reshapes), by name (CPU ops), and by the float value they compute (a fused
+  // activation).
   std::map<std::string, const compiler::OpPlacement*> placement;
   for (const auto& p : report.ops) placement[p.name] = &p;
-  std::map<std::string, const xir::Op*> by_name, by_source;
+  std::map<std::string, const xir::Op*> by_group, by_name, by_source;
   for (const xir::Op* op : fixed->topological_sort()) {
     by_name[op->get_name()] = op;
+    if (op->has_attr("__group")) {
+      const xir::Op*& g = by_group[op->get_attr<std::string>("__group")];
+      if (!g || macs_of(*op) >= macs_of(*g)) g = op;
+    }
     if (op->has_attr("__float_source")) by_source[op->get_attr<std::string>("__float_source")] = op;
     const std::uint64_t m = macs_of(*op);
     r.macs_total += m;
@@ -114,14 +107,14 @@ Inspection inspect_model(const std::string& onnx_path, const compiler::DpuTarget
     NodeInspection n;
     n.name = node.output(0);
     n.type = node.op_type();
-    const xir::Op* op = by_name.count(n.name) ? by_name.at(n.name) : nullptr;
-    if (by_name.count(n.name + "_conv")) op = by_name.at(n.name + "_conv");  // a fully connected layer: the 1×1 conv2d-fix
-    if (!op && by_name.count(n.name + "_dw")) op = by_name.at(n.name + "_dw");  // a lone BatchNorm: the 1×1 depthwise conv
-    bool fused = false;
+    const xir::Op* op = by_group.count(n.name) ? by_group.at(n.name) : by_name.count(n.name) ? by_name.at(n.name) : nullptr;
+    std::string fused_into;  // an activation computed by the op of another node's group
     if (!op && by_source.count(n.name)) {
       op = by_source.at(n.name);
-      fused = true;
+      fused_into = op->get_attr_or<std::string>("__group", op->get_name());
+      if (by_group.count(fused_into)) op = by_group.at(fused_into);
     }
+    const bool fused = !fused_into.empty();
     if (!op) {
       n.device = "-";
       n.reason = n.type == "BatchNormalization" ? "folded into the convolution before it"
@@ -129,11 +122,11 @@ Inspection inspect_model(const std::string& onnx_path, const compiler::DpuTarget
     } else {
       const compiler::OpPlacement* p = placement.count(op->get_name()) ? placement.at(op->get_name()) : nullptr;
       n.device = p ? p->device : "?";
-      n.dpu_op = op->get_type() + nonlinear_text(*op) + (fused ? " of " + op->get_name() : "");
+      n.dpu_op = op->get_type() + nonlinear_text(*op) + (fused ? " of " + fused_into : "");
       n.macs = fused ? 0 : macs_of(*op);
       if (p && p->device == "CPU") {
         n.reason = unknown_types.count(n.type) ? "op type " + n.type + " has no DPU form (not an ONNX op the toolkit converts)" : p->reason;
-        n.hint = hint_for(p->reason);
+        n.hint = compiler::dpu_hint(*op);
       }
     }
     r.nodes.push_back(n);

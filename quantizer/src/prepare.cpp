@@ -170,6 +170,7 @@ void fold_batchnorms(xir::Graph& g, std::vector<std::string>& log) {
       a->set_attr<std::vector<std::int32_t>>("kernel", {1, 1});
       a->set_attr<std::vector<std::int32_t>>("stride", {1, 1});
       a->set_attr<std::string>("pad_mode", "FLOOR");
+      a->set_attr<std::string>("__replaces", name);  // private: reports name the BatchNorm (see lower.cpp)
       xir::Op* dw = g.add_op(bn->get_name() + "_dw", "depthwise-conv2d", std::move(a), {{"input", {conv}}, {"weights", {wop}}, {"bias", {bop}}});
       redirect(bn, dw);
       std::vector<xir::Op*> params{bn->get_input_op("gamma"), bn->get_input_op("beta"), bn->get_input_op("moving_mean"), bn->get_input_op("moving_var")};

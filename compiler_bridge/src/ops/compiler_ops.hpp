@@ -55,6 +55,10 @@ void add_lower_rule(const std::string& float_type, LowerRule rule);
 const LowerRule* lower_rule(const std::string& float_type);
 void add_dpu_limits(const std::string& fix_type, DpuLimits limits);
 const DpuLimits* dpu_limits(const std::string& fix_type);
+// What a user can do when the op's limits keep it off the DPU (shown by dpu-inspect).
+using DpuHint = std::function<std::string(const xir::Op&)>;
+void add_dpu_hint(const std::string& fix_type, DpuHint hint);
+const DpuHint* dpu_hint(const std::string& fix_type);
 
 // Helpers the rules share.
 [[noreturn]] void fail(const xir::Op* op, const std::string& why);  // "lowering op '…' (…): why"

@@ -60,6 +60,14 @@ void register_conv2d() {
   add_lower_rule("depthwise-conv2d", lower_conv);
   add_dpu_limits("conv2d-fix", conv_limits);
   add_dpu_limits("depthwise-conv2d-fix", depthwise_limits);
+  add_dpu_hint("conv2d-fix", [](const xir::Op& op) -> std::string {
+    if (op.get_attr_or<std::int32_t>("group", 1) != 1)
+      return "vai_c_xir splits grouped convolutions into per-group convolutions; dpu-compile does not yet";
+    return "keep kernel, stride, padding and channels within the conv engine's limits, and the activation ReLU / ReLU6";
+  });
+  add_dpu_hint("depthwise-conv2d-fix", [](const xir::Op&) -> std::string {
+    return "use channel multiplier 1, kernel / stride / padding within the ALU engine's limits, and ReLU / ReLU6";
+  });
 }
 
 }  // namespace dputk::compiler_ops

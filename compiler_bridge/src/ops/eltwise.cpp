@@ -20,6 +20,7 @@ void register_eltwise() {
     if (type != "ADD" && type != "MUL") return "eltwise type " + type + " is not supported";
     return check_nonlinear(op, {"NONE", "RELU"}, "eltwise engine");
   });
+  add_dpu_hint("eltwise-fix", [](const xir::Op&) -> std::string { return "the eltwise engine adds, with no activation or a ReLU"; });
 }
 
 }  // namespace dputk::compiler_ops

@@ -14,6 +14,9 @@ void register_pad_slice() {
     });
   for (const char* t : {"pad-fix", "strided_slice-fix"})
     add_dpu_limits(t, [](const xir::Op& op, const compiler::EngineLimits&) { return "a standalone " + op.get_type() + " is not a DPU engine op"; });
+  add_dpu_hint("pad-fix", [](const xir::Op&) -> std::string {
+    return "a zero spatial pad right before a convolution or average pool is folded into its padding; others stay on the CPU";
+  });
 }
 
 }  // namespace dputk::compiler_ops

@@ -45,6 +45,7 @@ void register_pool() {
     if (type != "MAX" && type != "AVG") return "pool type " + type + " is not a DPU pooling";
     return alu_window_reason(op, l);
   });
+  add_dpu_hint("pool-fix", [](const xir::Op&) -> std::string { return "keep kernel, stride and padding within the ALU engine's limits"; });
 }
 
 }  // namespace dputk::compiler_ops

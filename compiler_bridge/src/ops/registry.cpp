@@ -14,6 +14,7 @@ namespace {
 struct Registry {
   std::map<std::string, LowerRule> rules;
   std::map<std::string, DpuLimits> limits;
+  std::map<std::string, DpuHint> hints;
 };
 Registry& table() {
   static Registry r;
@@ -42,6 +43,13 @@ const DpuLimits* dpu_limits(const std::string& fix_type) {
   ensure_registered();
   auto it = table().limits.find(fix_type);
   return it == table().limits.end() ? nullptr : &it->second;
+}
+
+void add_dpu_hint(const std::string& fix_type, DpuHint hint) { table().hints[fix_type] = std::move(hint); }
+const DpuHint* dpu_hint(const std::string& fix_type) {
+  ensure_registered();
+  auto it = table().hints.find(fix_type);
+  return it == table().hints.end() ? nullptr : &it->second;
 }
 
 void fail(const xir::Op* op, const std::string& why) { dpu::op_fail(*op, why, "lowering"); }

@@ -26,6 +26,8 @@ std::vector<std::string> rewrite_for_dpu(xir::Graph& graph);
 
 // Why `op` (a fix-form op) cannot run on the target's DPU engines; empty when it can.
 std::string why_not_on_dpu(const xir::Op& op, const EngineLimits& limits);
+// What to change so that an op why_not_on_dpu refuses could run on the DPU (empty: nothing to say).
+std::string dpu_hint(const xir::Op& op);
 
 struct OpPlacement {
   std::string name, type, device, subgraph, reason;  // reason: only for CPU ops

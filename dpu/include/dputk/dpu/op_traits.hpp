@@ -27,10 +27,11 @@ struct OpTraits {
   QuantRole quant = QuantRole::NONE;
   const char* nonlinear = "";        // ACTIVATION: the DPU nonlinear it fuses as ("" = none exists)
   bool keeps_non_negative = false;   // fix form: output >= 0 whenever every input is >= 0
-  bool custom = false;               // a custom op type (declare_cpu_float_op)
+  bool custom = false;               // declared at run time (declare_cpu_float_op): a custom op, or a float op with no DPU form
 };
 
-// The graph attribute of a quantized xmodel that lists its custom op types (the compiler declares them).
+// The graph attribute of a quantized xmodel that lists the op types declared CPU-float while quantizing
+// (custom ops, float ops with no DPU form); the compiler declares them again.
 constexpr const char* kCustomOpsAttr = "dputk_custom_ops";
 
 // The traits of an op type (role NONE for a type nobody described).

@@ -72,30 +72,32 @@ std::vector<std::string> OpRegistry::fix_types() const {
   return out;
 }
 
-std::unique_ptr<FloatKernel> OpRegistry::make_float(const FloatKernelArgs& args, bool fast) const {
-  Impl::Entry<FloatFactory> e;
-  {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
-    auto it = impl_->floats.find(args.op.get_type());
-    if (it != impl_->floats.end()) e = it->second;
-  }
+namespace {
+// The optimized factory's kernel when `fast` and it takes the op, else the reference one's; nullptr-like
+// (empty) when the type has neither.
+template <typename Entry, typename Args>
+auto make_with(const Entry& e, const Args& args, bool fast) -> decltype(e.reference(args)) {
   if (fast && e.optimized)
     if (auto k = e.optimized(args)) return k;
   if (e.reference) return e.reference(args);
+  return {};
+}
+template <typename Map>
+auto entry_of(const Map& m, const std::string& type, std::mutex& mutex) {
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = m.find(type);
+  return it == m.end() ? typename Map::mapped_type{} : it->second;
+}
+}  // namespace
+
+std::unique_ptr<FloatKernel> OpRegistry::make_float(const FloatKernelArgs& args, bool fast) const {
+  if (auto k = make_with(entry_of(impl_->floats, args.op.get_type(), impl_->mutex), args, fast)) return k;
   // No built-in kernel: a custom-op plugin (libvart_op_imp_<type>.so), or a clear error.
   return make_plugin_kernel(args.op);
 }
 
 FixKernel OpRegistry::make_fix(const FixKernelArgs& args, bool fast) const {
-  Impl::Entry<FixFactory> e;
-  {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
-    auto it = impl_->fixes.find(args.op.get_type());
-    if (it != impl_->fixes.end()) e = it->second;
-  }
-  if (fast && e.optimized)
-    if (auto k = e.optimized(args)) return k;
-  if (e.reference) return e.reference(args);
+  if (auto k = make_with(entry_of(impl_->fixes, args.op.get_type(), impl_->mutex), args, fast)) return k;
   dpu::op_fail(args.op, "the DPU emulator has no integer kernel for this op type");
 }
 
