@@ -16,7 +16,7 @@ std::string dpu_hint(const xir::Op& op) {
   const std::string& t = op.get_type();
   if (const compiler_ops::DpuHint* hint = compiler_ops::dpu_hint(t)) return (*hint)(op);
   if (compiler_ops::dpu_limits(t) || (t.size() > 4 && t.compare(t.size() - 4, 4, "-fix") == 0)) return "";
-  return "no DPU form: it runs on the CPU between DPU subgraphs (a custom op needs its plugin libvart_op_imp_" + t + ".so)";
+  return "no DPU form: it runs on the CPU between DPU subgraphs (the op library's float kernel, or a custom op's plugin)";
 }
 
 }  // namespace dputk::compiler

@@ -35,6 +35,8 @@ std::map<std::string, OpTraits>& table() {
       {"avgpool2d", {R::AVG_POOL}},
       {"pad", {R::SAME_GRID}},
       {"strided_slice", {R::SAME_GRID}},
+      {"resize", {R::SAME_GRID}},
+      {"hard-sigmoid", {R::GROUP_HEAD, "", false, false, "hard-sigmoid-fix"}},  // the DPU's 2731/2^14 for 1/6  // nearest copies, bilinear interpolates: the input's range, its grid
       {"softmax", {R::CPU_FLOAT}},
       // fix form: ops that move int8 values without arithmetic keep them non-negative
       {"pool-fix", {R::NONE, "", true}},
@@ -43,6 +45,8 @@ std::map<std::string, OpTraits>& table() {
       {"upload", {R::NONE, "", true}},
       {"download", {R::NONE, "", true}},
       {"strided_slice-fix", {R::NONE, "", true}},
+      {"upsample-fix", {R::NONE, "", true}},
+      {"hard-sigmoid-fix", {R::GROUP_HEAD}},  // a quantizer-form xmodel read again
   };
   return t;
 }
@@ -87,7 +91,8 @@ Nonlinear parse_nonlinear(const xir::Op& op) {
   if (nl == "RELU") return Nonlinear::RELU;
   if (nl == "RELU6") return Nonlinear::RELU6;
   if (nl == "LEAKYRELU") return Nonlinear::LEAKYRELU;
-  op_fail(op, "nonlinear '" + nl + "' is not supported (NONE, RELU, RELU6, LEAKYRELU)");
+  if (nl == "HSIGMOID") return Nonlinear::HSIGMOID;
+  op_fail(op, "nonlinear '" + nl + "' is not supported (NONE, RELU, RELU6, LEAKYRELU, HSIGMOID)");
 }
 
 bool fix_output_non_negative(const xir::Op& op, const std::function<bool(const xir::Op*)>& input_non_negative) {

@@ -75,6 +75,7 @@ Calibrator::Calibrator(QuantGraph& qg, CalibOptions options) : qg_(qg), options_
     const xir::Op* fix = qg_.graph->get_op(s.fix_op);
     const xir::Op* src = fix ? fix->get_input_op("input") : nullptr;
     st.relu6 = s.kind == FixSlot::Kind::ACTIVATION && src && dpu::is_relu6(*src);
+    st.hsigmoid = s.kind == FixSlot::Kind::ACTIVATION && src && src->get_type() == "hard-sigmoid-fix";
   }
 }
 
@@ -118,7 +119,8 @@ void Calibrator::on_fix(const xir::Op* fix, const engine::FloatTensor& in, engin
                                          : diffs_search(in.data.data(), in.numel(), scope, round, 8, had ? &previous_spec : nullptr,
                                                         out.data.data(), &written),
                               s.relu6 ? std::min(options_.max_fix_point, kRelu6FixPoint) : options_.max_fix_point);
-    ++s.votes[vote];
+    // hard-sigmoid: at fix point 7 or finer its missing clamp at 6 is a saturation (spec §3.8).
+    ++s.votes[s.hsigmoid ? std::max(vote, dpu::kHsigmoidMinFixPoint) : vote];
     int mode = vote, count = 0;
     for (const auto& [fp, c] : s.votes)  // ascending fp: ties keep the smallest
       if (c > count) {

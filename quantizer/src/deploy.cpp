@@ -86,11 +86,17 @@ DeployResult export_deploy(const xir::Graph& quantized, const engine::FloatTenso
   r.dumped_tensors = write_dumps(quantized, one_input, r.dump_dir);
   LOG(INFO) << "=>Deploy check data: " << r.dumped_tensors << " tensors in " << r.dump_dir;
   const std::string pt = (fs::path(output_dir) / (graph + "_int.pt")).string();
-  if (export_torchscript(quantized, pt)) {
-    r.torchscript = pt;
-    LOG(INFO) << "=>Exported TorchScript module.(" << pt << ")";
-  } else {
-    LOG(WARNING) << "built without libtorch (DPUTK_WITH_TORCHSCRIPT=OFF): no " << pt;
+  // The TorchScript module is a convenience beside the xmodel (the DPU's deployable): an op with no
+  // torch form leaves it out with a warning instead of failing the export.
+  try {
+    if (export_torchscript(quantized, pt)) {
+      r.torchscript = pt;
+      LOG(INFO) << "=>Exported TorchScript module.(" << pt << ")";
+    } else {
+      LOG(WARNING) << "built without libtorch (DPUTK_WITH_TORCHSCRIPT=OFF): no " << pt;
+    }
+  } catch (const std::exception& e) {
+    LOG(WARNING) << "[VAIQ_WARN]: no TorchScript module " << pt << ": " << e.what();
   }
   return r;
 }

@@ -66,11 +66,11 @@ Inspection inspect_model(const std::string& onnx_path, const compiler::DpuTarget
   }
   QuantGraph q = build_quant_graph(*graph);  // float ops with no DPU form stay float for the CPU there
   // Placement does not depend on fix points; parameters take the quantizer's maxmin choice (so that
-  // they fit int8), activations any.
+  // they fit int8), activations any the calibration could choose (a hard-sigmoid's at least 7).
   for (xir::Op* op : q.graph->topological_sort()) {
     if (op->get_type() != "fix") continue;
-    int fp = 4;
     const xir::Op* src = op->get_input_op("input");
+    int fp = src && src->get_type() == "hard-sigmoid-fix" ? dpu::kHsigmoidMinFixPoint : 4;
     if (src && src->get_type() == "const") {
       const auto values = engine::decode_const(*src).data;
       fp = diffs_fix_point(values.data(), static_cast<std::int64_t>(values.size()), 1, dpu::RoundMode::STD_ROUND);

@@ -125,7 +125,7 @@ class Builder {
       (void)producer;
       return;
     }
-    if (t == "avgpool2d") {
+    if (dpu::op_traits(t).quant == dpu::QuantRole::AVG_POOL) {
       xir::Op* pool = copy(op);
       const IV& in = op->get_input_tensor("input")->get_shape();
       IV k = op->get_attr<IV>("kernel");
@@ -139,14 +139,15 @@ class Builder {
       value_[op] = v;
       return;
     }
-    if (t == "pad" || t == "strided_slice") {
+    if (dpu::op_traits(t).quant == dpu::QuantRole::SAME_GRID) {  // pad, strided_slice, resize
       xir::Op* c = copy(op);
       const xir::Op* in_fix = defining_fix(value(op->get_input_op("input")));
       value_[op] = add_fix(c, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name(), in_fix ? in_fix->get_name() : "");
       return;
     }
     if (dpu::is_group_head(t)) {
-      xir::Op* c = copy(op);
+      const std::string form = dpu::op_traits(t).quant_form;
+      xir::Op* c = form.empty() ? copy(op) : q_.graph->add_op(op->get_name(), form, op->get_attrs(), mapped_inputs(op));
       if (fix_goes_after_activation(op)) {
         value_[op] = c;
         return;

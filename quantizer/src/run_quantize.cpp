@@ -181,31 +181,37 @@ int run_test(const QuantizeOptions& o) {
   if (o.compare_float) probe = std::make_unique<engine::FloatExecutor>(*prepared);
   LOG(INFO) << "Quantization test process start up: DPU integer evaluation of " << xm << " on " << indices.size() << " images";
   Classifier model = dpu_classifier(dpu);
-  std::size_t agree = 0, compared = 0;
+  std::size_t agree = 0, compared = 0, labels_per_image = 1;
   double sig = 0.0, noise = 0.0;
   if (o.compare_float) {
     model = [&, int8 = dpu_classifier(dpu)](const engine::FloatTensor& batch) {
       engine::FloatTensor q = int8(batch);
       engine::FloatTensor f = std::move(probe->run({&batch})[0]);
-      const int n = batch.shape[0];
-      const std::size_t classes = q.data.size() / static_cast<std::size_t>(n);
-      for (int i = 0; i < n; ++i) {
-        const float* fq = q.data.data() + i * classes;
-        const float* ff = f.data.data() + i * classes;
+      // Labels along the last axis: one per image for [N, K] logits, one per pixel for a NHWC score map.
+      const std::size_t classes = static_cast<std::size_t>(q.shape.back());
+      for (std::size_t p = 0; p + classes <= q.data.size(); p += classes) {
+        const float* fq = q.data.data() + p;
+        const float* ff = f.data.data() + p;
         agree += std::max_element(fq, fq + classes) - fq == std::max_element(ff, ff + classes) - ff;
+        ++compared;
       }
       for (std::size_t i = 0; i < q.data.size(); ++i) {
         sig += static_cast<double>(f.data[i]) * f.data[i];
         noise += (static_cast<double>(f.data[i]) - q.data[i]) * (static_cast<double>(f.data[i]) - q.data[i]);
       }
-      compared += static_cast<std::size_t>(n);
+      labels_per_image = q.data.size() / classes / static_cast<std::size_t>(batch.shape[0]);
       return q;
     };
   }
   EvalResult r = evaluate(*data, indices, o.preprocess, model, o.batch_size, "int8 (DPU) evaluation");
   if (o.compare_float && compared)
-    std::printf("Float/int8 top-1 agreement: %.4f%% (%zu images), logit SQNR: %.2f dB\n", 100.0 * agree / compared, compared,
-                noise > 0 ? 10.0 * std::log10(sig / noise) : 200.0);
+    if (labels_per_image == 1)
+      std::printf("Float/int8 top-1 agreement: %.4f%% (%zu images), logit SQNR: %.2f dB\n", 100.0 * agree / compared, compared,
+                  noise > 0 ? 10.0 * std::log10(sig / noise) : 200.0);
+    else  // a score map: the label of every pixel
+      std::printf("Float/int8 per-pixel label agreement: %.4f%% (%zu images x %zu pixels), score SQNR: %.2f dB\n",
+                  100.0 * agree / compared, compared / labels_per_image, labels_per_image,
+                  noise > 0 ? 10.0 * std::log10(sig / noise) : 200.0);
   else
     std::printf("int8 (DPU) evaluation: %.1f images/s (%.1f images/s in the DPU arithmetic after the first batch, image decoding excluded)\n",
                 r.images_per_second(), r.model_images_per_second());

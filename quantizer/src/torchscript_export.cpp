@@ -165,7 +165,13 @@ class Writer {
     if (t == "relu6") return void(assign(op, "torch.clamp(" + in(op) + ", 0.0, 6.0)"));
     if (t == "clamp")
       return void(assign(op, "torch.clamp(" + in(op) + ", " + num(op->get_attr<float>("min")) + ", " + num(op->get_attr<float>("max")) + ")"));
-    if (t == "leaky-relu") return void(assign(op, "torch.nn.functional.leaky_relu(" + in(op) + ", " + num(op->get_attr<float>("alpha")) + ")"));
+    if (t == "leaky-relu") return void(assign(op, "torch.leaky_relu(" + in(op) + ", " + num(op->get_attr<float>("alpha")) + ")"));
+    if (t == "sigmoid") return void(assign(op, "torch.sigmoid(" + in(op) + ")"));
+    if (t == "hard-sigmoid") return void(assign(op, "torch.hardsigmoid(" + in(op) + ")"));  // relu6(x + 3) / 6
+    if (t == "hard-sigmoid-fix")  // the DPU's 2731 / 2^14 for 1/6
+      return void(assign(op, "torch.clamp(" + in(op) + " + 3.0, 0.0, 6.0) * 0.16668701171875"));
+    if (t == "hard-swish") return void(assign(op, "torch.hardswish(" + in(op) + ")"));
+    if (t == "tanh") return void(assign(op, "torch.tanh(" + in(op) + ")"));
     if (t == "add" || t == "mul") {
       std::vector<std::string> terms;
       for (const xir::Op* i : op->get_input_ops("input")) {
@@ -251,6 +257,26 @@ class Writer {
         idx += ", " + std::to_string(b[nchw]) + ":" + std::to_string(e[nchw]) + ":" + std::to_string(s[nchw]);
       }
       return void(assign(op, in(op) + "[" + idx + "]"));
+    }
+    if (t == "transpose") {  // torch holds a rank-4 XIR (NHWC) value as NCHW, other ranks as they are
+      const IV order = op->get_attr<IV>("order");
+      const std::size_t in_rank = op->get_input_tensor("input")->get_shape().size();
+      std::string x = in(op);
+      if (in_rank == 4) x += ".permute(0, 2, 3, 1)";
+      x += ".permute(" + list(std::vector<std::int64_t>(order.begin(), order.end())) + ")";
+      if (rank == 4) x += ".permute(0, 3, 1, 2)";
+      return void(assign(op, x + ".contiguous()"));
+    }
+    if (t == "resize") {
+      const std::string mode = op->get_attr<std::string>("mode");
+      const bool align = op->get_attr_or<bool>("align_corners", false), half = op->get_attr_or<bool>("half_pixel_centers", false);
+      const IV& out = op->get_output_tensor()->get_shape();
+      const std::string size = list({out[1], out[2]});
+      if (mode == "NEAREST" && !align && !half)
+        return void(assign(op, "torch.upsample_nearest2d(" + in(op) + ", " + size + ")"));
+      if (mode == "BILINEAR" && (align || half))
+        return void(assign(op, "torch.upsample_bilinear2d(" + in(op) + ", " + size + ", " + (align ? "True" : "False") + ")"));
+      fail(op, "torch has no resize with mode " + mode + (align ? ", align_corners" : "") + (half ? ", half_pixel_centers" : ""));
     }
     if (t == "softmax")
       return void(assign(op, "torch.softmax(" + in(op) + ", " + std::to_string(nchw_axis(op->get_attr_or<std::int32_t>("axis", -1), rank)) + ")"));

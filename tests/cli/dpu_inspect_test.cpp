@@ -1,6 +1,7 @@
 // dpu-inspect before calibration: where each ONNX node runs on the KV260's DPU and why not, the
 // subgraph count and the MAC share — on the shared MobileNetV2 (all on the DPU), and on small models
-// with a grouped convolution (an engine limit) and a custom op (no DPU form).
+// with a grouped convolution (split into per-group convolutions: on the DPU), a kernel above the conv
+// engine's 16 (an engine limit) and a custom op (no DPU form).
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
@@ -55,7 +56,7 @@ TEST(DpuInspect, MobileNetV2RunsWhollyOnTheDpu) {
   EXPECT_NE(text.find("MACs on the DPU: 100.00%"), std::string::npos) << text;
 }
 
-// x → Conv 3→8 → Conv 8→8 group 2 → Relu → MyOp (custom) → Conv 8→8
+// x → Conv 3→8 → Conv 8→8 group 2 → Relu → MyOp (custom) → Conv 8→8 → Conv 8→8 kernel 17
 std::string limits_model(const std::string& path) {
   onnx::ModelProto m;
   auto* g = dputk::test::start_onnx_model(m, "limits", "x", {1, 3, 16, 16});
@@ -69,7 +70,9 @@ std::string limits_model(const std::string& path) {
   add_onnx_node(g, "Relu", {"grouped"}, "r");
   add_onnx_node(g, "MyOp", {"r"}, "custom")->set_domain("com.example");
   add_onnx_node(g, "Conv", {"custom", "w3"}, "c3");
-  g->add_output()->set_name("c3");
+  *g->add_initializer() = seeded_tensor("w4", {8, 8, 17, 17}, 4);
+  set_onnx_attr(add_onnx_node(g, "Conv", {"c3", "w4"}, "big"), "pads", std::vector<std::int64_t>{1, 1, 1, 1});
+  g->add_output()->set_name("big");
   std::ofstream(path, std::ios::binary) << m.SerializeAsString();
   return path;
 }
@@ -78,17 +81,19 @@ TEST(DpuInspect, NamesEngineLimitsAndOpTypesWithHintsAndCountsTheMacShare) {
   auto j = inspect(limits_model(dputk::test::scratch_dir("inspect_model") + "/limits.onnx"), "limits");
   EXPECT_EQ(node(j, "c1")["device"], "DPU");
   const auto& grouped = node(j, "grouped");
-  EXPECT_EQ(grouped["device"], "CPU");
-  EXPECT_NE(grouped["reason"].get<std::string>().find("grouped convolution (group 2)"), std::string::npos) << grouped.dump();
-  EXPECT_NE(grouped["hint"].get<std::string>().find("splits grouped convolutions"), std::string::npos) << grouped.dump();
+  EXPECT_EQ(grouped["device"], "DPU") << grouped.dump();
+  const auto& big = node(j, "big");
+  EXPECT_EQ(big["device"], "CPU");
+  EXPECT_NE(big["reason"].get<std::string>().find("kernel [17, 17] is outside the engine's range 1–16"), std::string::npos) << big.dump();
+  EXPECT_NE(big["hint"].get<std::string>().find("within the conv engine's limits"), std::string::npos) << big.dump();
   const auto& custom = node(j, "custom");
   EXPECT_EQ(custom["device"], "CPU");
   EXPECT_NE(custom["reason"].get<std::string>().find("MyOp"), std::string::npos) << custom.dump();
   EXPECT_EQ(node(j, "c3")["device"], "DPU");
   EXPECT_EQ(j["dpu_subgraph_number"], 2);
-  // MACs: c1 16·16·8·27 = 55296, grouped 16·16·8·36 = 73728 (CPU), c3 16·16·8·8 = 16384.
-  EXPECT_EQ(j["macs_total"], 55296 + 73728 + 16384);
-  EXPECT_EQ(j["macs_dpu"], 55296 + 16384);
+  // MACs: c1 16·16·8·27 = 55296, grouped 16·16·8·36 = 73728, c3 16·16·8·8 = 16384, big 2·2·8·2312 = 73984 (CPU).
+  EXPECT_EQ(j["macs_total"], 55296 + 73728 + 16384 + 73984);
+  EXPECT_EQ(j["macs_dpu"], 55296 + 73728 + 16384);
 }
 
 TEST(DpuInspect, BadInputIsAClearError) {

@@ -8,6 +8,9 @@
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/onnx/onnx_import.hpp"
 #include "onnx_test_model.hpp"
+#include "test_data.hpp"
+
+#include <tuple>
 
 namespace {
 
@@ -154,5 +157,82 @@ TEST(OnnxImport, ReduceMeanOverSpaceIsGlobalAveragePooling) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("y_node"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("spatial axes"), std::string::npos) << e.what();
+  }
+}
+
+namespace {
+
+// x [1,2,3,4] → Shape → Gather(0) (the batch) → Unsqueeze → Concat with [2,-1] (an initializer) →
+// Reshape of x to [N, 2, 12], then Transpose(0, 2, 1) → [N, 12, 2]: the shape arithmetic of a torch export.
+std::string shape_arithmetic_model() {
+  onnx::ModelProto m;
+  auto* g = dputk::test::start_onnx_model(m, "shapes", "x", {1, 2, 3, 4});
+  *g->add_initializer() = dputk::test::int64_tensor("rest", {2, -1});
+  *g->add_initializer() = dputk::test::int64_tensor("zero", {0});
+  node(g, "Shape", {"x"}, "s");
+  *g->add_initializer() = dputk::test::int64_tensor("idx", {0});
+  node(g, "Gather", {"s", "idx"}, "n");  // [1]
+  node(g, "Concat", {"n", "rest"}, "target");
+  set_onnx_attr(g->mutable_node(g->node_size() - 1), "axis", std::int64_t{0});
+  node(g, "Reshape", {"x", "target"}, "r");
+  set_onnx_attr(node(g, "Transpose", {"r"}, "y"), "perm", std::vector<std::int64_t>{0, 2, 1});
+  g->add_output()->set_name("y");
+  return m.SerializeAsString();
+}
+
+std::string resize_model(const std::string& mode, const std::string& coord, const std::string& nearest) {
+  onnx::ModelProto m;
+  auto* g = dputk::test::start_onnx_model(m, "rs", "x", {1, 1, 2, 2});
+  *g->add_initializer() = dputk::test::float_tensor("scales", {4}, {1, 1, 2, 2});
+  auto* n = node(g, "Resize", {"x", "", "scales"}, "y");
+  auto str = [&](const char* k, const std::string& v) {
+    auto* a = n->add_attribute();
+    a->set_name(k);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(v);
+  };
+  str("mode", mode);
+  str("coordinate_transformation_mode", coord);
+  str("nearest_mode", nearest);
+  g->add_output()->set_name("y");
+  return m.SerializeAsString();
+}
+
+}  // namespace
+
+TEST(OnnxImport, ShapeArithmeticIsFoldedAndReshapeTransposeKeepNchwOrder) {
+  auto graph = dputk::import_onnx_from_string(shape_arithmetic_model(), "shapes");
+  dputk::engine::FloatExecutor exec(*graph);
+  dputk::engine::FloatTensor x({1, 3, 4, 2});  // NHWC of NCHW [1,2,3,4]; value = NCHW flat index
+  for (int c = 0; c < 2; ++c)
+    for (int p = 0; p < 12; ++p) x.data[p * 2 + c] = static_cast<float>(c * 12 + p);
+  auto out = exec.run({&x});
+  ASSERT_EQ(out[0].shape, std::vector<std::int32_t>({1, 12, 2}));
+  // reshape [1,2,12] of the NCHW order, transposed: y[0][p][c] = c * 12 + p.
+  for (int p = 0; p < 12; ++p)
+    for (int c = 0; c < 2; ++c) EXPECT_EQ(out[0].data[p * 2 + c], static_cast<float>(c * 12 + p));
+}
+
+TEST(OnnxImport, ResizeModesMatchOnnxAndUnsupportedOnesAreNamed) {
+  dputk::engine::FloatTensor x({1, 2, 2, 1});
+  x.data = {1, 2, 3, 4};
+  // nearest, asymmetric + floor (torch's nn.Upsample): each pixel repeated 2x2.
+  auto g1 = dputk::import_onnx_from_string(resize_model("nearest", "asymmetric", "floor"), "rs");
+  auto o1 = dputk::engine::FloatExecutor(*g1).run({&x});
+  EXPECT_EQ(o1[0].data, std::vector<float>({1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4}));
+  // linear, align_corners: positions 0, 1/3, 2/3, 1 → row 0 = 1, 4/3, 5/3, 2.
+  auto g2 = dputk::import_onnx_from_string(resize_model("linear", "align_corners", "floor"), "rs");
+  auto o2 = dputk::engine::FloatExecutor(*g2).run({&x});
+  EXPECT_NEAR(o2[0].data[1], 4.0f / 3, 1e-6f);
+  EXPECT_NEAR(o2[0].data[15], 4.0f, 1e-6f);
+  // linear, half_pixel: positions -0.25 (clamped to 0), 0.25, 0.75, 1.25 → row 0 = 1, 1.25, 1.75, 2.
+  auto g3 = dputk::import_onnx_from_string(resize_model("linear", "half_pixel", "floor"), "rs");
+  auto o3 = dputk::engine::FloatExecutor(*g3).run({&x});
+  EXPECT_EQ(std::vector<float>(o3[0].data.begin(), o3[0].data.begin() + 4), std::vector<float>({1, 1.25f, 1.75f, 2}));
+  for (auto [mode, coord, why] : {std::tuple{"nearest", "half_pixel", "nearest resize with coordinate_transformation_mode 'half_pixel'"},
+                                  std::tuple{"cubic", "half_pixel", "mode 'cubic' is not supported"}}) {
+    const std::string err = dputk::test::error_of([&] { dputk::import_onnx_from_string(resize_model(mode, coord, "round_prefer_floor"), "rs"); });
+    EXPECT_NE(err.find("y_node"), std::string::npos) << err;
+    EXPECT_NE(err.find(why), std::string::npos) << err;
   }
 }

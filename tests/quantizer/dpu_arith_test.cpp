@@ -143,3 +143,14 @@ TEST_P(FixNeuronKernels, VectorizedArraysEqualScalarIncludingTies) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, FixNeuronKernels, ::testing::Values("baseline", "avx2", "avx512"));
+
+// upsample-fix (spec §3.6): the interpolated value times 2^(fo - fi), DPU_ROUND (halves up), saturated.
+TEST(DpuArith, UpsampleFixRoundsHalvesUpAndSaturates) {
+  EXPECT_EQ(dpu::resize_output(5.0, 4, 4), 5);     // nearest: a copy at the same fix point
+  EXPECT_EQ(dpu::resize_output(2.5, 4, 4), 3);     // a bilinear half: up
+  EXPECT_EQ(dpu::resize_output(-2.5, 4, 4), -2);   // ... also for negatives (floor(x + 0.5))
+  EXPECT_EQ(dpu::resize_output(3.0, 4, 3), 2);     // 1.5 → 2
+  EXPECT_EQ(dpu::resize_output(-3.0, 4, 3), -1);   // -1.5 → -1
+  EXPECT_EQ(dpu::resize_output(100.0, 3, 4), 127); // 200 saturates
+  EXPECT_EQ(dpu::resize_output(-100.0, 3, 4), -128);
+}

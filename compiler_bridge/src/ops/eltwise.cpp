@@ -1,26 +1,47 @@
-// add (+ fused ReLU) → eltwise-fix ADD, and what the DPU's eltwise engine accepts.
+// add / mul (+ fused ReLU) → eltwise-fix ADD / MUL, and what the DPU's eltwise engine accepts.
 #include "compiler_ops.hpp"
+#include "dputk/dpu/op_traits.hpp"
 
 namespace dputk::compiler_ops {
 
-void register_eltwise() {
-  add_lower_rule("add", [](LowerContext& cx, const Group& g) -> xir::Op* {
+namespace {
+
+// add → eltwise-fix ADD; mul of two feature maps → eltwise-fix MUL (a mul by a constant has no
+// eltwise form: nullptr, the CPU). The activation the group fuses must be none or ReLU.
+LowerRule eltwise_rule(const std::string& type) {
+  return [type](LowerContext& cx, const Group& g) -> xir::Op* {
     const xir::Op* c = g.compute;
-    auto a = xir::Attrs::create();
-    a->set_attr<std::string>("type", "ADD");
-    const std::string nl = nonlinear_of(g.act);
-    if (nl != "NONE" && nl != "RELU") fail(c, "eltwise add can only fuse ReLU");
-    a->set_attr<std::string>("nonlinear", nl);
+    const auto inputs = c->get_input_ops("input");
+    for (const xir::Op* i : inputs)
+      if (i->get_type() == "const" || (i->get_type() == "fix" && i->get_input_op("input")->get_type() == "const")) return nullptr;
     std::vector<xir::Op*> ins;
-    for (const xir::Op* i : c->get_input_ops("input")) ins.push_back(cx.value(i).op);
+    for (const xir::Op* i : inputs) ins.push_back(cx.value(i).op);
+    const std::string nl = g.act ? dpu::dpu_nonlinear_of(g.act) : "NONE";
+    if (nl != "NONE" && nl != "RELU") return nullptr;
+    auto a = xir::Attrs::create();
+    a->set_attr<std::string>("type", type);
+    a->set_attr<std::string>("nonlinear", nl);
     return cx.add(c->get_name(), "eltwise-fix", std::move(a), {{"input", ins}}, g.fp);
-  });
+  };
+}
+
+}  // namespace
+
+void register_eltwise() {
+  add_lower_rule("add", eltwise_rule("ADD"));
+  add_lower_rule("mul", eltwise_rule("MUL"));
   add_dpu_limits("eltwise-fix", [](const xir::Op& op, const compiler::EngineLimits&) -> std::string {
     const std::string type = op.get_attr_or<std::string>("type", "ADD");
     if (type != "ADD" && type != "MUL") return "eltwise type " + type + " is not supported";
+    const auto& out = op.get_output_tensor()->get_shape();
+    for (const xir::Tensor* t : op.get_input_tensors()) {
+      const auto& s = t->get_shape();
+      const bool channel_scale = type == "MUL" && s.size() == 4 && out.size() == 4 && s[1] == 1 && s[2] == 1 && s[3] == out[3];
+      if (s != out && !channel_scale) return "eltwise inputs of different shapes (only MUL broadcasts a [N,1,1,C] map)";
+    }
     return check_nonlinear(op, {"NONE", "RELU"}, "eltwise engine");
   });
-  add_dpu_hint("eltwise-fix", [](const xir::Op&) -> std::string { return "the eltwise engine adds, with no activation or a ReLU"; });
+  add_dpu_hint("eltwise-fix", [](const xir::Op&) -> std::string { return "the eltwise engine adds or multiplies feature maps, with no activation or a ReLU"; });
 }
 
 }  // namespace dputk::compiler_ops

@@ -32,7 +32,20 @@ void ensure_registered() {
 }
 }  // namespace
 
-void add_lower_rule(const std::string& float_type, LowerRule rule) { table().rules[float_type] = std::move(rule); }
+// A second rule for the same type (mul: the quantizer's average-pool factor in pool.cpp, a product of
+// feature maps in eltwise.cpp) is tried when the first declines (returns nullptr).
+void add_lower_rule(const std::string& float_type, LowerRule rule) {
+  auto it = table().rules.find(float_type);
+  if (it == table().rules.end()) {
+    table().rules[float_type] = std::move(rule);
+    return;
+  }
+  LowerRule first = std::move(it->second);
+  it->second = [first, rule](LowerContext& cx, const Group& g) -> xir::Op* {
+    if (xir::Op* op = first(cx, g)) return op;
+    return rule(cx, g);
+  };
+}
 const LowerRule* lower_rule(const std::string& float_type) {
   ensure_registered();
   auto it = table().rules.find(float_type);

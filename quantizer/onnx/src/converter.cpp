@@ -102,6 +102,11 @@ std::unique_ptr<xir::Graph> convert(const onnx::ModelProto& model, const std::st
   }
   const auto& converters = node_converters();
   for (const auto& node : g.node()) {
+    try {
+      if (fold_constant_node(c, node)) continue;
+    } catch (const std::invalid_argument& e) {
+      c.fail(node, e.what());
+    }
     auto it = converters.find(node.op_type());
     const bool standard = it != converters.end() && (node.domain().empty() || node.domain() == "ai.onnx");
     if (!standard && options.custom_op && options.custom_op(node.op_type())) {

@@ -80,6 +80,21 @@ ConstTensor read_tensor(const onnx::TensorProto& t, const std::string& what);
 // NCHW axis → NHWC axis for rank-4 feature maps.
 int nhwc_axis(int nchw_axis);
 
+// Shape arithmetic and other all-constant nodes: computes the node's output as a constant (no XIR op)
+// and returns true, or returns false when the node is not constant (const_fold.cpp).
+bool fold_constant_node(Converter& c, const onnx::NodeProto& node);
+
+// Reshapes a value to an ONNX shape (NCHW element order; a 4-D result becomes a NHWC feature map).
+void reshape_value(Converter& c, const std::string& name, const Value& x, const std::vector<std::int64_t>& target);
+
+// Converters defined outside onnx_ops.cpp: layout_ops.cpp (Transpose, Squeeze, Unsqueeze, Split) and
+// resize_op.cpp (Resize, Upsample).
+void transpose(Converter& c, const onnx::NodeProto& n);
+void squeeze(Converter& c, const onnx::NodeProto& n);
+void unsqueeze(Converter& c, const onnx::NodeProto& n);
+void split(Converter& c, const onnx::NodeProto& n);
+void resize(Converter& c, const onnx::NodeProto& n);
+
 using NodeConverter = std::function<void(Converter&, const onnx::NodeProto&)>;
 const std::map<std::string, NodeConverter>& node_converters();
 // A custom op (OnnxImportOptions::custom_op): an XIR op of the node's type, float, shaped like its

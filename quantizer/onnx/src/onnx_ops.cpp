@@ -284,31 +284,17 @@ void flatten(Converter& c, const Node& n) {
 void reshape(Converter& c, const Node& n) {
   Value x = c.input(n, 0);
   auto in = x.onnx_shape();
-  const ConstTensor& S = c.get_const(n, 1);
-  std::vector<std::int64_t> target = S.ints();
+  std::vector<std::int64_t> target = c.get_const(n, 1).ints();
   std::int64_t total = 1, known = 1;
   for (auto d : in) total *= d;
   int infer = -1;
   for (std::size_t i = 0; i < target.size(); ++i) {
-    if (target[i] == 0 && i < in.size()) target[i] = in[i];
+    if (target[i] == 0 && i < in.size() && !attr_int(n, "allowzero", 0)) target[i] = in[i];
     if (target[i] == -1) infer = static_cast<int>(i);
     else known *= target[i];
   }
   if (infer >= 0) target[infer] = known ? total / known : 0;
-  xir::Op* src = x.nhwc && !spatial_is_1x1(x) ? c.to_nchw(x, out_name(n)) : x.op;
-  bool out4 = target.size() == 4;
-  bool out_1x1 = out4 && target[2] == 1 && target[3] == 1;
-  IV shape(target.begin(), target.end());
-  if (out_1x1) shape = {shape[0], 1, 1, shape[1]};
-  auto a = attrs();
-  a->set_attr<IV>("shape", shape);
-  xir::Op* r = c.add(out_name(n) + (out4 && !out_1x1 ? "_nchw" : ""), "reshape", std::move(a), {{"input", {src}}});
-  if (out4 && !out_1x1) {
-    auto t = attrs();
-    t->set_attr<IV>("order", {0, 2, 3, 1});
-    r = c.add(out_name(n), "transpose", std::move(t), {{"input", {r}}});
-  }
-  c.set_value(out_name(n), {r, out4});
+  reshape_value(c, out_name(n), x, target);
 }
 
 void concat(Converter& c, const Node& n) {
@@ -450,6 +436,27 @@ void custom_op(Converter& c, const Node& n) {
   c.set_value(out_name(n), {c.add(out_name(n), n.op_type(), std::move(a), {{"input", ins}}), first.nhwc});
 }
 
+void reshape_value(Converter& c, const std::string& name, const Value& x, const std::vector<std::int64_t>& target) {
+  std::int64_t total = 1, count = 1;
+  for (auto d : x.onnx_shape()) total *= d;
+  for (auto d : target) count *= d;
+  if (total != count) throw std::invalid_argument("the new shape holds " + std::to_string(count) + " elements, the input " + std::to_string(total));
+  xir::Op* src = x.nhwc && !spatial_is_1x1(x) ? c.to_nchw(x, name) : x.op;
+  bool out4 = target.size() == 4;
+  bool out_1x1 = out4 && target[2] == 1 && target[3] == 1;
+  IV shape(target.begin(), target.end());
+  if (out_1x1) shape = {shape[0], 1, 1, shape[1]};
+  auto a = attrs();
+  a->set_attr<IV>("shape", shape);
+  xir::Op* r = c.add(name + (out4 && !out_1x1 ? "_nchw" : ""), "reshape", std::move(a), {{"input", {src}}});
+  if (out4 && !out_1x1) {
+    auto t = attrs();
+    t->set_attr<IV>("order", {0, 2, 3, 1});
+    r = c.add(name, "transpose", std::move(t), {{"input", {r}}});
+  }
+  c.set_value(name, {r, out4});
+}
+
 const std::map<std::string, NodeConverter>& node_converters() {
   static const std::map<std::string, NodeConverter> table = {
       {"Conv", conv},
@@ -468,6 +475,11 @@ const std::map<std::string, NodeConverter>& node_converters() {
            c.fail(n, "alpha " + std::to_string(alpha) + ", beta " + std::to_string(beta) +
                          " has no XIR form: hard-sigmoid is relu6(x + 3) / 6 (alpha 1/6, beta 0.5, PyTorch's Hardsigmoid)");
          unary(c, n, "hard-sigmoid");
+       }},
+      {"HardSwish", [](Converter& c, const Node& n) {  // x · hard-sigmoid(x), as torch exports it before opset 14
+         Value x = c.input(n, 0);
+         xir::Op* h = c.add(out_name(n) + "_hsigmoid", "hard-sigmoid", attrs(), {{"input", {x.op}}});
+         c.set_value(out_name(n), {c.add(out_name(n), "mul", attrs(), {{"input", {x.op, h}}}), x.nhwc});
        }},
       {"Softmax", [](Converter& c, const Node& n) {
          Value x = c.input(n, 0);
@@ -495,6 +507,12 @@ const std::map<std::string, NodeConverter>& node_converters() {
       {"Slice", slice},
       {"Pad", pad},
       {"Identity", alias},
+      {"Transpose", transpose},
+      {"Squeeze", squeeze},
+      {"Unsqueeze", unsqueeze},
+      {"Split", split},
+      {"Resize", resize},
+      {"Upsample", resize},
       {"Dropout", alias},
       {"Constant", [](Converter& c, const Node& n) {
          const onnx::TensorProto* t = attr_tensor(n, "value");

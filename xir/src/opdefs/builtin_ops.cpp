@@ -76,6 +76,19 @@ struct Builder {
         .set_shape_infer(R::same_as_input);
     return d;
   }
+  // resize (float) and upsample-fix: XIR's resize attributes; `scale` {scale_w, scale_h} sets the
+  // output size (in * scale, truncated), the sampling positions come from the two shapes.
+  OpDef resize(const std::string& name, bool scale_required) const {
+    OpDef d(name);
+    d.add_input_arg(arg("input", OpArgDef::REQUIRED, t))
+        .add_input_arg(arg("size", OpArgDef::OPTIONAL, DataType::INT))
+        .add_attr(req<std::string>("mode", "NEAREST, BILINEAR or TRILINEAR"))
+        .add_attr(opt<bool>("align_corners", false))
+        .add_attr(opt<bool>("half_pixel_centers", false))
+        .add_attr(scale_required ? req<FV>("scale", "{scale_w, scale_h}") : opt<FV>("scale", {}, "{scale_w, scale_h}"))
+        .set_shape_infer(R::resize);
+    return d;
+  }
   void add(const OpDef& d) const { f.register_def(d); }
 };
 
@@ -98,6 +111,8 @@ void register_float_ops(const Builder& b) {
   for (const char* name : {"relu", "relu6", "identity", "sigmoid", "tanh", "hard-sigmoid", "hard-swish",
                            "hard-tanh", "gelu", "mish", "swish", "exp", "neg", "selu", "placeholder"})
     b.add(b.unary(name));
+  // XIR 3.5 declares hard-sigmoid-fix FLOAT too: the quantizer's form, relu6(x + 3) · 2731 / 2^14.
+  b.add(b.unary("hard-sigmoid-fix"));
   b.add(b.unary("leaky-relu").add_attr(req<float>("alpha")));
   b.add(b.unary("elu").add_attr(opt<float>("alpha", 1.0f)));
   b.add(b.unary("clamp").add_attr(req<float>("min")).add_attr(req<float>("max")).set_annotation(
@@ -123,6 +138,7 @@ void register_float_ops(const Builder& b) {
   b.add(b.unary("strided_slice").add_attr(req<IV>("begin")).add_attr(req<IV>("end")).add_attr(req<IV>("strides"))
             .set_shape_infer(R::strided_slice));
   b.add(b.unary("transpose").add_attr(req<IV>("order")).set_shape_infer(R::transpose));
+  b.add(b.resize("resize", false));
   b.add(b.unary("squeeze").add_attr(opt<IV>("axis", {})));
   for (const char* name : {"reduction_mean", "reduction_sum", "reduction_max", "reduction_product"})
     b.add(b.unary(name).add_attr(req<IV>("axis")).add_attr(req<bool>("keep_dims")).set_shape_infer(R::reduction));
@@ -157,7 +173,8 @@ void register_fix_ops(const Builder& b) {
             .add_attr(opt<Bytes>("constant_values", {})).set_shape_infer(R::pad));
   b.add(b.unary("strided_slice-fix").add_attr(req<IV>("begin")).add_attr(req<IV>("end")).add_attr(req<IV>("strides"))
             .set_shape_infer(R::strided_slice));
-  for (const char* name : {"upload", "download", "hard-sigmoid-fix"}) b.add(b.unary(name));
+  for (const char* name : {"upload", "download"}) b.add(b.unary(name));
+  b.add(b.resize("upsample-fix", true));
   b.add(b.unary("argmax-fix").add_attr(req<std::int32_t>("axis")));
   b.add(b.unary("reduction_max-fix").add_attr(req<IV>("axis")).add_attr(req<bool>("keep_dims"))
             .set_shape_infer(R::reduction));

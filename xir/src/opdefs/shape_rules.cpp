@@ -277,6 +277,18 @@ void strided_slice(Op* op) {
   set_shape(op, out);
 }
 
+void resize(Op* op) {
+  Shape out = input_shape(op);
+  if (out.size() != 4) fail(op, "resizes 4-D NHWC feature maps only");
+  std::vector<float> scale;
+  if (op->has_attr("scale")) scale = op->get_attr<std::vector<float>>("scale");
+  if (scale.size() != 2) fail(op, "needs the scale attribute {scale_w, scale_h}");
+  if (!(scale[0] > 0) || !(scale[1] > 0)) fail(op, "scale must be > 0");
+  out[2] = dim(op, static_cast<std::int64_t>(static_cast<float>(out[2]) * scale[0]));
+  out[1] = dim(op, static_cast<std::int64_t>(static_cast<float>(out[1]) * scale[1]));
+  set_shape(op, out);
+}
+
 void transpose(Op* op) {
   const Shape& in = input_shape(op);
   auto order = op->get_attr<Shape>("order");

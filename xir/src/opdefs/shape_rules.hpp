@@ -19,6 +19,7 @@ void stack(Op* op);
 void pad(Op* op);
 void strided_slice(Op* op);
 void transpose(Op* op);
+void resize(Op* op);         // resize, upsample-fix: NHWC, H and W times the scale attr
 void reduction(Op* op);
 
 }  // namespace xir::shape_rules

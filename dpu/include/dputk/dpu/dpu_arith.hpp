@@ -21,7 +21,33 @@ inline std::int64_t round_shift(std::int64_t v, int s) {
 // DPU_ROUND(x * 2^(to - from)): moving an integer from fix point `from` to fix point `to`.
 inline std::int8_t requantize(std::int64_t x, int from, int to) { return clamp8(round_shift(x, from - to)); }
 
-enum class Nonlinear { NONE, RELU, RELU6, LEAKYRELU };
+// upsample-fix (spec §3.6): the interpolated integer value v (NEAREST: one input value; BILINEAR: the
+// lerp of four, computed in float by the resize sampling of runtime/engine/src/ops/resize.cpp) moved
+// to the output fix point: DPU_ROUND(v * 2^(fo - fi)).
+inline std::int8_t resize_output(double v, int fi, int fo) {
+  return clamp8(static_cast<std::int64_t>(std::floor(std::ldexp(v, fo - fi) + 0.5)));
+}
+
+// eltwise-fix MUL: the exact product p of the int8 inputs (at fix point f = sum of theirs) moved to
+// the output fix point with DPU_ROUND, optional ReLU: clamp8(DPU_ROUND(p * 2^(fo - f))). Equal to the
+// quantizer's float product of fake-quantized values (exact: int8 products are exact in float).
+// Inference: the spec states only that the eltwise engine multiplies (§3.2).
+inline std::int8_t eltwise_mul_output(std::int64_t p, int f, int fo, bool relu) {
+  const std::int8_t v = clamp8(round_shift(p, f - fo));
+  return relu && v < 0 ? 0 : v;
+}
+
+enum class Nonlinear { NONE, RELU, RELU6, LEAKYRELU, HSIGMOID };
+
+// Hard-sigmoid (spec §3.8, XIR hard-sigmoid-fix: relu6(x + 3) · 2731 / 2^14) of an int8 x at fix point
+// hsigmoid_in, to the output fix point fo = hsigmoid_in + 14 − shift_hsigmoid:
+//   h = max(0, x·2731 + 3·2731·2^hsigmoid_in),  out = clamp8(DPU_ROUND(h / 2^shift_hsigmoid)).
+// No clamp at 6: saturation does it when fo >= 7, which the quantizer enforces (kHsigmoidMinFixPoint).
+constexpr int kHsigmoidMinFixPoint = 7;
+inline std::int8_t hsigmoid_output(std::int64_t x, int hsigmoid_in, int shift_hsigmoid) {
+  const std::int64_t h = std::max<std::int64_t>(0, x * 2731 + 3 * 2731 * (std::int64_t{1} << std::max(hsigmoid_in, 0)));
+  return clamp8(round_shift(h, shift_hsigmoid));
+}
 
 // The DPU's ReLU6 clamps at 96 output LSBs (spec §3.1, risk register 3), which is 6.0 only at output
 // fix point 4; here (conv_output) it clamps at 6.0 for any fix point, so the two agree at this one.
@@ -37,6 +63,10 @@ struct ConvShift {
   int shift_cut = 0;
   Nonlinear nonlinear = Nonlinear::NONE;
   int fo = 0;  // output fix point (ReLU6 needs it: 6.0 = 6·2^fo output LSBs)
+  // HSIGMOID: the convolution's int8 result at fix point hsigmoid_in (shift_cut is relative to it), then
+  // hsigmoid_output.
+  int hsigmoid_in = 0;
+  int shift_hsigmoid = 0;
 };
 
 inline std::int8_t conv_output(std::int64_t acc, std::int64_t bias, const ConvShift& s) {
@@ -53,6 +83,8 @@ inline std::int8_t conv_output(std::int64_t acc, std::int64_t bias, const ConvSh
       const std::int64_t out = round_shift(s2, cut);
       return clamp8(std::min<std::int64_t>(out, std::int64_t{6} << std::max(s.fo, 0)));
     }
+    case Nonlinear::HSIGMOID:
+      return hsigmoid_output(clamp8(round_shift(s2, cut)), s.hsigmoid_in, s.shift_hsigmoid);
     case Nonlinear::LEAKYRELU:
       // negative values times 26/256, one rounding: DPU_ROUND(S2 · 26 / 2^(cut + 8))
       if (s2 < 0) return clamp8(round_shift(s2 * 26, cut + 8));

@@ -19,7 +19,7 @@ enum class QuantRole {
   ACTIVATION,  // joins its producer's quant group and becomes the DPU op's `nonlinear`
   GROUP_HEAD,  // computes a new value: a fix op after it (or after its fused activation)
   AVG_POOL,    // avgpool2d: the DPU's N/2^M factor as a mul, then the fix
-  SAME_GRID,   // pad, strided_slice: a fix after it, tied to its input's fix point
+  SAME_GRID,   // pad, strided_slice, resize: a fix after it, tied to its input's fix point
   CPU_FLOAT,   // left in float (softmax, custom ops): runs on the CPU behind a fix2float
 };
 
@@ -28,6 +28,7 @@ struct OpTraits {
   const char* nonlinear = "";        // ACTIVATION: the DPU nonlinear it fuses as ("" = none exists)
   bool keeps_non_negative = false;   // fix form: output >= 0 whenever every input is >= 0
   bool custom = false;               // declared at run time (declare_cpu_float_op): a custom op, or a float op with no DPU form
+  const char* quant_form = "";       // GROUP_HEAD: the op type the quantizer writes for it ("" = the same)
 };
 
 // The graph attribute of a quantized xmodel that lists the op types declared CPU-float while quantizing

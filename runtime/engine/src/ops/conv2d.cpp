@@ -57,9 +57,16 @@ FixConv prepare_fix_conv(const FixKernelArgs& a) {
   c.g = window_of(op, op.get_input_tensors()[0]->get_shape(), op.get_output_tensor()->get_shape(), c.weights->shape);
   const int fi = fix_point_of(*op.get_input_op("input"));
   const int fo = fix_point_of(op);
-  c.shift.shift_cut = fi + c.weights->fix_point - fo;
-  c.shift.shift_bias = c.bias ? fi + c.weights->fix_point - c.bias->fix_point : 0;
   c.shift.nonlinear = dpu::parse_nonlinear(op);
+  // HSIGMOID: the convolution rounds to hsigmoid_in, the hard-sigmoid then moves to fo.
+  const int conv_fo = c.shift.nonlinear == dpu::Nonlinear::HSIGMOID ? op.get_attr<std::int32_t>("hsigmoid_in") : fo;
+  c.shift.hsigmoid_in = conv_fo;
+  c.shift.shift_hsigmoid = op.get_attr_or<std::int32_t>("shift_hsigmoid", 0);
+  if (c.shift.nonlinear == dpu::Nonlinear::HSIGMOID && c.shift.shift_hsigmoid != conv_fo + 14 - fo)
+    dpu::op_fail(op, "shift_hsigmoid " + std::to_string(c.shift.shift_hsigmoid) + " does not match hsigmoid_in + 14 - output fix point (" +
+                         std::to_string(conv_fo + 14 - fo) + ")");
+  c.shift.shift_cut = fi + c.weights->fix_point - conv_fo;
+  c.shift.shift_bias = c.bias ? fi + c.weights->fix_point - c.bias->fix_point : 0;
   c.shift.fo = fo;
   c.non_negative_input = a.non_negative(op.get_input_op("input"));
   return c;

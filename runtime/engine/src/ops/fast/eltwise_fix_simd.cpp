@@ -5,13 +5,19 @@
 
 namespace dputk::engine {
 namespace ops {
-bool prepare_eltwise_fix(const xir::Op& op);
+struct EltwiseSpec {
+  bool relu;
+  bool mul;
+};
+EltwiseSpec prepare_eltwise_fix(const xir::Op& op);
 void eltwise_fix_ref(const std::vector<const DpuTensor*>& in, DpuTensor& out, bool relu);
 }
 
 void register_eltwise_fix_simd(OpRegistry& r) {
   r.add_fix("eltwise-fix", KernelKind::OPTIMIZED, [](const FixKernelArgs& a) -> FixKernel {
-    const bool relu = ops::prepare_eltwise_fix(a.op);
+    const ops::EltwiseSpec e = ops::prepare_eltwise_fix(a.op);
+    if (e.mul) return FixKernel();  // the reference kernel takes MUL
+    const bool relu = e.relu;
     return [relu](const std::vector<const DpuTensor*>& in, DpuTensor& out) {
       if (in.size() == 2 &&
           dpu_fast::eltwise_add2(in[0]->data.data(), in[0]->fix_point, in[1]->data.data(), in[1]->fix_point, out.numel(), out.fix_point,

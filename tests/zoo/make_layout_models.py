@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""Small torch networks with the layout and resampling ops of detection / segmentation necks and
+ShuffleNet, exported to ONNX (opset 13) for the zoo tests, with torch's outputs for seeded inputs.
+
+  make_layout_models.py OUTDIR
+
+Writes OUTDIR/<name>.onnx, <name>_ref_input.npy (NCHW, 2 inputs) and <name>_ref_out.npy (torch):
+  neck_nearest   YOLO-style neck: strided convs, nn.Upsample(x2, nearest), concat with the skip, convs
+  neck_bilinear  the same with a bilinear x2 upsample (align_corners=False, half-pixel) before the head
+  neck_align     ... and align_corners=True (DeepLab's resize)
+  shuffle_split  ShuffleNetV2 unit: channel shuffle (view / transpose / view), chunk, concat, flatten, Linear
+Input 3x32x32 (CIFAR-10 sized). Random weights with BatchNorm folded into the convolutions by the
+export; BatchNorm statistics are re-estimated on random inputs first, so activations keep sane ranges.
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def cbr(cin, cout, k=3, s=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class Neck(nn.Module):
+    def __init__(self, resize=None):
+        super().__init__()
+        self.resize = resize
+        self.c1 = cbr(3, 16)
+        self.c2 = cbr(16, 32, s=2)
+        self.c3 = cbr(32, 32, s=2)
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.c4 = cbr(64, 16, k=1)
+        self.head = nn.Conv2d(16, 8, 1)
+
+    def forward(self, x):
+        b = self.c2(self.c1(x))
+        d = self.c4(torch.cat([self.up(self.c3(b)), b], 1))
+        if self.resize is not None:
+            d = F.interpolate(d, scale_factor=2, mode="bilinear", align_corners=self.resize == "align")
+        return self.head(d)
+
+
+class ShuffleSplit(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = cbr(3, 32, s=2)
+        self.branch = nn.Sequential(cbr(16, 16, k=1),
+                                    nn.Conv2d(16, 16, 3, 1, 1, groups=16, bias=False), nn.BatchNorm2d(16),
+                                    cbr(16, 16, k=1))
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = self.c1(x)
+        a, b = x.chunk(2, dim=1)
+        x = torch.cat([a, self.branch(b)], 1)
+        n, c, h, w = x.shape
+        x = x.view(n, 2, c // 2, h, w).transpose(1, 2).contiguous().view(n, c, h, w)  # channel shuffle
+        x = F.adaptive_avg_pool2d(x, 1)
+        return self.fc(torch.flatten(x, 1))
+
+
+def export(name, model, outdir):
+    torch.manual_seed(0)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    model.train()
+    with torch.no_grad():
+        for _ in range(8):
+            model(torch.randn(16, 3, 32, 32))
+    model.eval()
+    x = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        y = model(x)
+    path = os.path.join(outdir, name + ".onnx")
+    torch.onnx.export(model, x[:1], path, input_names=["input"], output_names=["out"], opset_version=13,
+                      dynamic_axes={"input": {0: "batch"}, "out": {0: "batch"}}, do_constant_folding=False)
+    np.save(os.path.join(outdir, name + "_ref_input.npy"), x.numpy())
+    np.save(os.path.join(outdir, name + "_ref_out.npy"), y.numpy())
+    print("wrote", path)
+
+
+def main():
+    outdir = sys.argv[1]
+    os.makedirs(outdir, exist_ok=True)
+    torch.manual_seed(0)
+    export("neck_nearest", Neck(), outdir)
+    torch.manual_seed(0)
+    export("neck_bilinear", Neck("half_pixel"), outdir)
+    torch.manual_seed(0)
+    export("neck_align", Neck("align"), outdir)
+    torch.manual_seed(0)
+    export("shuffle_split", ShuffleSplit(), outdir)
+
+
+if __name__ == "__main__":
+    main()
