@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -69,9 +70,31 @@ xir::Op* Converter::add_const(const std::string& name, const std::vector<std::in
 }
 
 xir::Op* Converter::to_nchw(const Value& v, const std::string& name) {
+  std::vector<std::int32_t> order{0, 3, 1, 2};
+  xir::Op* src = v.op;
+  // A transpose of a transpose is one transpose (torch's permute(0, 2, 3, 1) before a reshape, as
+  // detection heads export it, is no transpose at all on NHWC data); the inner one is pruned if unused.
+  if (src->get_type() == "transpose") {
+    const auto inner = src->get_attr<std::vector<std::int32_t>>("order");
+    for (auto& o : order) o = inner.at(static_cast<std::size_t>(o));
+    src = src->get_input_op("input");
+    if (order == std::vector<std::int32_t>{0, 1, 2, 3}) return src;
+  }
   auto attrs = xir::Attrs::create();
-  attrs->set_attr<std::vector<std::int32_t>>("order", {0, 3, 1, 2});
-  return add(name + "_to_nchw", "transpose", std::move(attrs), {{"input", {v.op}}});
+  attrs->set_attr<std::vector<std::int32_t>>("order", order);
+  return add(name + "_to_nchw", "transpose", std::move(attrs), {{"input", {src}}});
+}
+
+void Converter::prune_unused(const std::set<const xir::Op*>& outputs) {
+  for (bool removed = true; removed;) {
+    removed = false;
+    for (xir::Op* op : graph_->get_ops())
+      if (op->get_fanout_num() == 0 && !outputs.count(op) && op->get_type() != "data") {
+        graph_->remove_op(op);
+        removed = true;
+        break;
+      }
+  }
 }
 
 namespace {
@@ -127,8 +150,13 @@ std::unique_ptr<xir::Graph> convert(const onnx::ModelProto& model, const std::st
       c.fail(node, e.what());
     }
   }
-  for (const auto& out : g.output())
-    if (!c.find_value(out.name())) throw std::runtime_error("graph output '" + out.name() + "' is not computed by any node");
+  std::set<const xir::Op*> outputs;
+  for (const auto& out : g.output()) {
+    const Value* v = c.find_value(out.name());
+    if (!v) throw std::runtime_error("graph output '" + out.name() + "' is not computed by any node");
+    outputs.insert(v->op);
+  }
+  c.prune_unused(outputs);
   return graph;
 }
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,8 @@ class Converter {
   xir::Op* add_const(const std::string& name, const std::vector<std::int32_t>& shape, const std::vector<float>& values);
   // Puts a NHWC value into NCHW order (a transpose op), for ops whose meaning depends on element order.
   xir::Op* to_nchw(const Value& v, const std::string& name);
+  // Removes ops nothing reads (left behind by to_nchw's transpose folding), except the graph outputs.
+  void prune_unused(const std::set<const xir::Op*>& outputs);
 
   [[noreturn]] void fail(const onnx::NodeProto& node, const std::string& why) const;
   std::string node_name(const onnx::NodeProto& node) const;

@@ -24,6 +24,31 @@ I64 axes_of(Converter& c, const onnx::NodeProto& n) {
   return attr_ints(n, "axes", {});
 }
 
+// Detection heads (torchvision SSD, RetinaNet, YOLO) write x.view(N, A, K, H, W).permute(0, 3, 4, 1, 2):
+// on NHWC data that is no reordering at all, only a reshape of the feature map to [N, H, W, A, K].
+// Returns that reshape when `x` (rank > 4) is such a view of a feature map and perm moves H, W forward.
+xir::Op* nhwc_view(Converter& c, const std::string& name, const Value& x, const I64& perm) {
+  const std::size_t r = perm.size();
+  if (x.nhwc || r < 5 || x.op->get_type() != "reshape") return nullptr;
+  xir::Op* map = x.op->get_input_op("input");
+  if (!map) return nullptr;
+  if (map->get_type() == "transpose" && map->get_attr<IV>("order") == IV{0, 3, 1, 2}) map = map->get_input_op("input");
+  else if (map->get_output_tensor()->get_shape().size() != 4 || map->get_output_tensor()->get_shape()[1] != 1 ||
+           map->get_output_tensor()->get_shape()[2] != 1)
+    return nullptr;  // a 1×1 map needs no to-NCHW transpose before the view
+  const IV& m = map->get_output_tensor()->get_shape();  // [N, H, W, C]
+  const IV& v = x.op->get_output_tensor()->get_shape();  // [N, c1..ck, H, W]
+  if (m.size() != 4 || v[0] != m[0] || v[r - 2] != m[1] || v[r - 1] != m[2]) return nullptr;
+  I64 want{0, static_cast<std::int64_t>(r - 2), static_cast<std::int64_t>(r - 1)};
+  for (std::size_t i = 1; i + 2 < r; ++i) want.push_back(static_cast<std::int64_t>(i));
+  if (perm != want) return nullptr;
+  IV shape{m[0], m[1], m[2]};
+  shape.insert(shape.end(), v.begin() + 1, v.end() - 2);
+  auto a = xir::Attrs::create();
+  a->set_attr<IV>("shape", shape);
+  return c.add(name, "reshape", std::move(a), {{"input", {map}}});
+}
+
 }  // namespace
 
 void transpose(Converter& c, const onnx::NodeProto& n) {
@@ -37,6 +62,10 @@ void transpose(Converter& c, const onnx::NodeProto& n) {
   I64 iota(rank);
   std::iota(iota.begin(), iota.end(), 0);
   if (sorted != iota) c.fail(n, "perm is not a permutation of the input's axes");
+  if (xir::Op* view = nhwc_view(c, n.output(0), x, perm)) {
+    c.set_value(n.output(0), {view, false});
+    return;
+  }
   IV order;
   if (rank == 4) {
     // The result is a NHWC feature map: out_xir[j] = out_onnx[(0,2,3,1)[j]] = in_onnx[perm[...]], and
