@@ -79,9 +79,8 @@ def data_flags(model):
     if is_file(model) and size == 32:
         return ["--data_dir", CIFAR, "--preprocess", "cifar"]
     data = ["--data_dir", VAL, "--val_list", VAL_LIST]
-    if model in REAL:  # DeepLab: x = (p - 128) / 128, the photo resized to 513 x 513
-        return data + ["--mean", "0.50196", "0.50196", "0.50196", "--std", "0.50196", "0.50196", "0.50196",
-                       "--resize", str(size), "--crop", str(size)]
+    if model in REAL:  # DeepLab: x = (p - 128) / 128 on 513 x 513
+        return data + ["--preprocess", "deeplab"]
     return data + ["--preprocess", "torchvision", "--resize", str(size * 256 // 224), "--crop", str(size)]
 
 

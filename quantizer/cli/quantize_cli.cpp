@@ -39,11 +39,15 @@ int quantize_main(int argc, char** argv, const std::string& description, const s
   app.add_option("--ft_subset_len", o.ft_subset_len, "Images fast finetune tunes on (the first of the calibration images)")
       ->check(CLI::PositiveNumber);
   app.add_flag("--deploy", o.deploy, "Export the quantized xmodel (test mode, batch 1)");
-  app.add_flag("--compare_float", o.compare_float, "Test mode: also run the float model; report top-1 agreement and logit SQNR");
+  app.add_flag("--compare_float", o.compare_float,
+               "Test mode: also run the float model; report top-1 agreement (per pixel for score maps) and SQNR; images need no labels");
+  app.add_option("--mask_dir", o.mask_dir,
+                 "Test mode, segmentation: ground-truth masks <image stem>.png (PASCAL VOC palette or label indices, 255 ignored); reports mIoU")
+      ->check(CLI::ExistingDirectory);
   app.add_option("--output_dir", o.output_dir, "Output directory");
   app.add_option("--sample_method", o.sample_method, "How --subset_len picks images")->check(CLI::IsMember({"sequential", "random"}));
   app.add_option("--seed", o.seed, "Seed for random sampling");
-  app.add_option("--preprocess", preset, "Preset: torchvision, inception, cifar, mnist")
+  app.add_option("--preprocess", preset, "Preset: torchvision, inception, cifar, mnist, deeplab")
       ->check(CLI::IsMember(dputk::Preprocess::preset_names()));
   app.add_option("--mean", mean, "Per-channel mean (overrides the preset)")->expected(3);
   app.add_option("--std", stdv, "Per-channel std (overrides the preset)")->expected(3);

@@ -20,7 +20,7 @@ bool in_top_k(const float* logits, int classes, int label, int k) {
 EvalResult evaluate(const Dataset& data, const std::vector<std::size_t>& indices, const Preprocess& preprocess,
                     const Classifier& model, int batch_size, const std::string& label) {
   if (batch_size < 1) throw std::invalid_argument("batch size must be at least 1");
-  if (!data.has_labels()) throw std::runtime_error(data.description() + ": has no labels, accuracy cannot be measured");
+  const bool labelled = data.has_labels();  // unlabelled images: only what the model callback measures (--compare_float)
   EvalResult r;
   Progress progress(label, indices.size());
   auto start = std::chrono::steady_clock::now();
@@ -38,7 +38,7 @@ EvalResult evaluate(const Dataset& data, const std::vector<std::size_t>& indices
     if (logits.shape.empty() || logits.shape[0] != n)
       throw std::runtime_error("the model returned " + engine::shape_to_string(logits.shape) + " for a batch of " + std::to_string(n));
     const int classes = static_cast<int>(logits.numel() / n);
-    for (int i = 0; i < n; ++i) {
+    for (int i = 0; labelled && i < n; ++i) {
       const float* row = logits.data.data() + static_cast<std::size_t>(i) * classes;
       r.top1 += in_top_k(row, classes, b.labels[i], 1);
       r.top5 += in_top_k(row, classes, b.labels[i], std::min(5, classes));

@@ -15,6 +15,7 @@
 #include "dputk/engine/dpu_executor.hpp"
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/quantizer/evaluate.hpp"
+#include "dputk/quantizer/seg_masks.hpp"
 #include "dputk/compiler/lower.hpp"
 #include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/op_plugins.hpp"
@@ -58,7 +59,12 @@ std::vector<std::size_t> pick(const Dataset& data, const QuantizeOptions& o) {
   return rel;
 }
 
-void print_result(const EvalResult& r) {
+void print_result(const EvalResult& r, bool labelled) {
+  if (!labelled) {
+    std::printf("Images: %zu (no class labels: no accuracy)\n", r.images);
+    std::fflush(stdout);
+    return;
+  }
   std::printf("Accuracy: %.4f%%\nTop-5: %.4f%%\nImages: %zu\n", r.top1_percent(), r.top5_percent(), r.images);
   std::fflush(stdout);
 }
@@ -87,7 +93,7 @@ int run_float(const QuantizeOptions& o) {
   LOG(INFO) << "float evaluation of " << o.model << " on " << indices.size() << " images of " << data->description();
   check_input_geometry(*graph, *data, indices, o.preprocess);
   engine::FloatExecutor exec(*graph);
-  print_result(evaluate(*data, indices, o.preprocess, float_classifier(exec), o.batch_size, "float evaluation"));
+  print_result(evaluate(*data, indices, o.preprocess, float_classifier(exec), o.batch_size, "float evaluation"), data->has_labels());
   return 0;
 }
 
@@ -183,10 +189,37 @@ int run_test(const QuantizeOptions& o) {
   Classifier model = dpu_classifier(dpu);
   std::size_t agree = 0, compared = 0, labels_per_image = 1;
   double sig = 0.0, noise = 0.0;
+  // --mask_dir: score maps against ground truth, int8 (and float with --compare_float); batches come in
+  // the order of `indices`.
+  std::unique_ptr<MaskScorer> int8_masks, float_masks;
+  std::size_t scored = 0;
+  if (!o.mask_dir.empty()) {
+    int8_masks = std::make_unique<MaskScorer>(o.mask_dir, o.preprocess);
+    if (o.compare_float) float_masks = std::make_unique<MaskScorer>(o.mask_dir, o.preprocess);
+  }
+  auto score_masks = [&](const engine::FloatTensor& q, const engine::FloatTensor* f) {
+    if (!int8_masks) return;
+    if (q.shape.size() != 4) throw std::runtime_error("--mask_dir needs a model whose output is a score map [N, H, W, classes]");
+    const int n = q.shape[0], h = q.shape[1], w = q.shape[2], c = q.shape[3];
+    const std::size_t per = static_cast<std::size_t>(h) * w * c;
+    for (int i = 0; i < n; ++i) {
+      const std::string image = data->name(indices.at(scored + static_cast<std::size_t>(i)));
+      int8_masks->add(image, q.data.data() + i * per, h, w, c);
+      if (f) float_masks->add(image, f->data.data() + i * per, h, w, c);
+    }
+    scored += static_cast<std::size_t>(n);
+  };
+  if (int8_masks && !o.compare_float)
+    model = [&, int8 = dpu_classifier(dpu)](const engine::FloatTensor& batch) {
+      engine::FloatTensor q = int8(batch);
+      score_masks(q, nullptr);
+      return q;
+    };
   if (o.compare_float) {
     model = [&, int8 = dpu_classifier(dpu)](const engine::FloatTensor& batch) {
       engine::FloatTensor q = int8(batch);
       engine::FloatTensor f = std::move(probe->run({&batch})[0]);
+      score_masks(q, &f);
       // Labels along the last axis: one per image for [N, K] logits, one per pixel for a NHWC score map.
       const std::size_t classes = static_cast<std::size_t>(q.shape.back());
       for (std::size_t p = 0; p + classes <= q.data.size(); p += classes) {
@@ -215,6 +248,11 @@ int run_test(const QuantizeOptions& o) {
   else
     std::printf("int8 (DPU) evaluation: %.1f images/s (%.1f images/s in the DPU arithmetic after the first batch, image decoding excluded)\n",
                 r.images_per_second(), r.model_images_per_second());
+  if (int8_masks) {
+    std::printf("mIoU against %s (%zu images): int8 %.2f%%", o.mask_dir.c_str(), int8_masks->images(), int8_masks->miou());
+    if (float_masks) std::printf(", float %.2f%%", float_masks->miou());
+    std::printf("\n");
+  }
   // Per-layer SQNR on the first images, worst first.
   std::vector<std::size_t> first(indices.begin(), indices.begin() + static_cast<long>(std::min<std::size_t>(indices.size(), 4)));
   auto batch = make_batch(*data, first, o.preprocess);
@@ -223,7 +261,7 @@ int run_test(const QuantizeOptions& o) {
   for (std::size_t i = 0; i < sqnr.size() && i < 10; ++i)
     std::printf("  %8.2f dB  fp %3d  %s\n", sqnr[i].sqnr_db, sqnr[i].fix_point, sqnr[i].op.c_str());
   if (sqnr.size() > 10) std::printf("  ... (%zu tensors; best %.2f dB)\n", sqnr.size(), sqnr.back().sqnr_db);
-  print_result(r);
+  print_result(r, data->has_labels());
   if (o.deploy) {
     // As vai_q_pytorch: the export wants batch 1 and one image; other values only warn.
     if (o.batch_size != 1 || o.subset_len != 1)

@@ -25,6 +25,7 @@
 #include <numeric>
 #include <thread>
 
+#include "app_common.hpp"
 #include "dputk/common/atomic_file.hpp"
 #include "dputk/data/dataset.hpp"
 #include "dputk/dpu/fix_math.hpp"
@@ -38,17 +39,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The DPU subgraph, found as the VART samples find it.
-const xir::Subgraph* dpu_subgraph(const xir::Graph& graph, const std::string& path) {
-  std::vector<const xir::Subgraph*> dpu;
-  for (const xir::Subgraph* s : graph.get_root_subgraph()->children_topological_sort())
-    if (s->has_attr("device") && s->get_attr<std::string>("device") == "DPU") dpu.push_back(s);
-  if (dpu.size() != 1)
-    throw std::runtime_error(path + ": expected exactly 1 DPU subgraph, found " + std::to_string(dpu.size()) +
-                             (dpu.empty() ? " (is it compiled? run dpu-compile or vai_c_xir)" : ""));
-  return dpu.front();
-}
-
 std::vector<std::string> read_labels(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error(path + ": cannot open the labels file");
@@ -58,14 +48,6 @@ std::vector<std::string> read_labels(const std::string& path) {
     out.push_back(line);
   }
   return out;
-}
-
-std::unique_ptr<dputk::Dataset> open_images(const std::string& path) {
-  namespace fs = std::filesystem;
-  const fs::path list(path);
-  if (fs::is_directory(path) || list.extension() != ".txt") return dputk::open_dataset(path);  // folder, CIFAR-10 .bin, MNIST idx
-  const fs::path beside = list.parent_path() / list.stem();
-  return dputk::open_dataset(fs::is_directory(beside) ? beside.string() : list.parent_path().string(), path);
 }
 
 struct Prediction {
@@ -121,9 +103,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     auto graph = xir::Graph::deserialize(model);
-    const xir::Subgraph* sg = dpu_subgraph(*graph, model);
+    const xir::Subgraph* sg = dputk::app::dpu_subgraph(*graph, model);
     const auto pre = dputk::Preprocess::preset(preprocess);
-    auto data = open_images(images);
+    auto data = dputk::app::open_images(images);
     std::vector<std::string> labels;
     if (!labels_path.empty()) labels = read_labels(labels_path);
     if (skip >= data->size()) throw std::runtime_error(images + ": --skip " + std::to_string(skip) + " leaves no images of " + std::to_string(data->size()));
@@ -150,17 +132,9 @@ int main(int argc, char** argv) {
     const auto t0 = Clock::now();
     auto worker = [&](int id) {
       vart::Runner* runner = runners[static_cast<std::size_t>(id)].get();
-      std::vector<std::unique_ptr<vart::TensorBuffer>> own_in, own_out;
-      std::vector<vart::TensorBuffer*> ins, outs;
-      if (auto* ext = dynamic_cast<vart::RunnerExt*>(runner)) {
-        ins = ext->get_inputs();
-        outs = ext->get_outputs();
-      } else {
-        own_in = vart::alloc_cpu_flat_tensor_buffers(runner->get_input_tensors());
-        own_out = vart::alloc_cpu_flat_tensor_buffers(runner->get_output_tensors());
-        for (auto& b : own_in) ins.push_back(b.get());
-        for (auto& b : own_out) outs.push_back(b.get());
-      }
+      dputk::app::RunnerBuffers buffers(runner);
+      const auto& ins = buffers.in;
+      const auto& outs = buffers.out;
       std::vector<float> pixels(in_size);
       const dputk::dpu::FixSpec fix{in_fp, 8, true, dputk::dpu::RoundMode::DPU_ROUND};
       std::vector<std::size_t> ids;
@@ -177,10 +151,7 @@ int main(int argc, char** argv) {
           for (std::size_t j = 0; j < in_size; ++j) dst[j] = static_cast<std::int8_t>(dputk::dpu::quantize_value(pixels[j], fix));
         }
         const auto d0 = Clock::now();
-        for (auto* b : ins) b->sync_for_write(0, static_cast<std::size_t>(b->get_tensor()->get_data_size()));
-        auto job = runner->execute_async(ins, outs);
-        runner->wait(static_cast<int>(job.first), -1);
-        for (auto* b : outs) b->sync_for_read(0, static_cast<std::size_t>(b->get_tensor()->get_data_size()));
+        buffers.run(runner);
         dpu_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - d0).count();
         for (std::size_t b = 0; b < ids.size(); ++b) {
           std::vector<std::int32_t> idx(out_t->get_shape().size(), 0);

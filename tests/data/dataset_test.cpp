@@ -58,6 +58,16 @@ TEST(Datasets, FolderPlusListFile) {
   EXPECT_EQ(d->load(0).cols, 227);
 }
 
+// A list of file names only: unlabelled images (segmentation, --compare_float).
+TEST(Datasets, FolderPlusUnlabelledListFile) {
+  const std::string dir = dputk::test::scratch_dir("unlabelled_list");
+  dputk::write_file_atomic(dir + "/photos.txt", "ILSVRC2012_val_00000347.JPEG\nILSVRC2012_val_00000355.JPEG\n");
+  auto d = dputk::open_dataset(data_path("imagenet/val_500"), dir + "/photos.txt");
+  ASSERT_EQ(d->size(), 2u);
+  EXPECT_FALSE(d->has_labels());
+  EXPECT_EQ(d->load(1).cols > 0, true);
+}
+
 TEST(Datasets, ImageFolderLayoutUsesSortedClassFolders) {
   const std::string dir = dputk::test::scratch_dir("imagefolder");
   fs::create_directories(dir + "/b_class");
@@ -78,8 +88,10 @@ TEST(Datasets, BadInputsNameTheFile) {
   EXPECT_NE(error_of([&] { dputk::open_dataset(dir + "/odd.bin"); }).find("not a dataset"), std::string::npos);
   dputk::write_file_atomic(dir + "/list.txt", "missing.JPEG 3\n");
   EXPECT_NE(error_of([&] { dputk::open_dataset(dir, dir + "/list.txt"); }).find("missing.JPEG"), std::string::npos);
-  dputk::write_file_atomic(dir + "/list2.txt", "only_a_name\n");
-  EXPECT_NE(error_of([&] { dputk::open_dataset(dir, dir + "/list2.txt"); }).find("list2.txt:1"), std::string::npos);
+  dputk::write_file_atomic(dir + "/list2.txt", "a.JPEG 3\nb.JPEG\n");
+  EXPECT_NE(error_of([&] { dputk::open_dataset(dir, dir + "/list2.txt"); }).find("list2.txt:2: mixes labelled and unlabelled"), std::string::npos);
+  dputk::write_file_atomic(dir + "/list3.txt", "a.JPEG three\n");
+  EXPECT_NE(error_of([&] { dputk::open_dataset(dir, dir + "/list3.txt"); }).find("list3.txt:1"), std::string::npos);
   // An image that fails to decode.
   fs::create_directories(dir + "/imgs");
   dputk::write_file_atomic(dir + "/imgs/broken.jpg", "this is not a jpeg");

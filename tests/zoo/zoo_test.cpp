@@ -4,13 +4,21 @@
 // every one quantized, compiled and emulated with outputs identical to the quantizer's test mode.
 #include <gtest/gtest.h>
 
+#include <opencv2/imgcodecs.hpp>
+
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <filesystem>
+#include <map>
+#include <regex>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "dputk/common/npy.hpp"
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/onnx/onnx_import.hpp"
+#include "cli_runner.hpp"
 #include "test_data.hpp"
 
 namespace {
@@ -99,6 +107,90 @@ TEST(ModelZoo, RealDeepLabLabelMapsAgreeWithFloat) {
   EXPECT_EQ((*r)["agreement_kind"].get<std::string>(), "pixels");
   // Measured 95.8% (8 calibration, 8 test photos); in CI 2 and 2.
   EXPECT_GE((*r)["agreement"].get<double>(), 90.0) << r->dump();
+}
+
+}  // namespace
+
+namespace {
+
+// segment on the first val_500 photo (the one the zoo run's --deploy dumped): its label map against
+// the argmax of the quantizer's final score map (test mode, int8 after the model's own bilinear resize).
+TEST(SegmentApp, LabelMapOfTheEmulatedDpuMatchesTheQuantizerAndPngsAreWritten) {
+  const std::string zoo = std::string(DPU_ZOO_DIR) + "/deeplabv3_mnv2_pascal";
+  const std::string out = dputk::test::scratch_dir("segment_app");
+  auto r = dputk::test::run_cli("segment", zoo + "/compiled/deeplabv3_mnv2_pascal.xmodel " +
+                                               dputk::test::data_path("imagenet/val_500.txt") + " --out " + out + " --limit 2");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("Images: 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("background"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("images/s"), std::string::npos) << r.out;
+  const cv::Mat colour = cv::imread(out + "/ILSVRC2012_val_00000347_label.png", cv::IMREAD_COLOR);
+  const cv::Mat overlay = cv::imread(out + "/ILSVRC2012_val_00000355_overlay.png", cv::IMREAD_COLOR);
+  ASSERT_FALSE(colour.empty());
+  ASSERT_FALSE(overlay.empty());
+  ASSERT_EQ(colour.rows, 513);
+  ASSERT_EQ(colour.cols, 513);
+  // The PASCAL VOC palette back to labels.
+  std::map<std::array<int, 3>, int> palette;
+  for (int l = 0; l < 21; ++l) {
+    int rr = 0, g = 0, b = 0;
+    for (int s = 7, v = l; v; --s, v >>= 3) {
+      rr |= (v & 1) << s;
+      g |= ((v >> 1) & 1) << s;
+      b |= ((v >> 2) & 1) << s;
+    }
+    palette[{b, g, rr}] = l;
+  }
+  std::ifstream f(zoo + "/quantize_result/deploy_check_data_int/tflite_dequantized/logits_fix.bin", std::ios::binary);
+  std::vector<float> scores(513u * 513u * 21u);
+  f.read(reinterpret_cast<char*>(scores.data()), static_cast<std::streamsize>(scores.size() * sizeof(float)));
+  ASSERT_TRUE(f.good()) << "the deploy dump of the score map is missing or short";
+  ASSERT_EQ(scores.size(), 513u * 513u * 21u);
+  std::size_t same = 0;
+  for (int y = 0; y < 513; ++y)
+    for (int x = 0; x < 513; ++x) {
+      const cv::Vec3b c = colour.at<cv::Vec3b>(y, x);
+      auto it = palette.find({c[0], c[1], c[2]});
+      ASSERT_NE(it, palette.end()) << "colour outside the VOC palette at " << y << "," << x;
+      const float* s = scores.data() + (static_cast<std::size_t>(y) * 513 + x) * 21;
+      same += static_cast<int>(std::max_element(s, s + 21) - s) == it->second;
+    }
+  EXPECT_GE(same, 513u * 513u * 99 / 100) << same << " of " << 513 * 513 << " pixels agree";
+}
+
+}  // namespace
+
+namespace {
+
+// --mask_dir on unlabelled images (a list of file names only): masks written by the segment app from the
+// emulated DPU are nearly the int8 model's own labels, so its mIoU is high and above the float model's.
+TEST(SegmentationMasks, MiouOfInt8AndFloatOnUnlabelledImages) {
+  const std::string zoo = std::string(DPU_ZOO_DIR) + "/deeplabv3_mnv2_pascal";
+  const std::string dir = dputk::test::scratch_dir("seg_masks");
+  auto r = dputk::test::run_cli("segment", zoo + "/compiled/deeplabv3_mnv2_pascal.xmodel " +
+                                               dputk::test::data_path("imagenet/val_500.txt") + " --out " + dir + "/app --skip 10 --limit 2");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::filesystem::create_directories(dir + "/masks");
+  std::ofstream list(dir + "/photos.txt");
+  for (const auto& e : std::filesystem::directory_iterator(dir + "/app")) {
+    const std::string f = e.path().filename().string();
+    const auto pos = f.find("_label.png");
+    if (pos == std::string::npos) continue;
+    std::filesystem::copy_file(e.path(), dir + "/masks/" + f.substr(0, pos) + ".png");
+    list << f.substr(0, pos) << ".JPEG\n";
+  }
+  list.close();
+  r = dputk::test::run_cli("dpu-quantize", "--model " + dputk::test::data_path("segmentation/deeplabv3_mnv2_dm05_pascal_quant_dequant.onnx") +
+                                               " --preprocess deeplab --data_dir " + dputk::test::data_path("imagenet/val_500") +
+                                               " --val_list " + dir + "/photos.txt --quant_mode test --compare_float --mask_dir " + dir +
+                                               "/masks --output_dir " + zoo + "/quantize_result");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("no class labels"), std::string::npos) << r.out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("mIoU against .* \\(2 images\\): int8 ([0-9.]+)%, float ([0-9.]+)%"))) << r.out;
+  const double int8 = std::stod(m[1]), fl = std::stod(m[2]);
+  EXPECT_GE(int8, 90.0) << r.out;
+  EXPECT_LT(fl, int8) << r.out;
 }
 
 }  // namespace

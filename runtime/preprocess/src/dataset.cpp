@@ -72,10 +72,18 @@ std::unique_ptr<Dataset> open_list(const std::string& dir, const std::string& li
     ++lineno;
     if (line.empty() || line[0] == '#') continue;
     std::istringstream ls(line);
-    std::string file;
+    std::string file, rest;
     long label = -1;
-    if (!(ls >> file >> label) || label < 0)
-      throw std::runtime_error(list_file + ":" + std::to_string(lineno) + ": expected '<file> <class_index>', got '" + line + "'");
+    ls >> file;
+    // "<file>" alone: an unlabelled image (segmentation, --compare_float); the whole list is one or the other.
+    const bool unlabelled = !(ls >> rest);
+    if (!unlabelled) {
+      std::istringstream ns(rest);
+      if (!(ns >> label) || label < 0 || !ns.eof())
+        throw std::runtime_error(list_file + ":" + std::to_string(lineno) + ": expected '<file> <class_index>' or '<file>', got '" + line + "'");
+    }
+    if (!labels.empty() && (labels.back() < 0) != unlabelled)
+      throw std::runtime_error(list_file + ":" + std::to_string(lineno) + ": mixes labelled and unlabelled lines ('" + line + "')");
     files.push_back((fs::path(dir) / file).string());
     labels.push_back(static_cast<int>(label));
   }

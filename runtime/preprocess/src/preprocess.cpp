@@ -30,13 +30,19 @@ Preprocess Preprocess::preset(const std::string& name) {
     p.std = imagenet_std;
   } else if (name == "mnist") {
     // x / 255, no mean/std
+  } else if (name == "deeplab") {
+    // TF DeepLab (../shared/data/segmentation): x = (p - 128) / 128 on 513 x 513
+    p.resize = 513;
+    p.crop = 513;
+    p.mean = {128.0f / 255, 128.0f / 255, 128.0f / 255};
+    p.std = {128.0f / 255, 128.0f / 255, 128.0f / 255};
   } else {
-    throw std::invalid_argument("unknown preprocessing preset '" + name + "' (torchvision, inception, cifar, mnist)");
+    throw std::invalid_argument("unknown preprocessing preset '" + name + "' (torchvision, inception, cifar, mnist, deeplab)");
   }
   return p;
 }
 
-std::vector<std::string> Preprocess::preset_names() { return {"torchvision", "inception", "cifar", "mnist"}; }
+std::vector<std::string> Preprocess::preset_names() { return {"torchvision", "inception", "cifar", "mnist", "deeplab"}; }
 
 std::string Preprocess::describe() const {
   std::ostringstream os;
@@ -70,7 +76,7 @@ std::array<int, 2> resized_hw(int h, int w, const Preprocess& p) {
 
 }  // namespace
 
-cv::Mat resize_and_crop(const cv::Mat& image, const Preprocess& p) {
+cv::Mat resize_and_crop(const cv::Mat& image, const Preprocess& p, bool nearest) {
   cv::Mat img = image;
   if (p.resize > 0) {
     const int h = img.rows, w = img.cols;
@@ -78,7 +84,7 @@ cv::Mat resize_and_crop(const cv::Mat& image, const Preprocess& p) {
     if (nh != h || nw != w) {
       cv::Mat out;
       // Bilinear when enlarging; area averaging when shrinking (closer to PIL's antialiased bilinear).
-      cv::resize(img, out, cv::Size(nw, nh), 0, 0, (nh > h) ? cv::INTER_LINEAR : cv::INTER_AREA);
+      cv::resize(img, out, cv::Size(nw, nh), 0, 0, nearest ? cv::INTER_NEAREST : (nh > h) ? cv::INTER_LINEAR : cv::INTER_AREA);
       img = out;
     }
   }

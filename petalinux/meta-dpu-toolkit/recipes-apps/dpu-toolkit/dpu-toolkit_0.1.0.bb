@@ -1,4 +1,4 @@
-SUMMARY = "dpu-toolkit board runtime: the resnet50 VART application and dpu-preflight"
+SUMMARY = "dpu-toolkit board runtime: the resnet50 and segment VART applications and dpu-preflight"
 DESCRIPTION = "Classifies images with a compiled xmodel on the DPUCZDX8G through Xilinx's VART, and checks \
 a board before a run (DPU fingerprint, xclbin, driver, Vitis AI library versions)."
 # The project has not chosen a license yet; set LICENSE and LIC_FILES_CHKSUM when it does.
@@ -16,5 +16,5 @@ DEPENDS = "xir vart unilog target-factory glog opencv zlib cli11 nlohmann-json"
 # Real XIR/VART; only the application and the board tools are built (no quantizer, compiler, tests).
 EXTRA_OECMAKE = "-DDPU_RUNTIME=vart -DDPUTK_RUNTIME_ONLY=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=Release"
 
-FILES:${PN} = "${bindir}/resnet50 ${bindir}/dpu-preflight ${datadir}/dpu-toolkit"
+FILES:${PN} = "${bindir}/resnet50 ${bindir}/segment ${bindir}/dpu-preflight ${datadir}/dpu-toolkit"
 RDEPENDS:${PN} = "vart xir unilog target-factory glog opencv"

@@ -21,7 +21,8 @@ struct Preprocess {
   Layout layout = Layout::NHWC;
 
   // torchvision (256/224, ImageNet mean/std), inception (256/224, mean 0.5 std 0.5),
-  // cifar (no resize, ImageNet mean/std), mnist (x/255). Throws for any other name.
+  // cifar (no resize, ImageNet mean/std), mnist (x/255), deeplab (513/513, (p - 128) / 128). Throws
+  // for any other name.
   static Preprocess preset(const std::string& name);
   static std::vector<std::string> preset_names();
   std::string describe() const;
@@ -29,8 +30,8 @@ struct Preprocess {
 
 // Geometry of one preprocessed image: {height, width, channels}.
 std::array<int, 3> output_hwc(const cv::Mat& image, const Preprocess& p);
-// The geometric part (resize + crop), still 8-bit.
-cv::Mat resize_and_crop(const cv::Mat& image, const Preprocess& p);
+// The geometric part (resize + crop), still 8-bit; `nearest` for label masks (no new values).
+cv::Mat resize_and_crop(const cv::Mat& image, const Preprocess& p, bool nearest = false);
 // Writes one preprocessed image (float, in p.layout) to dst.
 void preprocess_into(const cv::Mat& image, const Preprocess& p, float* dst);
 
