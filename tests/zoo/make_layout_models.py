@@ -8,7 +8,10 @@ Writes OUTDIR/<name>.onnx, <name>_ref_input.npy (NCHW, 2 inputs) and <name>_ref_
   neck_nearest   YOLO-style neck: strided convs, nn.Upsample(x2, nearest), concat with the skip, convs
   neck_bilinear  the same with a bilinear x2 upsample (align_corners=False, half-pixel) before the head
   neck_align     ... and align_corners=True (DeepLab's resize)
-  shuffle_split  ShuffleNetV2 unit: channel shuffle (view / transpose / view), chunk, concat, flatten, Linear
+  shuffle_split  average pool without its padding, max pool in ceil mode, then a ShuffleNetV2 unit:
+                 channel shuffle (view / transpose / view), chunk, concat, flatten, Linear
+  misc_ops       PReLU per channel, element-wise Max of two branches, Tanh, a dilated depthwise conv with a
+                 squeeze-and-excitation gate
 Input 3x32x32 (CIFAR-10 sized). Random weights with BatchNorm folded into the convolutions by the
 export; BatchNorm statistics are re-estimated on random inputs first, so activations keep sane ranges.
 """
@@ -54,13 +57,32 @@ class ShuffleSplit(nn.Module):
         self.fc = nn.Linear(32, 10)
 
     def forward(self, x):
-        x = self.c1(x)
+        x = self.c1(x)  # 16 x 16
+        x = F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)  # borders averaged over fewer values: the CPU
+        x = F.max_pool2d(x, 3, 2, ceil_mode=True)  # 8 x 8 (7 with floor)
         a, b = x.chunk(2, dim=1)
         x = torch.cat([a, self.branch(b)], 1)
         n, c, h, w = x.shape
         x = x.view(n, 2, c // 2, h, w).transpose(1, 2).contiguous().view(n, c, h, w)  # channel shuffle
         x = F.adaptive_avg_pool2d(x, 1)
         return self.fc(torch.flatten(x, 1))
+
+
+class MiscOps(nn.Module):
+    """PReLU (one slope per channel), an element-wise max of two branches, tanh: CPU ops between DPU ones."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1), nn.PReLU(16), nn.Conv2d(16, 16, 3, 2, 1))
+        self.b = nn.Conv2d(3, 16, 3, 2, 1)
+        self.dw = nn.Conv2d(16, 16, 3, 1, 2, dilation=2, groups=16)
+        self.se = nn.Conv2d(16, 16, 1)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        y = torch.tanh(torch.maximum(self.a(x), self.b(x)))
+        y = self.dw(y) * torch.sigmoid(self.se(F.adaptive_avg_pool2d(y, 1)))  # dilated depthwise, SE gate
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
 
 
 def export(name, model, outdir):
@@ -96,6 +118,8 @@ def main():
     export("neck_align", Neck("align"), outdir)
     torch.manual_seed(0)
     export("shuffle_split", ShuffleSplit(), outdir)
+    torch.manual_seed(0)
+    export("misc_ops", MiscOps(), outdir)
 
 
 if __name__ == "__main__":

@@ -469,6 +469,16 @@ const std::map<std::string, NodeConverter>& node_converters() {
          unary(c, n, "leaky-relu", std::move(a));
        }},
       {"Sigmoid", [](Converter& c, const Node& n) { unary(c, n, "sigmoid"); }},
+      {"Tanh", [](Converter& c, const Node& n) { unary(c, n, "tanh"); }},
+      {"PRelu", [](Converter& c, const Node& n) {  // slope: a constant of one value or one per channel
+         Value x = c.input(n, 0);
+         const ConstTensor& slope = c.get_const(n, 1);
+         const auto channels = x.onnx_shape().size() > 1 ? x.onnx_shape()[1] : 1;
+         if (slope.numel() != 1 && slope.numel() != channels) c.fail(n, "the slope must hold one value or one per channel");
+         xir::Op* w = c.add_const(out_name(n) + "_slope", {static_cast<std::int32_t>(slope.numel())},
+                                  std::vector<float>(slope.values.begin(), slope.values.end()));
+         c.set_value(out_name(n), {c.add(out_name(n), "prelu", attrs(), {{"input", {x.op}}, {"weight", {w}}}), x.nhwc});
+       }},
       {"HardSigmoid", [](Converter& c, const Node& n) {
          const float alpha = attr_float(n, "alpha", 0.2f), beta = attr_float(n, "beta", 0.5f);
          if (std::abs(alpha - 1.0f / 6.0f) > 1e-6f || beta != 0.5f)
@@ -499,6 +509,14 @@ const std::map<std::string, NodeConverter>& node_converters() {
       {"Sub", [](Converter& c, const Node& n) { binary(c, n, "sub"); }},
       {"Mul", [](Converter& c, const Node& n) { binary(c, n, "mul"); }},
       {"Div", [](Converter& c, const Node& n) { binary(c, n, "div"); }},
+      {"Max", [](Converter& c, const Node& n) {
+         if (n.input_size() != 2) c.fail(n, "only Max of two inputs is supported");
+         binary(c, n, "max");
+       }},
+      {"Min", [](Converter& c, const Node& n) {
+         if (n.input_size() != 2) c.fail(n, "only Min of two inputs is supported");
+         binary(c, n, "min");
+       }},
       {"Gemm", gemm},
       {"MatMul", matmul},
       {"Flatten", flatten},

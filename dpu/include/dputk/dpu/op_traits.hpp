@@ -34,6 +34,8 @@ struct OpTraits {
 // The graph attribute of a quantized xmodel that lists the op types declared CPU-float while quantizing
 // (custom ops, float ops with no DPU form); the compiler declares them again.
 constexpr const char* kCustomOpsAttr = "dputk_custom_ops";
+// Private op attribute (not serialized): why the quantizer left this op instance on the CPU, for reports.
+constexpr const char* kCpuReasonAttr = "__cpu_reason";
 
 // The traits of an op type (role NONE for a type nobody described).
 const OpTraits& op_traits(const std::string& type);
