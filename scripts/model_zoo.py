@@ -40,7 +40,13 @@ CLASSIFICATION = ["resnet18", "resnet50", "resnext50_32x4d", "vgg11", "alexnet",
 SEGMENTATION = ["lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large", "fcn_resnet50"]
 DETECTION = ["ssdlite320_mobilenet_v3_large"]
 REAL = ["deeplabv3_mnv2_pascal"]  # the shared real network
-ALL = CLASSIFICATION + SEGMENTATION + DETECTION + REAL
+# NAME+hswish: quantized with vai_q's convert_silu_to_hswish (SiLU → hard-swish: another function, on the DPU)
+VARIANTS = ["efficientnet_b0+hswish"]
+ALL = CLASSIFICATION + SEGMENTATION + DETECTION + REAL + VARIANTS
+
+
+def base_of(model):
+    return model.split("+")[0]
 
 
 def is_file(model):
@@ -58,6 +64,7 @@ def onnx_input_size(path):
 
 
 def input_size(model):
+    model = base_of(model)
     if is_file(model):
         return onnx_input_size(model)
     if SIZE_OVERRIDE and model not in REAL:
@@ -112,23 +119,29 @@ def ort_ips(onnx_path, shape, seconds):
 
 
 def one_model(model, args, bindir):
-    name = name_of(model)
+    name = name_of(model).replace("+", "_")
     d = os.path.join(args.out, name)
     os.makedirs(d, exist_ok=True)
     log = os.path.join(d, "log.txt")
     open(log, "w").close()
     row = {"model": name, "status": "ok"}
-    onnx_path = os.path.join(d, model + ".onnx")
+    onnx_path = os.path.join(args.out, base_of(model), base_of(model) + ".onnx")
+    os.makedirs(os.path.dirname(onnx_path), exist_ok=True)
+    config = []
+    if model.endswith("+hswish"):
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump({"target_device": "DPU", "convert_silu_to_hswish": True}, f)
+        config = ["--config_file", os.path.join(d, "config.json")]
     if is_file(model):
         onnx_path = os.path.abspath(model)
     elif model in REAL:
         onnx_path = DEEPLAB
     elif not os.path.exists(onnx_path):
-        run(["/usr/bin/python3", os.path.join(HERE, "export_torchvision.py"), "--model", model, "--input-size",
+        run(["/usr/bin/python3", os.path.join(HERE, "export_torchvision.py"), "--model", base_of(model), "--input-size",
              str(input_size(model)), "--output", onnx_path, "--seed", "1"], log)
     arch = os.path.join(ROOT, "board", "kv260", "arch.json")
     inspect_json = os.path.join(d, "inspect.json")
-    run([os.path.join(bindir, "dpu-inspect"), onnx_path, "-a", arch, "--json", inspect_json], log)
+    run([os.path.join(bindir, "dpu-inspect"), onnx_path, "-a", arch, "--json", inspect_json] + config, log)
     ins = json.load(open(inspect_json))
     row["dpu_subgraphs"] = ins["dpu_subgraph_number"]
     row["dpu_mac_share"] = ins["dpu_mac_share"]
@@ -139,7 +152,7 @@ def one_model(model, args, bindir):
             cpu.setdefault(n["type"], why)
     row["cpu_ops"] = cpu
     qdir = os.path.join(d, "quantize_result")
-    q = [os.path.join(bindir, "dpu-quantize"), "--model", onnx_path, "--output_dir", qdir] + data_flags(model)
+    q = [os.path.join(bindir, "dpu-quantize"), "--model", onnx_path, "--output_dir", qdir] + data_flags(model) + config
     run(q + ["--quant_mode", "calib", "--subset_len", str(args.images)], log)
     out = run(q + ["--quant_mode", "test", "--subset_len", str(args.images), "--skip", str(args.images), "--compare_float"], log)
     m = re.search(r"(top-1|per-pixel label) agreement: ([0-9.]+)%.*SQNR: (-?[0-9.]+) dB", out)

@@ -8,6 +8,7 @@
 #include "dputk/compiler/targets.hpp"
 #include "dputk/engine/op_plugins.hpp"
 #include "dputk/quantizer/inspect.hpp"
+#include "dputk/quantizer/quant_config.hpp"
 
 int main(int argc, char** argv) {
   google::InitGoogleLogging(argv[0]);
@@ -21,10 +22,14 @@ int main(int argc, char** argv) {
   app.add_option("model", model, "ONNX model")->required();
   app.add_option("-a,--arch", arch, "the board's arch.json (fingerprint), as for dpu-compile / vai_c_xir")->required();
   app.add_option("--json", json_path, "also write the inspection as JSON to this file");
+  std::string config;
+  app.add_option("--config_file", config, "the quantization config the model will be quantized with (its preparation keys apply)");
   CLI11_PARSE(app, argc, argv);
   try {
     const auto& target = dputk::compiler::load_arch_json(arch);
-    const dputk::Inspection r = dputk::inspect_model(model, target);
+    dputk::PrepareOptions prepare;
+    if (!config.empty()) prepare = dputk::prepare_options_of(dputk::load_quant_config(config));
+    const dputk::Inspection r = dputk::inspect_model(model, target, prepare);
     std::cout << r.text();
     if (!json_path.empty()) dputk::write_file_atomic(json_path, r.json().dump(2) + "\n");
     return 0;

@@ -44,7 +44,7 @@ std::string nonlinear_text(const xir::Op& op) {
 
 }  // namespace
 
-Inspection inspect_model(const std::string& onnx_path, const compiler::DpuTarget& target) {
+Inspection inspect_model(const std::string& onnx_path, const compiler::DpuTarget& target, const PrepareOptions& prepare) {
   Inspection r;
   r.model = onnx_path;
   r.target = target.name;
@@ -60,7 +60,7 @@ Inspection inspect_model(const std::string& onnx_path, const compiler::DpuTarget
   };
   auto graph = import_onnx(onnx_path, io);
   try {
-    r.notes = prepare_graph(*graph, {});
+    r.notes = prepare_graph(*graph, prepare);
   } catch (const std::exception& e) {
     throw std::runtime_error(onnx_path + ": " + e.what());
   }

@@ -280,6 +280,25 @@ void equalize(xir::Graph& g, std::vector<std::string>& log) {
   if (pairs) log.push_back("cross-layer equalization over " + std::to_string(pairs) + " conv pairs");
 }
 
+// SiLU as exported (mul(x, sigmoid(x))) → mul(x, hard-sigmoid(x)): the sigmoid becomes a hard-sigmoid.
+void silu_to_hswish(xir::Graph& graph, std::vector<std::string>& log) {
+  int converted = 0;
+  for (xir::Op* op : graph.topological_sort()) {
+    if (op->get_type() != "sigmoid" || op->get_fanout_num() != 1) continue;
+    xir::Op* mul = op->get_fanout_ops()[0];
+    const xir::Op* x = op->get_input_op("input");
+    const auto ins = mul->get_input_ops("input");
+    if (mul->get_type() != "mul" || ins.size() != 2 || std::find(ins.begin(), ins.end(), x) == ins.end()) continue;
+    const std::string name = op->get_name();
+    xir::Op* h = graph.add_op(name + "_hsigmoid", "hard-sigmoid", xir::Attrs::create(), {{"input", {const_cast<xir::Op*>(x)}}});
+    h->set_attr<std::string>("__replaces", name);
+    mul->replace_input_op(op, h);
+    graph.remove_op(op);
+    ++converted;
+  }
+  if (converted) log.push_back("convert_silu_to_hswish: " + std::to_string(converted) + " SiLU (x * sigmoid(x)) now x * hard-sigmoid(x)");
+}
+
 }  // namespace
 
 std::vector<std::string> prepare_graph(xir::Graph& graph, const PrepareOptions& options) {
@@ -290,6 +309,7 @@ std::vector<std::string> prepare_graph(xir::Graph& graph, const PrepareOptions& 
   if (options.include_cle || options.convert_relu6_to_relu)
     replace_relu6(graph, options.relu6_replace == "keep_after_depthwise", log);
   force_leaky_slope(graph, log);
+  if (options.convert_silu_to_hswish) silu_to_hswish(graph, log);
   if (options.include_cle) equalize(graph, log);
   return log;
 }

@@ -110,7 +110,7 @@ QuantConfig load_quant_config(const std::string& path) {
   if (j.contains("relu6_replace") && j["relu6_replace"] == "reluk")
     c.fail("config.relu6_replace", "'reluk' (a channel-wise clamp) has no DPU form; use relu or keep_after_depthwise");
   cfg.relu6_replace = c.choice(j, "relu6_replace", {"relu", "keep_after_depthwise"}, "relu", "config");
-  if (c.boolean(j, "convert_silu_to_hswish", false, "config")) c.fail("config.convert_silu_to_hswish", "SiLU is not supported yet");
+  cfg.convert_silu_to_hswish = c.boolean(j, "convert_silu_to_hswish", false, "config");
   for (const char* key : {"keep_first_last_layer_accuracy", "keep_add_layer_accuracy"})
     if (c.boolean(j, key, false, "config")) LOG(WARNING) << path << ": " << key << " feature will be supported in next version (ignored)";
   c.boolean(j, "change_concat_input_fix", false, "config");

@@ -79,8 +79,6 @@ QuantConfig config_of(const QuantizeOptions& o) {
   return cfg;
 }
 
-PrepareOptions prepare_options(const QuantConfig& c) { return {c.include_cle, c.convert_relu6_to_relu, c.relu6_replace}; }
-
 std::string xmodel_path(const QuantizeOptions& o, const std::string& graph_name) {
   return (fs::path(o.output_dir) / (graph_name + "_int.xmodel")).string();
 }
@@ -99,7 +97,7 @@ int run_float(const QuantizeOptions& o) {
 
 int run_calib(const QuantizeOptions& o) {
   const QuantConfig cfg = config_of(o);
-  auto prepared = load_prepared_model(o.model, prepare_options(cfg));
+  auto prepared = load_prepared_model(o.model, prepare_options_of(cfg));
   const std::string dir = o.calib_dir.empty() ? o.data_dir : o.calib_dir;
   const std::string list = o.calib_dir.empty() ? o.val_list : o.calib_list;
   auto data = open_dataset(dir, list);
@@ -160,7 +158,7 @@ int run_calib(const QuantizeOptions& o) {
 }
 
 int run_test(const QuantizeOptions& o) {
-  auto prepared = load_prepared_model(o.model, prepare_options(config_of(o)));
+  auto prepared = load_prepared_model(o.model, prepare_options_of(config_of(o)));
   const std::string xm = xmodel_path(o, prepared->get_name());
   if (!fs::exists(xm))
     throw std::runtime_error(xm + ": Quantization calibration result file does not exist. Please check calibration is done or not "

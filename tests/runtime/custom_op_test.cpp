@@ -345,8 +345,8 @@ TEST(CpuSubgraphs, TakeFloatInputsAndRunAnyFloatOpOfTheLibrary) {
 // Ops with no DPU form (here the sigmoid of SiLU as PyTorch exports it: x · sigmoid(x)) stay in float and
 // run on the CPU between DPU subgraphs — quantized, compiled and run like the rest, never an error; the
 // product of the two feature maps is the DPU's eltwise MUL.
-TEST(CpuFallback, OpsWithoutADpuFormRunOnTheCpuThroughTheWholeFlow) {
-  const std::string dir = dputk::test::scratch_dir("cpu_fallback");
+// x → Conv → SiLU (x · sigmoid(x)) → Conv → Relu → GAP → Gemm, written to dir/silu_net.onnx.
+std::string silu_model(const std::string& dir) {
   onnx::ModelProto m;
   auto* g = dputk::test::start_onnx_model(m, "silu_net", "x", {1, 3, 32, 32});
   *g->add_initializer() = dputk::test::seeded_tensor("w1", {8, 3, 3, 3}, 1);
@@ -365,6 +365,12 @@ TEST(CpuFallback, OpsWithoutADpuFormRunOnTheCpuThroughTheWholeFlow) {
   g->add_output()->set_name("logits");
   const std::string model = dir + "/silu_net.onnx";
   std::ofstream(model, std::ios::binary) << m.SerializeAsString();
+  return model;
+}
+
+TEST(CpuFallback, OpsWithoutADpuFormRunOnTheCpuThroughTheWholeFlow) {
+  const std::string dir = dputk::test::scratch_dir("cpu_fallback");
+  const std::string model = silu_model(dir);
   const std::string q = "--model " + model + " --data_dir " + dputk::test::data_path("cifar10/test_batch.bin") +
                         " --preprocess cifar --output_dir " + dir + "/q";
   auto r = dputk::test::run_cli("dpu-quantize", q + " --quant_mode calib --subset_len 16");
@@ -383,3 +389,22 @@ TEST(CpuFallback, OpsWithoutADpuFormRunOnTheCpuThroughTheWholeFlow) {
 }
 
 }  // namespace
+
+// vai_q's convert_silu_to_hswish: the sigmoid becomes a hard-sigmoid, and the whole network one DPU
+// subgraph (hard-sigmoid as the DPU's HSIGMOID, the product an eltwise MUL).
+TEST(CpuFallback, ConvertSiluToHswishPutsTheWholeNetworkOnTheDpu) {
+  const std::string dir = dputk::test::scratch_dir("silu_hswish");
+  const std::string model = silu_model(dir);
+  std::ofstream(dir + "/config.json") << R"({"target_device": "DPU", "convert_silu_to_hswish": true})";
+  const std::string q = "--model " + model + " --data_dir " + dputk::test::data_path("cifar10/test_batch.bin") +
+                        " --preprocess cifar --output_dir " + dir + "/q --config_file " + dir + "/config.json";
+  auto r = dputk::test::run_cli("dpu-quantize", q + " --quant_mode calib --subset_len 16");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("convert_silu_to_hswish: 1 SiLU"), std::string::npos) << r.out;
+  r = dputk::test::run_cli("dpu-quantize", q + " --quant_mode test --skip 16 --subset_len 48");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto f = compile_and_run_like_test_mode(dir, "silu_net", 1);
+  int hsigmoid = 0;
+  for (const xir::Op* op : f.graph->topological_sort()) hsigmoid += op->get_attr_or<std::string>("nonlinear", "") == "HSIGMOID";
+  EXPECT_EQ(hsigmoid, 1);
+}

@@ -2,6 +2,7 @@
 // run on the DPU of a target, as which DPU op, or why not (engine limit, op type, attribute) with a
 // hint; the subgraph count the compile will give; the share of MACs on the DPU.
 #pragma once
+#include "dputk/quantizer/prepare.hpp"
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,6 +35,7 @@ struct Inspection {
 // Imports, prepares and lowers the model as calib + dpu-compile would (fix points do not change where
 // ops run), partitions it for the target. An op type the importer or the quantizer does not know is
 // inspected as a CPU op. Throws std::runtime_error naming the file and the problem.
-Inspection inspect_model(const std::string& onnx_path, const compiler::DpuTarget& target);
+// `prepare`: the preparation the quantizer would apply (its config file's keys), defaults otherwise.
+Inspection inspect_model(const std::string& onnx_path, const compiler::DpuTarget& target, const PrepareOptions& prepare = {});
 
 }  // namespace dputk

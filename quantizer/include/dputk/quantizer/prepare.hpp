@@ -17,6 +17,9 @@ struct PrepareOptions {
   // that follows a depthwise convolution stays, and CLE does not equalize across it. MobileNet-style
   // networks trained with the clip rely on exactly those (MobileNetV2 here: 71.50% → 78.00% int8).
   std::string relu6_replace = "relu";
+  // vai_q's convert_silu_to_hswish: SiLU (x · sigmoid(x), as exported) becomes hard-swish
+  // (x · hard-sigmoid(x)), which the DPU runs; it changes the function (opt-in, as in vai_q).
+  bool convert_silu_to_hswish = false;
 };
 
 // Returns one line per change made (for the log).

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "dputk/quantizer/prepare.hpp"
+
 namespace dputk {
 
 struct QuantConfig {
@@ -10,6 +12,7 @@ struct QuantConfig {
   bool include_bias_corr = true;
   bool convert_relu6_to_relu = false;
   std::string relu6_replace = "relu";       // relu | keep_after_depthwise (see PrepareOptions)
+  bool convert_silu_to_hswish = false;      // x · sigmoid(x) → x · hard-sigmoid(x) (the DPU has no sigmoid)
   std::string activation_method = "diffs";  // diffs | maxmin | percentile
   std::string weight_method = "diffs";      // diffs | maxmin (weights and bias)
   double percentage = 99.99;                // percentile method
@@ -19,5 +22,9 @@ struct QuantConfig {
 // Reads and validates a config file. An unknown key, a malformed value or a value the DPU target
 // forbids is a std::runtime_error naming the file, the key and what is allowed.
 QuantConfig load_quant_config(const std::string& path);
+// The graph preparation a config asks for (CLE, ReLU6 policy, SiLU → hard-swish).
+inline PrepareOptions prepare_options_of(const QuantConfig& c) {
+  return {c.include_cle, c.convert_relu6_to_relu, c.relu6_replace, c.convert_silu_to_hswish};
+}
 
 }  // namespace dputk
