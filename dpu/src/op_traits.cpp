@@ -26,6 +26,7 @@ std::map<std::string, OpTraits>& table() {
       {"leaky-relu", {R::ACTIVATION, "LEAKYRELU"}},
       {"conv2d", {R::GROUP_HEAD}},
       {"depthwise-conv2d", {R::GROUP_HEAD}},
+      {"transposed-conv2d", {R::GROUP_HEAD}},
       {"matmul", {R::GROUP_HEAD}},
       {"add", {R::GROUP_HEAD}},
       {"sub", {R::GROUP_HEAD}},

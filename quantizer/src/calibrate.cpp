@@ -144,7 +144,7 @@ std::vector<std::string> Calibrator::finish() {
   // shift_cut / shift_bias limits for conv-like ops (spec §2.5).
   for (xir::Op* op : qg_.graph->topological_sort()) {
     const std::string& t = op->get_type();
-    if (t != "conv2d" && t != "depthwise-conv2d" && t != "matmul") continue;
+    if (t != "conv2d" && t != "depthwise-conv2d" && t != "transposed-conv2d" && t != "matmul") continue;
     const xir::Op* in_fix = defining_fix(op->get_input_op("input", 0));
     const xir::Op* w_fix = t == "matmul" ? op->get_input_op("input", 1) : op->get_input_op("weights");
     const xir::Op* b_fix = op->get_input_op("bias");

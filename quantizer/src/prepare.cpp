@@ -1,6 +1,7 @@
 #include "dputk/quantizer/prepare.hpp"
 
 #include <cmath>
+#include <map>
 #include <stdexcept>
 
 #include "dputk/quantizer/const_data.hpp"
@@ -94,6 +95,71 @@ void absorb_flatten_transposes(xir::Graph& g, std::vector<std::string>& log) {
   }
   if (count)
     log.push_back("flatten in NCHW order absorbed into the fully connected weights after it (" + std::to_string(count) + " transposes removed)");
+}
+
+// A fully connected layer over a flattened H×W×C feature map (VGG's and AlexNet's first classifier
+// layer: 7·7·512 = 25088 inputs, beyond the conv engine's 4096 channels) is the H×W convolution of the
+// map with the same weights: W'[o, h, w, c] = W[o, (h·W + w)·C + c] (NHWC order, after
+// absorb_flatten_transposes). It runs on the DPU's conv engine; a ReLU after it moves with it, and the
+// flatten follows: map → conv (→ act) → flatten.
+void fc_over_map_as_conv(xir::Graph& g, std::vector<std::string>& log) {
+  using IV = std::vector<std::int32_t>;
+  int count = 0;
+  for (xir::Op* flat : g.topological_sort()) {
+    if (flat->get_type() != "flatten" || flat->get_fanout_num() != 1) continue;
+    xir::Op* map = flat->get_input_op("input");
+    const IV nhwc = map->get_output_tensor()->get_shape();
+    if (nhwc.size() != 4 || nhwc[1] * nhwc[2] == 1 || nhwc[1] > 16 || nhwc[2] > 16) continue;
+    xir::Op* mm = flat->get_fanout_ops()[0];
+    const auto ins = mm->get_input_ops("input");
+    if (mm->get_type() != "matmul" || ins.size() != 2 || ins[0] != flat || ins[1]->get_type() != "const" || ins[1]->get_fanout_num() != 1 ||
+        mm->get_attr<bool>("transpose_a"))
+      continue;
+    const int H = nhwc[1], W = nhwc[2], C = nhwc[3], K = H * W * C;
+    xir::Op* wop = ins[1];
+    const std::vector<float> w = const_values(*wop);
+    const bool tb = mm->get_attr<bool>("transpose_b");  // [O, K] when true, else [K, O]
+    const int O = static_cast<int>(w.size()) / K;
+    std::vector<float> ohwi(w.size());
+    for (int o = 0; o < O; ++o)
+      for (int k = 0; k < K; ++k) ohwi[static_cast<std::size_t>(o) * K + k] = tb ? w[static_cast<std::size_t>(o) * K + k] : w[static_cast<std::size_t>(k) * O + o];
+    const std::string name = mm->get_name();
+    xir::Op* cw = g.add_op(name + "_conv_weights", "const", const_attrs({O, H, W, C}, ohwi), {});
+    auto a = xir::Attrs::create();
+    a->set_attr<IV>("kernel", {W, H});
+    a->set_attr<IV>("stride", {1, 1});
+    a->set_attr<IV>("dilation", {1, 1});
+    a->set_attr<IV>("pad", {0, 0, 0, 0});
+    a->set_attr<std::string>("pad_mode", "FLOOR");
+    a->set_attr<std::int32_t>("group", 1);
+    a->set_attr<bool>("bias_term", mm->get_input_op("bias") != nullptr);
+    a->set_attr<std::int32_t>("in_dim", C);
+    a->set_attr<std::int32_t>("out_dim", O);
+    a->set_attr<std::string>("__replaces", name);  // private: reports name the fully connected layer
+    std::map<std::string, std::vector<xir::Op*>> cin{{"input", {map}}, {"weights", {cw}}};
+    if (xir::Op* b = mm->get_input_op("bias")) cin["bias"] = {b};
+    xir::Op* tail = g.add_op(name + "_conv", "conv2d", std::move(a), cin);
+    xir::Op* old_tail = mm;
+    // An activation right after it is the conv's (the DPU fuses it); the flatten goes after that.
+    if (mm->get_fanout_num() == 1 && dpu::is_activation_op(mm->get_fanout_ops()[0]->get_type())) {
+      xir::Op* act = mm->get_fanout_ops()[0];
+      xir::Op* na = g.add_op(act->get_name() + "_map", act->get_type(), act->get_attrs(), {{"input", {tail}}});
+      na->set_attr<std::string>("__replaces", act->get_name());
+      tail = na;
+      old_tail = act;
+    }
+    auto fa = xir::Attrs::create();
+    fa->set_attr<std::int32_t>("start_axis", 1);
+    fa->set_attr<std::int32_t>("end_axis", -1);
+    xir::Op* nf = g.add_op(old_tail->get_name() + "_flat", "flatten", std::move(fa), {{"input", {tail}}});
+    for (xir::Op* user : old_tail->get_fanout_ops()) user->replace_input_op(old_tail, nf);
+    if (old_tail != mm) g.remove_op(old_tail);
+    g.remove_op(mm);
+    g.remove_op(wop);
+    g.remove_op(flat);
+    ++count;
+  }
+  if (count) log.push_back("fully connected layer over a flattened feature map computed as a convolution of the map (" + std::to_string(count) + ")");
 }
 
 // Output channel count and per-output-channel access to conv weights.
@@ -305,6 +371,7 @@ std::vector<std::string> prepare_graph(xir::Graph& graph, const PrepareOptions& 
   std::vector<std::string> log;
   fold_pads(graph, log);
   absorb_flatten_transposes(graph, log);
+  fc_over_map_as_conv(graph, log);
   fold_batchnorms(graph, log);
   if (options.include_cle || options.convert_relu6_to_relu)
     replace_relu6(graph, options.relu6_replace == "keep_after_depthwise", log);

@@ -7,24 +7,19 @@
 #include <map>
 #include <stdexcept>
 
+#include "dputk/data/voc_palette.hpp"
+
 namespace dputk {
 
 namespace {
-// PASCAL VOC's palette: label l's bits spread over R, G, B from the high bit down; (224, 224, 192) is
-// the "void" border.
+// A PASCAL VOC palette colour's label (255: the border), or -1.
 int voc_label(const cv::Vec3b& bgr) {
   static const std::map<int, int> by_colour = [] {
     std::map<int, int> m;
     for (int l = 0; l < 256; ++l) {
-      int r = 0, g = 0, b = 0;
-      for (int s = 7, v = l; v; --s, v >>= 3) {
-        r |= (v & 1) << s;
-        g |= ((v >> 1) & 1) << s;
-        b |= ((v >> 2) & 1) << s;
-      }
-      m.emplace((r << 16) | (g << 8) | b, l);
+      const auto rgb = voc_rgb(l);
+      m.emplace((rgb[0] << 16) | (rgb[1] << 8) | rgb[2], l);
     }
-    m[(224 << 16) | (224 << 8) | 192] = 255;
     return m;
   }();
   auto it = by_colour.find((bgr[2] << 16) | (bgr[1] << 8) | bgr[0]);

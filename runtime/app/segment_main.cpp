@@ -22,25 +22,17 @@
 #include "app_common.hpp"
 #include "dputk/common/atomic_file.hpp"
 #include "dputk/data/preprocess.hpp"
+#include "dputk/data/voc_palette.hpp"
 #include "dputk/dpu/fix_math.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-const char* kVocClasses[] = {"background", "aeroplane", "bicycle", "bird",  "boat",        "bottle", "bus",
-                             "car",        "cat",       "chair",   "cow",   "diningtable", "dog",    "horse",
-                             "motorbike",  "person",    "pottedplant", "sheep", "sofa",    "train",  "tvmonitor"};
-
-// The PASCAL VOC colour of a label (its bits spread over R, G, B from the high bit down), as BGR.
+// A label's PASCAL VOC colour, in OpenCV's BGR order.
 cv::Vec3b voc_colour(int label) {
-  int r = 0, g = 0, b = 0;
-  for (int shift = 7; label; --shift, label >>= 3) {
-    r |= (label & 1) << shift;
-    g |= ((label >> 1) & 1) << shift;
-    b |= ((label >> 2) & 1) << shift;
-  }
-  return {static_cast<unsigned char>(b), static_cast<unsigned char>(g), static_cast<unsigned char>(r)};
+  const auto rgb = dputk::voc_rgb(label);
+  return {rgb[2], rgb[1], rgb[0]};
 }
 
 // How the model resizes its score map (the resize / upsample-fix after the DPU), default half-pixel.
@@ -173,7 +165,7 @@ int main(int argc, char** argv) {
     std::cout << "Images: " << n << "\nClass pixel shares:\n";
     for (int k = 0; k < classes; ++k)
       if (counts[static_cast<std::size_t>(k)])
-        std::cout << "  " << std::left << std::setw(12) << (classes == 21 ? kVocClasses[k] : std::to_string(k)) << std::right << std::fixed
+        std::cout << "  " << std::left << std::setw(12) << (classes == 21 ? dputk::kVocClasses[k] : std::to_string(k)) << std::right << std::fixed
                   << std::setprecision(2) << std::setw(7) << 100.0 * counts[static_cast<std::size_t>(k)] / total << "%\n";
     std::cout << std::setprecision(1) << "End-to-end: " << n / seconds << " images/s (decode, preprocess, DPU, upsample, PNGs)\n"
               << "DPU only: " << n / dpu_seconds << " images/s\n"

@@ -368,16 +368,22 @@ std::string silu_model(const std::string& dir) {
   return model;
 }
 
+// dpu-quantize calib (16 CIFAR images; the calib output is returned) and test (48 others) of
+// dir/silu_net.onnx, with extra flags (a config file).
+std::string quantize_silu_net(const std::string& dir, const std::string& extra) {
+  const std::string q = "--model " + silu_model(dir) + " --data_dir " + dputk::test::data_path("cifar10/test_batch.bin") +
+                        " --preprocess cifar --output_dir " + dir + "/q" + extra;
+  auto calib = dputk::test::run_cli("dpu-quantize", q + " --quant_mode calib --subset_len 16");
+  EXPECT_EQ(calib.code, 0) << calib.out;
+  auto test = dputk::test::run_cli("dpu-quantize", q + " --quant_mode test --skip 16 --subset_len 48");
+  EXPECT_EQ(test.code, 0) << test.out;
+  return calib.out;
+}
+
 TEST(CpuFallback, OpsWithoutADpuFormRunOnTheCpuThroughTheWholeFlow) {
   const std::string dir = dputk::test::scratch_dir("cpu_fallback");
-  const std::string model = silu_model(dir);
-  const std::string q = "--model " + model + " --data_dir " + dputk::test::data_path("cifar10/test_batch.bin") +
-                        " --preprocess cifar --output_dir " + dir + "/q";
-  auto r = dputk::test::run_cli("dpu-quantize", q + " --quant_mode calib --subset_len 16");
-  ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("(sigmoid) has no DPU form"), std::string::npos) << r.out;
-  r = dputk::test::run_cli("dpu-quantize", q + " --quant_mode test --skip 16 --subset_len 48");
-  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string calib = quantize_silu_net(dir, "");
+  EXPECT_NE(calib.find("(sigmoid) has no DPU form"), std::string::npos) << calib;
   auto f = compile_and_run_like_test_mode(dir, "silu_net", 2);
   int cpu_float_ops = 0, eltwise_mul = 0;
   for (const xir::Op* op : f.graph->topological_sort()) {
@@ -388,23 +394,17 @@ TEST(CpuFallback, OpsWithoutADpuFormRunOnTheCpuThroughTheWholeFlow) {
   EXPECT_EQ(eltwise_mul, 1);
 }
 
-}  // namespace
-
 // vai_q's convert_silu_to_hswish: the sigmoid becomes a hard-sigmoid, and the whole network one DPU
 // subgraph (hard-sigmoid as the DPU's HSIGMOID, the product an eltwise MUL).
 TEST(CpuFallback, ConvertSiluToHswishPutsTheWholeNetworkOnTheDpu) {
   const std::string dir = dputk::test::scratch_dir("silu_hswish");
-  const std::string model = silu_model(dir);
   std::ofstream(dir + "/config.json") << R"({"target_device": "DPU", "convert_silu_to_hswish": true})";
-  const std::string q = "--model " + model + " --data_dir " + dputk::test::data_path("cifar10/test_batch.bin") +
-                        " --preprocess cifar --output_dir " + dir + "/q --config_file " + dir + "/config.json";
-  auto r = dputk::test::run_cli("dpu-quantize", q + " --quant_mode calib --subset_len 16");
-  ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("convert_silu_to_hswish: 1 SiLU"), std::string::npos) << r.out;
-  r = dputk::test::run_cli("dpu-quantize", q + " --quant_mode test --skip 16 --subset_len 48");
-  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string calib = quantize_silu_net(dir, " --config_file " + dir + "/config.json");
+  EXPECT_NE(calib.find("convert_silu_to_hswish: 1 SiLU"), std::string::npos) << calib;
   auto f = compile_and_run_like_test_mode(dir, "silu_net", 1);
   int hsigmoid = 0;
   for (const xir::Op* op : f.graph->topological_sort()) hsigmoid += op->get_attr_or<std::string>("nonlinear", "") == "HSIGMOID";
   EXPECT_EQ(hsigmoid, 1);
 }
+
+}  // namespace

@@ -10,6 +10,8 @@ Writes OUTDIR/<name>.onnx, <name>_ref_input.npy (NCHW, 2 inputs) and <name>_ref_
   neck_align     ... and align_corners=True (DeepLab's resize)
   shuffle_split  average pool without its padding, max pool in ceil mode, then a ShuffleNetV2 unit:
                  channel shuffle (view / transpose / view), chunk, concat, flatten, Linear
+  deconv_neck    UNet-style upsampling: ConvTranspose (k4 s2 p1, and k3 s2 p1 output_padding 1), concat
+  fc_over_map    VGG's classifier: a Linear over a flattened feature map (a convolution of the map)
   misc_ops       PReLU per channel, element-wise Max of two branches, Tanh, a dilated depthwise conv with a
                  squeeze-and-excitation gate
 Input 3x32x32 (CIFAR-10 sized). Random weights with BatchNorm folded into the convolutions by the
@@ -85,6 +87,34 @@ class MiscOps(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
 
 
+class DeconvNeck(nn.Module):
+    """UNet / ENet-style upsampling by transposed convolutions (stride 2, kernel 4 pad 1; kernel 3 with
+    output_padding 1), concatenated with the skip."""
+
+    def __init__(self):
+        super().__init__()
+        self.down1 = cbr(3, 16, s=2)   # 16
+        self.down2 = cbr(16, 32, s=2)  # 8
+        self.up1 = nn.Sequential(nn.ConvTranspose2d(32, 16, 4, 2, 1), nn.ReLU())  # 16
+        self.up2 = nn.ConvTranspose2d(32, 8, 3, 2, 1, output_padding=1)  # 32
+
+    def forward(self, x):
+        a = self.down1(x)
+        return self.up2(torch.cat([self.up1(self.down2(a)), a], 1))
+
+
+class FcOverMap(nn.Module):
+    """VGG's classifier in small: Linear over a flattened 4x4x16 map (NCHW flatten), ReLU, Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(cbr(3, 16, s=2), nn.MaxPool2d(2), cbr(16, 16, s=2))  # 4 x 4
+        self.classifier = nn.Sequential(nn.Linear(16 * 4 * 4, 32), nn.ReLU(), nn.Dropout(), nn.Linear(32, 10))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
 def export(name, model, outdir):
     torch.manual_seed(0)
     for m in model.modules():
@@ -120,6 +150,10 @@ def main():
     export("shuffle_split", ShuffleSplit(), outdir)
     torch.manual_seed(0)
     export("misc_ops", MiscOps(), outdir)
+    torch.manual_seed(0)
+    export("fc_over_map", FcOverMap(), outdir)
+    torch.manual_seed(0)
+    export("deconv_neck", DeconvNeck(), outdir)
 
 
 if __name__ == "__main__":

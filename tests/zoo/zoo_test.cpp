@@ -18,22 +18,27 @@
 #include "dputk/common/npy.hpp"
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/onnx/onnx_import.hpp"
+#include "dputk/data/voc_palette.hpp"
+#include "dputk/quantizer/prepare.hpp"
 #include "cli_runner.hpp"
 #include "test_data.hpp"
 
 namespace {
 
-const char* kLayoutModels[] = {"neck_nearest", "neck_bilinear", "neck_align", "shuffle_split", "misc_ops"};
+const char* kLayoutModels[] = {"neck_nearest", "neck_bilinear", "neck_align", "shuffle_split", "misc_ops", "fc_over_map", "deconv_neck"};
 
 std::string layout_path(const std::string& f) { return std::string(DPU_LAYOUT_MODELS_DIR) + "/" + f; }
 
 class LayoutModel : public ::testing::TestWithParam<const char*> {};
 
-TEST_P(LayoutModel, FloatEngineMatchesTorch) {
+// Imported and prepared as the quantizer prepares it (folds, FC over a map as a convolution, CLE: all
+// exact rewrites), the float network computes what torch computes.
+TEST_P(LayoutModel, PreparedFloatNetworkMatchesTorch) {
   const std::string name = GetParam();
   dputk::OnnxImportOptions opt;
   opt.batch = 2;
   auto graph = dputk::import_onnx(layout_path(name + ".onnx"), opt);
+  dputk::prepare_graph(*graph, {});
   const auto in = dputk::read_npy(layout_path(name + "_ref_input.npy"));
   const auto ref = dputk::read_npy(layout_path(name + "_ref_out.npy"));
   dputk::engine::FloatExecutor exec(*graph);
@@ -92,8 +97,10 @@ TEST(ModelZoo, EveryModelRunsOnTheEmulatedDpuExactlyAsInTestMode) {
 TEST(ModelZoo, WhatTheDpuCanDoStaysInOneSubgraph) {
   const auto rows = zoo_rows();
   // Nearest x2 upsampling and concat on the DPU; a bilinear resize after the last conv goes to the CPU
-  // and leaves one DPU subgraph; in the middle of the network it splits it in two.
-  for (const char* m : {"neck_nearest", "deeplabv3_mnv2_pascal"}) {
+  // and leaves one DPU subgraph; in the middle of the network it splits it in two. A fully connected
+  // layer over a flattened map is a convolution of the map; MobileNetV3's hard-sigmoid and hard-swish
+  // (x · hard-sigmoid(x)) are the DPU's HSIGMOID and eltwise MUL; transposed convolutions run on it.
+  for (const char* m : {"neck_nearest", "deeplabv3_mnv2_pascal", "fc_over_map", "mobilenet_v3_small", "deconv_neck"}) {
     const auto* r = row(rows, m);
     ASSERT_NE(r, nullptr) << m;
     EXPECT_EQ((*r)["dpu_subgraphs"].get<int>(), 1) << r->dump();
@@ -138,13 +145,8 @@ TEST(SegmentApp, LabelMapOfTheEmulatedDpuMatchesTheQuantizerAndPngsAreWritten) {
   // The PASCAL VOC palette back to labels.
   std::map<std::array<int, 3>, int> palette;
   for (int l = 0; l < 21; ++l) {
-    int rr = 0, g = 0, b = 0;
-    for (int s = 7, v = l; v; --s, v >>= 3) {
-      rr |= (v & 1) << s;
-      g |= ((v >> 1) & 1) << s;
-      b |= ((v >> 2) & 1) << s;
-    }
-    palette[{b, g, rr}] = l;
+    const auto rgb = dputk::voc_rgb(l);
+    palette[{rgb[2], rgb[1], rgb[0]}] = l;
   }
   std::ifstream f(zoo + "/quantize_result/deploy_check_data_int/tflite_dequantized/logits_fix.bin", std::ios::binary);
   std::vector<float> scores(513u * 513u * 21u);

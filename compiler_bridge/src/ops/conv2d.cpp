@@ -89,6 +89,31 @@ xir::Op* lower_conv(LowerContext& cx, const Group& g) {
   return cx.add(c->get_name(), ct + "-fix", std::move(a), in, g.fp);
 }
 
+// transposed-conv2d → transposed-conv2d-fix: the window attributes as they are (the output size is
+// (in − 1)·stride + kernel − pads), the fused activation as `nonlinear`.
+xir::Op* lower_transposed_conv(LowerContext& cx, const Group& g) {
+  const xir::Op* c = g.compute;
+  auto a = xir::Attrs::create();
+  for (const char* k : {"kernel", "stride", "dilation", "pad"})
+    if (c->has_attr(k)) a->set_attr<IV>(k, c->get_attr<IV>(k));
+  a->set_attr<std::string>("nonlinear", nonlinear_of(g.act));
+  a->set_attr<bool>("bias_term", c->get_input_op("bias") != nullptr);
+  std::map<std::string, std::vector<xir::Op*>> in{{"input", {cx.value(c->get_input_op("input")).op}},
+                                                   {"weights", {cx.param(c->get_input_op("weights"))}}};
+  if (const xir::Op* b = c->get_input_op("bias")) in["bias"] = {cx.param(b)};
+  return cx.add(c->get_name(), "transposed-conv2d-fix", std::move(a), in, g.fp);
+}
+
+std::string transposed_conv_limits(const xir::Op& op, const compiler::EngineLimits& l) {
+  if (auto r = check_range("kernel", op.get_attr<IV>("kernel"), 1, l.conv_kernel_max); !r.empty()) return r;
+  if (auto r = check_range("stride", op.get_attr<IV>("stride"), 1, 16); !r.empty()) return r;
+  if (op.get_attr_or<IV>("dilation", {1, 1}) != IV{1, 1}) return "dilated transposed convolution";
+  const int cp = l.channel_parallel;
+  const int ic = op.get_input_tensor("input")->get_shape().back(), oc = op.get_output_tensor()->get_shape().back();
+  if (ic > 256 * cp || oc > 256 * cp) return "more than " + std::to_string(256 * cp) + " channels";
+  return check_nonlinear(op, {"NONE", "RELU", "RELU6"}, "conv engine (transposed)");
+}
+
 std::string conv_limits(const xir::Op& op, const compiler::EngineLimits& l) {
   const IV k = op.get_attr<IV>("kernel"), s = op.get_attr<IV>("stride");
   const IV d = op.get_attr_or<IV>("dilation", {1, 1}), pad = op.get_attr_or<IV>("pad", {0, 0, 0, 0});
@@ -124,6 +149,8 @@ void register_conv2d() {
   add_lower_rule("depthwise-conv2d", lower_conv);
   add_dpu_limits("conv2d-fix", conv_limits);
   add_dpu_limits("depthwise-conv2d-fix", depthwise_limits);
+  add_lower_rule("transposed-conv2d", lower_transposed_conv);
+  add_dpu_limits("transposed-conv2d-fix", transposed_conv_limits);
   add_dpu_hint("conv2d-fix", [](const xir::Op& op) -> std::string {
     if (op.get_attr_or<std::int32_t>("group", 1) != 1)
       return "grouped convolutions are split into per-group convolutions by the lowering; this one was not";

@@ -112,6 +112,50 @@ void conv(Converter& c, const Node& n) {
   c.set_value(out_name(n), {c.add(out_name(n), depthwise ? "depthwise-conv2d" : "conv2d", std::move(a), inputs), true});
 }
 
+// ConvTranspose (group 1): ONNX weights [C_in, C_out, KH, KW] → XIR OHWI [C_out, KH, KW, C_in]; ONNX's
+// output = stride·(in − 1) + output_padding + (k − 1)·dilation + 1 − pads, XIR's has no output_padding:
+// it becomes less padding at the end.
+void conv_transpose(Converter& c, const Node& n) {
+  Value x = require_nhwc(c, n, 0);
+  auto in = x.onnx_shape();
+  const ConstTensor& W = c.get_const(n, 1);
+  if (W.dims.size() != 4) c.fail(n, "only 2-D transposed convolutions are supported");
+  if (attr_int(n, "group", 1) != 1) c.fail(n, "grouped transposed convolutions are not supported");
+  if (!attr_ints(n, "output_shape", {}).empty()) c.fail(n, "output_shape is not supported (give pads and output_padding)");
+  const std::string auto_pad = attr_string(n, "auto_pad", "NOTSET");
+  if (auto_pad != "NOTSET" && auto_pad != "VALID") c.fail(n, "auto_pad '" + auto_pad + "' is not supported");
+  const std::int64_t ic = W.dims[0], oc = W.dims[1], kh = W.dims[2], kw = W.dims[3];
+  if (ic != in[1]) c.fail(n, "weights expect " + std::to_string(ic) + " input channels, input has " + std::to_string(in[1]));
+  const auto st = attr_ints(n, "strides", {1, 1}), di = attr_ints(n, "dilations", {1, 1});
+  auto pads = attr_ints(n, "pads", {0, 0, 0, 0});
+  const auto op = attr_ints(n, "output_padding", {0, 0});
+  if (st.size() != 2 || di.size() != 2 || pads.size() != 4 || op.size() != 2) c.fail(n, "strides/dilations/pads/output_padding must be 2-D");
+  if (auto_pad == "VALID") pads = {0, 0, 0, 0};
+  if (di[0] != 1 || di[1] != 1) c.fail(n, "dilated transposed convolutions are not supported");
+  std::vector<float> wx(W.values.size());
+  for (std::int64_t i = 0; i < ic; ++i)
+    for (std::int64_t o = 0; o < oc; ++o)
+      for (std::int64_t y = 0; y < kh; ++y)
+        for (std::int64_t xx = 0; xx < kw; ++xx)
+          wx[((o * kh + y) * kw + xx) * ic + i] = static_cast<float>(W.values[((i * oc + o) * kh + y) * kw + xx]);
+  std::map<std::string, std::vector<xir::Op*>> inputs{{"input", {x.op}}};
+  inputs["weights"] = {c.add_const(out_name(n) + "_weights", {static_cast<int>(oc), static_cast<int>(kh), static_cast<int>(kw), static_cast<int>(ic)}, wx)};
+  const bool has_bias = c.has_input(n, 2);
+  if (has_bias) {
+    const ConstTensor& B = c.get_const(n, 2);
+    if (B.numel() != oc) c.fail(n, "bias has " + std::to_string(B.numel()) + " values for " + std::to_string(oc) + " channels");
+    inputs["bias"] = {c.add_const(out_name(n) + "_bias", {static_cast<int>(oc)}, {B.values.begin(), B.values.end()})};
+  }
+  auto a = attrs();
+  a->set_attr<IV>("kernel", {static_cast<int>(kw), static_cast<int>(kh)});
+  a->set_attr<IV>("stride", {static_cast<int>(st[1]), static_cast<int>(st[0])});
+  a->set_attr<IV>("dilation", {1, 1});
+  a->set_attr<IV>("pad", {static_cast<int>(pads[1]), static_cast<int>(pads[3] - op[1]), static_cast<int>(pads[0]), static_cast<int>(pads[2] - op[0])});
+  a->set_attr<std::string>("pad_mode", "FLOOR");
+  a->set_attr<bool>("bias_term", has_bias);
+  c.set_value(out_name(n), {c.add(out_name(n), "transposed-conv2d", std::move(a), inputs), true});
+}
+
 void pool(Converter& c, const Node& n, bool avg, bool global) {
   Value x = require_nhwc(c, n, 0);
   auto in = x.onnx_shape();
@@ -460,6 +504,7 @@ void reshape_value(Converter& c, const std::string& name, const Value& x, const 
 const std::map<std::string, NodeConverter>& node_converters() {
   static const std::map<std::string, NodeConverter> table = {
       {"Conv", conv},
+      {"ConvTranspose", conv_transpose},
       {"BatchNormalization", batchnorm},
       {"Relu", [](Converter& c, const Node& n) { unary(c, n, "relu"); }},
       {"Clip", clip},

@@ -44,6 +44,24 @@ FloatConv prepare_float_conv(const FloatKernelArgs& a) {
   return c;
 }
 
+dpu::ConvShift conv_shift_of(const xir::Op& op, const DpuTensor& weights, const DpuTensor* bias) {
+  dpu::ConvShift shift;
+  const int fi = fix_point_of(*op.get_input_op("input"));
+  const int fo = fix_point_of(op);
+  shift.nonlinear = dpu::parse_nonlinear(op);
+  // HSIGMOID: the convolution rounds to hsigmoid_in, the hard-sigmoid then moves to fo.
+  const int conv_fo = shift.nonlinear == dpu::Nonlinear::HSIGMOID ? op.get_attr<std::int32_t>("hsigmoid_in") : fo;
+  shift.hsigmoid_in = conv_fo;
+  shift.shift_hsigmoid = op.get_attr_or<std::int32_t>("shift_hsigmoid", 0);
+  if (shift.nonlinear == dpu::Nonlinear::HSIGMOID && shift.shift_hsigmoid != conv_fo + 14 - fo)
+    dpu::op_fail(op, "shift_hsigmoid " + std::to_string(shift.shift_hsigmoid) + " does not match hsigmoid_in + 14 - output fix point (" +
+                         std::to_string(conv_fo + 14 - fo) + ")");
+  shift.shift_cut = fi + weights.fix_point - conv_fo;
+  shift.shift_bias = bias ? fi + weights.fix_point - bias->fix_point : 0;
+  shift.fo = fo;
+  return shift;
+}
+
 FixConv prepare_fix_conv(const FixKernelArgs& a) {
   const xir::Op& op = a.op;
   FixConv c;
@@ -55,19 +73,7 @@ FixConv prepare_fix_conv(const FixKernelArgs& a) {
   c.bias = bop ? a.constants(bop) : nullptr;
   if (bop && !c.bias) dpu::op_fail(op, "bias must come from a const-fix op");
   c.g = window_of(op, op.get_input_tensors()[0]->get_shape(), op.get_output_tensor()->get_shape(), c.weights->shape);
-  const int fi = fix_point_of(*op.get_input_op("input"));
-  const int fo = fix_point_of(op);
-  c.shift.nonlinear = dpu::parse_nonlinear(op);
-  // HSIGMOID: the convolution rounds to hsigmoid_in, the hard-sigmoid then moves to fo.
-  const int conv_fo = c.shift.nonlinear == dpu::Nonlinear::HSIGMOID ? op.get_attr<std::int32_t>("hsigmoid_in") : fo;
-  c.shift.hsigmoid_in = conv_fo;
-  c.shift.shift_hsigmoid = op.get_attr_or<std::int32_t>("shift_hsigmoid", 0);
-  if (c.shift.nonlinear == dpu::Nonlinear::HSIGMOID && c.shift.shift_hsigmoid != conv_fo + 14 - fo)
-    dpu::op_fail(op, "shift_hsigmoid " + std::to_string(c.shift.shift_hsigmoid) + " does not match hsigmoid_in + 14 - output fix point (" +
-                         std::to_string(conv_fo + 14 - fo) + ")");
-  c.shift.shift_cut = fi + c.weights->fix_point - conv_fo;
-  c.shift.shift_bias = c.bias ? fi + c.weights->fix_point - c.bias->fix_point : 0;
-  c.shift.fo = fo;
+  c.shift = conv_shift_of(op, *c.weights, c.bias);
   c.non_negative_input = a.non_negative(op.get_input_op("input"));
   return c;
 }

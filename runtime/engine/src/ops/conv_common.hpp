@@ -25,6 +25,9 @@ struct FixConv {
   bool non_negative_input = false;
 };
 FixConv prepare_fix_conv(const FixKernelArgs& a);
+// The DPU shifts of a convolution-like fix op (conv2d-fix, depthwise, transposed): shift_cut and
+// shift_bias from the input, weight, bias and output fix points; nonlinear (HSIGMOID's attrs checked).
+dpu::ConvShift conv_shift_of(const xir::Op& op, const DpuTensor& weights, const DpuTensor* bias);
 
 // The fix point of a fix-form op's output (tensor attr, else op attr); throws naming the op.
 int fix_point_of(const xir::Op& op);

@@ -1,0 +1,87 @@
+// transposed-conv2d (float) and transposed-conv2d-fix (DPU integer arithmetic): every input pixel
+// scatters kernel × weights into the output — out[oy, ox, o] += x[iy, ix, c] · w[o, ky, kx, c] with
+// oy = iy·stride_h + ky·dilation_h − pad_top (NHWC, weights OHWI as XIR stores them). The fix form
+// accumulates exactly in 64 bits and rounds like a convolution (dpu::conv_output: bias alignment,
+// shift_cut, nonlinear). One scatter routine serves both kernels.
+#include "conv_common.hpp"
+#include "dputk/dpu/op_error.hpp"
+
+namespace dputk::engine {
+
+namespace {
+
+struct Geometry {
+  int n, ih, iw, c, oh, ow, o, kh, kw, sh, sw, dh, dw, top, left;
+};
+
+Geometry geometry_of(const xir::Op& op, const std::vector<std::int32_t>& wshape) {
+  using IV = std::vector<std::int32_t>;
+  const IV in = op.get_input_tensor("input")->get_shape(), out = op.get_output_tensor()->get_shape();
+  const IV k = op.get_attr<IV>("kernel"), s = op.get_attr<IV>("stride");
+  const IV d = op.get_attr_or<IV>("dilation", {1, 1}), p = op.get_attr_or<IV>("pad", {0, 0, 0, 0});
+  if (in.size() != 4 || wshape.size() != 4 || wshape[3] != in[3] || wshape[0] != out[3])
+    dpu::op_fail(op, "weights must be [out channels, kh, kw, in channels] of a NHWC input (grouped transposed convolutions are not supported)");
+  return {in[0], in[1], in[2], in[3], out[1], out[2], out[3], k[1], k[0], s[1], s[0], d[1], d[0], p[2], p[0]};
+}
+
+// acc[(n, oy, ox, o)] += x · w over every input pixel and tap (T: float or std::int64_t).
+template <typename T, typename X, typename W>
+void scatter(const X* x, const W* w, const Geometry& g, std::vector<T>& acc) {
+  acc.assign(static_cast<std::size_t>(g.n) * g.oh * g.ow * g.o, T{0});
+  for (int b = 0; b < g.n; ++b)
+    for (int iy = 0; iy < g.ih; ++iy)
+      for (int ix = 0; ix < g.iw; ++ix) {
+        const X* px = x + ((static_cast<std::size_t>(b) * g.ih + iy) * g.iw + ix) * g.c;
+        for (int ky = 0; ky < g.kh; ++ky) {
+          const int oy = iy * g.sh + ky * g.dh - g.top;
+          if (oy < 0 || oy >= g.oh) continue;
+          for (int kx = 0; kx < g.kw; ++kx) {
+            const int ox = ix * g.sw + kx * g.dw - g.left;
+            if (ox < 0 || ox >= g.ow) continue;
+            T* pa = acc.data() + ((static_cast<std::size_t>(b) * g.oh + oy) * g.ow + ox) * g.o;
+            for (int o = 0; o < g.o; ++o) {
+              const W* pw = w + ((static_cast<std::size_t>(o) * g.kh + ky) * g.kw + kx) * g.c;
+              T sum{0};
+              for (int ci = 0; ci < g.c; ++ci) sum += static_cast<T>(px[ci]) * static_cast<T>(pw[ci]);
+              pa[o] += sum;
+            }
+          }
+        }
+      }
+}
+
+}  // namespace
+
+void register_transposed_conv2d(OpRegistry& r) {
+  r.add_float("transposed-conv2d", KernelKind::REFERENCE, [](const FloatKernelArgs& a) {
+    const xir::Op* wop = a.op.get_input_op("weights");
+    const FloatTensor* w = wop ? a.constants(wop) : nullptr;
+    if (!w) dpu::op_fail(a.op, "weights must be constant");
+    const xir::Op* bop = a.op.get_input_op("bias");
+    const FloatTensor* b = bop ? a.constants(bop) : nullptr;
+    const Geometry g = geometry_of(a.op, w->shape);
+    std::vector<float> weights = w->data, bias = b ? b->data : std::vector<float>(static_cast<std::size_t>(g.o), 0.0f);
+    return float_lambda([g, weights, bias](const std::vector<const FloatTensor*>& in, FloatTensor& out) {
+      std::vector<float> acc;
+      scatter(in[0]->data.data(), weights.data(), g, acc);
+      for (std::size_t i = 0; i < acc.size(); ++i) out.data[i] = acc[i] + bias[i % static_cast<std::size_t>(g.o)];
+    });
+  });
+  r.add_fix("transposed-conv2d-fix", KernelKind::REFERENCE, [](const FixKernelArgs& a) -> FixKernel {
+    const xir::Op* wop = a.op.get_input_op("weights");
+    const DpuTensor* w = wop ? a.constants(wop) : nullptr;
+    if (!w) dpu::op_fail(a.op, "weights must come from a const-fix op");
+    const xir::Op* bop = a.op.get_input_op("bias");
+    const DpuTensor* b = bop ? a.constants(bop) : nullptr;
+    const Geometry g = geometry_of(a.op, w->shape);
+    const dpu::ConvShift shift = ops::conv_shift_of(a.op, *w, b);
+    return [g, w, b, shift](const std::vector<const DpuTensor*>& in, DpuTensor& out) {
+      std::vector<std::int64_t> acc;
+      scatter(in[0]->data.data(), w->data.data(), g, acc);
+      for (std::size_t i = 0; i < acc.size(); ++i)
+        out.data[i] = dpu::conv_output(acc[i], b ? b->data[i % static_cast<std::size_t>(g.o)] : 0, shift);
+    };
+  });
+}
+
+}  // namespace dputk::engine
