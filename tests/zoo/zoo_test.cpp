@@ -16,10 +16,12 @@
 #include <nlohmann/json.hpp>
 
 #include "dputk/common/npy.hpp"
+#include "dputk/engine/dpu_executor.hpp"
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/onnx/onnx_import.hpp"
 #include "dputk/data/voc_palette.hpp"
 #include "dputk/quantizer/prepare.hpp"
+#include "xir/graph/graph.hpp"
 #include "cli_runner.hpp"
 #include "test_data.hpp"
 
@@ -200,6 +202,43 @@ TEST(SegmentationMasks, MiouOfInt8AndFloatOnUnlabelledImages) {
   const double int8 = std::stod(m[1]), fl = std::stod(m[2]);
   EXPECT_GE(int8, 90.0) << r.out;
   EXPECT_LT(fl, int8) << r.out;
+}
+
+}  // namespace
+
+namespace {
+
+// The zoo's compiled models through the optimized kernels (oneDNN, SIMD, the hard-sigmoid table) and
+// the reference ones, on inputs over the full int8 range: the same bytes, every output and every op.
+TEST(ModelZoo, OptimizedAndReferenceKernelsAgreeOnTheCompiledModels) {
+  for (const char* m : {"mobilenet_v3_small", "deconv_neck", "misc_ops", "neck_bilinear", "shuffle_split", "fc_over_map"}) {
+    auto g = xir::Graph::deserialize(std::string(DPU_ZOO_DIR) + "/" + m + "/compiled/" + m + ".xmodel");
+    dputk::engine::DpuExecutorOptions ref_opt;
+    ref_opt.fast = false;
+    dputk::engine::DpuExecutor fast(*g), ref(*g, ref_opt);
+    std::vector<dputk::engine::DpuTensor> ins;
+    std::uint32_t seed = 7;
+    for (std::size_t i = 0; i < fast.input_ops().size(); ++i) {
+      dputk::engine::DpuTensor t;
+      t.shape = fast.input_ops()[i]->get_output_tensor()->get_shape();
+      t.fix_point = fast.input_fix_point(i);
+      for (std::int64_t k = 0; k < t.numel(); ++k) t.data.push_back(static_cast<std::int8_t>((seed = seed * 1664525u + 1013904223u) >> 24));
+      ins.push_back(std::move(t));
+    }
+    std::vector<const dputk::engine::DpuTensor*> ptrs;
+    for (const auto& t : ins) ptrs.push_back(&t);
+    std::map<std::string, std::vector<std::int8_t>> seen;
+    const auto a = fast.run(ptrs, [&](const xir::Op* op, const dputk::engine::DpuTensor& v) { seen[op->get_name()] = v.data; });
+    std::size_t compared = 0;
+    const auto b = ref.run(ptrs, [&](const xir::Op* op, const dputk::engine::DpuTensor& v) {
+      auto it = seen.find(op->get_name());
+      if (it == seen.end() || v.data.empty()) return;
+      ++compared;
+      EXPECT_EQ(it->second, v.data) << m << ": op " << op->get_name() << " (" << op->get_type() << ")";
+    });
+    ASSERT_EQ(a.size(), b.size());
+    EXPECT_GT(compared, 5u) << m;
+  }
 }
 
 }  // namespace

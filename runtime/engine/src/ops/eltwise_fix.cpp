@@ -40,16 +40,25 @@ void eltwise_fix_ref(const std::vector<const DpuTensor*>& in, DpuTensor& out, bo
 // MUL: the exact product of the int8 inputs moved to the output fix point (dpu::eltwise_mul_output).
 void eltwise_mul_ref(const std::vector<const DpuTensor*>& in, DpuTensor& out, bool relu) {
   const auto& s = out.shape;
-  const std::int64_t c = s.back(), hw = out.numel() / (s[0] * c);
-  for (std::int64_t i = 0; i < out.numel(); ++i) {
-    const std::int64_t b = i / (hw * c), ch = i % c;
-    std::int64_t p = 1;
-    int f = 0;
-    for (const auto* x : in) {
-      p *= x->numel() == out.numel() ? x->data[static_cast<std::size_t>(i)] : x->data[static_cast<std::size_t>(b * c + ch)];
-      f += x->fix_point;
+  const std::int64_t total = out.numel(), c = s.back(), pixels = total / c, per_image = pixels / s[0];
+  int f = 0;
+  std::vector<const std::int8_t*> data;
+  std::vector<bool> full;  // a full map, or a [N, 1, 1, C] channel scale
+  for (const auto* x : in) {
+    f += x->fix_point;
+    data.push_back(x->data.data());
+    full.push_back(x->numel() == total);
+  }
+  const int fo = out.fix_point;
+  std::int8_t* o = out.data.data();
+#pragma omp parallel for schedule(static) if (total > (1 << 16))
+  for (std::int64_t p = 0; p < pixels; ++p) {
+    const std::int64_t pix = p * c, img = (p / per_image) * c;
+    for (std::int64_t ch = 0; ch < c; ++ch) {
+      std::int64_t prod = 1;
+      for (std::size_t k = 0; k < data.size(); ++k) prod *= data[k][full[k] ? pix + ch : img + ch];
+      o[pix + ch] = dpu::eltwise_mul_output(prod, f, fo, relu);
     }
-    out.data[static_cast<std::size_t>(i)] = dpu::eltwise_mul_output(p, f, out.fix_point, relu);
   }
 }
 }  // namespace ops

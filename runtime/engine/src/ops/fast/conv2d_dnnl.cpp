@@ -8,6 +8,8 @@
 //          saturation afterwards.
 #include <climits>
 
+#include <array>
+
 #include "../conv_common.hpp"
 #include "dputk/engine/dpu_fast_kernels.hpp"
 #include "kernels/fast/dnnl_conv.hpp"
@@ -75,8 +77,25 @@ class DnnlConvKernel : public FloatKernel {
   std::unique_ptr<fast::DnnlFixedConv> fixed_;
 };
 
+FixKernel make_fix_conv_to(const ops::FixConv& c, const FixKernelArgs& a);
+
+// HSIGMOID: the convolution rounded to hsigmoid_in (any fast path: that is nonlinear NONE), then the
+// hard-sigmoid of each int8 value, which depends on that value only — a 256-entry table of
+// dpu::hsigmoid_output (the same as dpu::conv_output's HSIGMOID case).
 FixKernel make_fix_conv(const FixKernelArgs& a) {
-  const ops::FixConv c = ops::prepare_fix_conv(a);
+  ops::FixConv c = ops::prepare_fix_conv(a);
+  if (c.shift.nonlinear != dpu::Nonlinear::HSIGMOID) return make_fix_conv_to(c, a);
+  std::array<std::int8_t, 256> table;
+  for (int v = -128; v < 128; ++v) table[static_cast<std::size_t>(v + 128)] = dpu::hsigmoid_output(v, c.shift.hsigmoid_in, c.shift.shift_hsigmoid);
+  c.shift.nonlinear = dpu::Nonlinear::NONE;
+  FixKernel conv = make_fix_conv_to(c, a);
+  return [conv, table](const std::vector<const DpuTensor*>& in, DpuTensor& out) {
+    conv(in, out);
+    for (auto& v : out.data) v = table[static_cast<std::size_t>(v + 128)];
+  };
+}
+
+FixKernel make_fix_conv_to(const ops::FixConv& c, const FixKernelArgs& a) {
   const std::int8_t* weights = c.weights->data.data();
   const std::int8_t* bias = c.bias ? c.bias->data.data() : nullptr;
   // The whole layer in one oneDNN primitive where that is provably exact ...
