@@ -1,5 +1,6 @@
 #include "dputk/dpu/op_traits.hpp"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -24,10 +25,10 @@ std::map<std::string, OpTraits>& table() {
       {"relu6", {R::ACTIVATION, "RELU6"}},
       {"clamp", {R::ACTIVATION, ""}},  // RELU6 when it clamps to [0, 6] (dpu_nonlinear_of)
       {"leaky-relu", {R::ACTIVATION, "LEAKYRELU"}},
-      {"conv2d", {R::GROUP_HEAD}},
-      {"depthwise-conv2d", {R::GROUP_HEAD}},
-      {"transposed-conv2d", {R::GROUP_HEAD}},
-      {"matmul", {R::GROUP_HEAD}},
+      {"conv2d", {R::GROUP_HEAD, "", false, false, "", -128, true}},
+      {"depthwise-conv2d", {R::GROUP_HEAD, "", false, false, "", -128, true}},
+      {"transposed-conv2d", {R::GROUP_HEAD, "", false, false, "", -128, true}},
+      {"matmul", {R::GROUP_HEAD, "", false, false, "", -128, true}},
       {"add", {R::GROUP_HEAD}},
       {"sub", {R::GROUP_HEAD}},
       {"mul", {R::GROUP_HEAD}},
@@ -47,7 +48,8 @@ std::map<std::string, OpTraits>& table() {
       {"download", {R::NONE, "", true}},
       {"strided_slice-fix", {R::NONE, "", true}},
       {"upsample-fix", {R::NONE, "", true}},
-      {"hard-sigmoid-fix", {R::GROUP_HEAD}},  // a quantizer-form xmodel read again
+      // relu6(x + 3) · 2731 / 2^14 with no clamp at 6: saturation does it at fix point 7 or finer (spec §3.8)
+      {"hard-sigmoid-fix", {R::GROUP_HEAD, "", false, false, "", kHsigmoidMinFixPoint}},
   };
   return t;
 }
@@ -94,6 +96,25 @@ Nonlinear parse_nonlinear(const xir::Op& op) {
   if (nl == "LEAKYRELU") return Nonlinear::LEAKYRELU;
   if (nl == "HSIGMOID") return Nonlinear::HSIGMOID;
   op_fail(op, "nonlinear '" + nl + "' is not supported (NONE, RELU, RELU6, LEAKYRELU, HSIGMOID)");
+}
+
+std::string avg_pool_dpu_problem(const xir::Op& op) {
+  if (op.get_attr_or<bool>("global", false) || op.get_attr_or<bool>("count_include_pad", true)) return "";
+  const auto pad = op.get_attr_or<std::vector<std::int32_t>>("pad", {0, 0, 0, 0});
+  const bool padded = std::any_of(pad.begin(), pad.end(), [](int p) { return p != 0; }) ||
+                      op.get_attr_or<std::string>("pad_mode", "FLOOR") == "CEIL";
+  return padded ? "an average that leaves its padding out (count_include_pad = 0): the DPU counts it" : "";
+}
+
+std::string eltwise_fix_shape_problem(const xir::Op& op) {
+  const bool mul = op.get_attr_or<std::string>("type", "ADD") == "MUL";
+  const auto& out = op.get_output_tensor()->get_shape();
+  for (const xir::Tensor* t : op.get_input_tensors()) {
+    const auto& s = t->get_shape();
+    const bool channel_scale = mul && s.size() == 4 && out.size() == 4 && s[0] == out[0] && s[1] == 1 && s[2] == 1 && s[3] == out[3];
+    if (s != out && !channel_scale) return "eltwise inputs of different shapes (only MUL broadcasts a [N,1,1,C] map over H, W)";
+  }
+  return "";
 }
 
 bool fix_output_non_negative(const xir::Op& op, const std::function<bool(const xir::Op*)>& input_non_negative) {

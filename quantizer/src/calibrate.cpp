@@ -75,7 +75,7 @@ Calibrator::Calibrator(QuantGraph& qg, CalibOptions options) : qg_(qg), options_
     const xir::Op* fix = qg_.graph->get_op(s.fix_op);
     const xir::Op* src = fix ? fix->get_input_op("input") : nullptr;
     st.relu6 = s.kind == FixSlot::Kind::ACTIVATION && src && dpu::is_relu6(*src);
-    st.hsigmoid = s.kind == FixSlot::Kind::ACTIVATION && src && src->get_type() == "hard-sigmoid-fix";
+    if (s.kind == FixSlot::Kind::ACTIVATION && src) st.min_fix_point = dpu::op_traits(src->get_type()).min_output_fix_point;
   }
 }
 
@@ -119,8 +119,7 @@ void Calibrator::on_fix(const xir::Op* fix, const engine::FloatTensor& in, engin
                                          : diffs_search(in.data.data(), in.numel(), scope, round, 8, had ? &previous_spec : nullptr,
                                                         out.data.data(), &written),
                               s.relu6 ? std::min(options_.max_fix_point, kRelu6FixPoint) : options_.max_fix_point);
-    // hard-sigmoid: at fix point 7 or finer its missing clamp at 6 is a saturation (spec §3.8).
-    ++s.votes[s.hsigmoid ? std::max(vote, dpu::kHsigmoidMinFixPoint) : vote];
+    ++s.votes[std::max(vote, s.min_fix_point)];  // e.g. a hard-sigmoid's (op_traits)
     int mode = vote, count = 0;
     for (const auto& [fp, c] : s.votes)  // ascending fp: ties keep the smallest
       if (c > count) {
@@ -144,7 +143,7 @@ std::vector<std::string> Calibrator::finish() {
   // shift_cut / shift_bias limits for conv-like ops (spec §2.5).
   for (xir::Op* op : qg_.graph->topological_sort()) {
     const std::string& t = op->get_type();
-    if (t != "conv2d" && t != "depthwise-conv2d" && t != "transposed-conv2d" && t != "matmul") continue;
+    if (!dpu::op_traits(t).weighted) continue;
     const xir::Op* in_fix = defining_fix(op->get_input_op("input", 0));
     const xir::Op* w_fix = t == "matmul" ? op->get_input_op("input", 1) : op->get_input_op("weights");
     const xir::Op* b_fix = op->get_input_op("bias");

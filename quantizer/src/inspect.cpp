@@ -70,7 +70,7 @@ Inspection inspect_model(const std::string& onnx_path, const compiler::DpuTarget
   for (xir::Op* op : q.graph->topological_sort()) {
     if (op->get_type() != "fix") continue;
     const xir::Op* src = op->get_input_op("input");
-    int fp = src && src->get_type() == "hard-sigmoid-fix" ? dpu::kHsigmoidMinFixPoint : 4;
+    int fp = src ? std::max(4, dpu::op_traits(src->get_type()).min_output_fix_point) : 4;
     if (src && src->get_type() == "const") {
       const auto values = engine::decode_const(*src).data;
       fp = diffs_fix_point(values.data(), static_cast<std::int64_t>(values.size()), 1, dpu::RoundMode::STD_ROUND);

@@ -100,13 +100,6 @@ class Builder {
     return q_.graph->add_op(op->get_name() + name_suffix, op->get_type(), op->get_attrs(), mapped_inputs(op));
   }
 
-  // An average pool whose windows reach into padding it does not count.
-  static bool excludes_padding(const xir::Op* op) {
-    if (op->get_attr_or<bool>("global", false) || op->get_attr_or<bool>("count_include_pad", true)) return false;
-    const IV pad = op->get_attr_or<IV>("pad", {0, 0, 0, 0});
-    return std::any_of(pad.begin(), pad.end(), [](int p) { return p != 0; }) || op->get_attr_or<std::string>("pad_mode", "FLOOR") == "CEIL";
-  }
-
   // True when op's only consumer is an activation that will carry the group's fix.
   static bool fix_goes_after_activation(const xir::Op* op) {
     auto fan = op->get_fanout_ops();
@@ -132,12 +125,12 @@ class Builder {
       (void)producer;
       return;
     }
-    if (dpu::op_traits(t).quant == dpu::QuantRole::AVG_POOL && excludes_padding(op)) {
-      // The DPU divides every window by kh·kw (padding counted): an average that leaves padding out
-      // (ONNX count_include_pad = 0) has no DPU form and stays a float op (the CPU), quantized after it.
-      LOG(INFO) << "op '" << op->get_name() << "' (avgpool2d) averages without its padding: no DPU form, it runs on the CPU";
+    const std::string no_dpu_avg = dpu::op_traits(t).quant == dpu::QuantRole::AVG_POOL ? dpu::avg_pool_dpu_problem(*op) : "";
+    if (!no_dpu_avg.empty()) {
+      // No DPU form: a float op (the CPU), quantized after it.
+      LOG(INFO) << "op '" << op->get_name() << "' (avgpool2d): " << no_dpu_avg << "; it runs on the CPU";
       xir::Op* c = copy(op);
-      c->set_attr<std::string>(dpu::kCpuReasonAttr, "an average that leaves its padding out (count_include_pad = 0): the DPU counts it");
+      c->set_attr<std::string>(dpu::kCpuReasonAttr, no_dpu_avg);
       value_[op] = add_fix(c, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name());
       return;
     }

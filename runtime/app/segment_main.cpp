@@ -24,6 +24,7 @@
 #include "dputk/data/preprocess.hpp"
 #include "dputk/data/voc_palette.hpp"
 #include "dputk/dpu/fix_math.hpp"
+#include "dputk/dpu/resize_sampling.hpp"
 
 namespace {
 
@@ -38,33 +39,24 @@ cv::Vec3b voc_colour(int label) {
 // How the model resizes its score map (the resize / upsample-fix after the DPU), default half-pixel.
 struct Upsample {
   bool align_corners = false;
+  bool half_pixel_centers = true;
 };
 Upsample model_upsample(const xir::Graph& graph) {
   Upsample u;
   for (const xir::Op* op : graph.get_ops())
-    if (op->get_type() == "upsample-fix" || op->get_type() == "resize")
-      if (op->has_attr("align_corners")) u.align_corners = op->get_attr<bool>("align_corners");
+    if (op->get_type() == "upsample-fix" || op->get_type() == "resize") {
+      u.align_corners = op->has_attr("align_corners") && op->get_attr<bool>("align_corners");
+      u.half_pixel_centers = op->has_attr("half_pixel_centers") && op->get_attr<bool>("half_pixel_centers");
+    }
   return u;
 }
 
-// Bilinear sampling positions of one axis (XIR resize semantics; clamped at 0).
-void axis(int in, int out, bool align, std::vector<int>* lo, std::vector<int>* hi, std::vector<float>* w) {
-  const float scale = align && out > 1 ? static_cast<float>(in - 1) / static_cast<float>(out - 1) : static_cast<float>(in) / static_cast<float>(out);
-  for (int o = 0; o < out; ++o) {
-    const float pos = std::max(0.0f, align ? o * scale : (o + 0.5f) * scale - 0.5f);
-    const int t = std::min(in - 1, static_cast<int>(pos));
-    lo->push_back(t);
-    hi->push_back(std::min(in - 1, t + 1));
-    w->push_back(pos - static_cast<float>(t));
-  }
-}
-
 // Labels of an [h, w, classes] int8 score map upsampled to oh × ow.
-cv::Mat labels_of(const std::int8_t* s, int h, int w, int classes, int oh, int ow, bool align) {
-  std::vector<int> y0, y1, x0, x1;
-  std::vector<float> wy, wx;
-  axis(h, oh, align, &y0, &y1, &wy);
-  axis(w, ow, align, &x0, &x1, &wx);
+cv::Mat labels_of(const std::int8_t* s, int h, int w, int classes, int oh, int ow, const Upsample& up) {
+  const auto ya = dputk::dpu::resize_axis(h, oh, true, up.align_corners, up.half_pixel_centers);
+  const auto xa = dputk::dpu::resize_axis(w, ow, true, up.align_corners, up.half_pixel_centers);
+  const auto &y0 = ya.lo, &y1 = ya.hi, &x0 = xa.lo, &x1 = xa.hi;
+  const auto &wy = ya.lerp, &wx = xa.lerp;
   cv::Mat out(oh, ow, CV_8UC1);
   std::vector<float> v(static_cast<std::size_t>(classes));
   for (int y = 0; y < oh; ++y)
@@ -144,7 +136,7 @@ int main(int argc, char** argv) {
       buffers.run(runner.get());
       dpu_seconds += std::chrono::duration<double>(Clock::now() - d0).count();
       const auto* scores = reinterpret_cast<const std::int8_t*>(buffers.out[0]->data({0, 0, 0, 0}).first);
-      const cv::Mat labels = labels_of(scores, h, w, classes, ih, iw, up.align_corners);
+      const cv::Mat labels = labels_of(scores, h, w, classes, ih, iw, up);
       cv::Mat colour(ih, iw, CV_8UC3);
       for (int y = 0; y < ih; ++y)
         for (int x = 0; x < iw; ++x) {

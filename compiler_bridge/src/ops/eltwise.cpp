@@ -33,12 +33,7 @@ void register_eltwise() {
   add_dpu_limits("eltwise-fix", [](const xir::Op& op, const compiler::EngineLimits&) -> std::string {
     const std::string type = op.get_attr_or<std::string>("type", "ADD");
     if (type != "ADD" && type != "MUL") return "eltwise type " + type + " is not supported";
-    const auto& out = op.get_output_tensor()->get_shape();
-    for (const xir::Tensor* t : op.get_input_tensors()) {
-      const auto& s = t->get_shape();
-      const bool channel_scale = type == "MUL" && s.size() == 4 && out.size() == 4 && s[1] == 1 && s[2] == 1 && s[3] == out[3];
-      if (s != out && !channel_scale) return "eltwise inputs of different shapes (only MUL broadcasts a [N,1,1,C] map)";
-    }
+    if (std::string why = dpu::eltwise_fix_shape_problem(op); !why.empty()) return why;
     return check_nonlinear(op, {"NONE", "RELU"}, "eltwise engine");
   });
   add_dpu_hint("eltwise-fix", [](const xir::Op&) -> std::string { return "the eltwise engine adds or multiplies feature maps, with no activation or a ReLU"; });

@@ -4,6 +4,7 @@
 // 1×1 depthwise identity convolution (weights 1, the ALU engine's hsigmoid) with nonlinear HSIGMOID.
 #include "compiler_ops.hpp"
 #include "dputk/dpu/dpu_arith.hpp"
+#include "dputk/dpu/op_traits.hpp"
 
 namespace dputk::compiler_ops {
 
@@ -12,7 +13,7 @@ namespace {
 void set_hsigmoid(xir::Op* conv, int hsigmoid_in, int fo) {
   conv->set_attr<std::string>("nonlinear", "HSIGMOID");
   conv->set_attr<std::int32_t>("hsigmoid_in", hsigmoid_in);
-  conv->set_attr<std::int32_t>("shift_hsigmoid", hsigmoid_in + 14 - fo);
+  conv->set_attr<std::int32_t>("shift_hsigmoid", dpu::shift_hsigmoid_for(hsigmoid_in, fo));
 }
 
 xir::Op* lower_hard_sigmoid(LowerContext& cx, const Group& g) {
@@ -21,7 +22,7 @@ xir::Op* lower_hard_sigmoid(LowerContext& cx, const Group& g) {
   const Lowered& x = cx.value(in_fix);
   // Where the DPU form is not exact (an activation after it, a fix point the quantizer did not
   // constrain), the op runs on the CPU.
-  if (g.act || x.fix_point < 0 || g.fp < dpu::kHsigmoidMinFixPoint) return nullptr;
+  if (g.act || x.fix_point < 0 || g.fp < dpu::op_traits("hard-sigmoid-fix").min_output_fix_point) return nullptr;
   xir::Op* p = x.op;
   const std::string pt = p->get_type();
   const std::string nl = p->get_attr_or<std::string>("nonlinear", "NONE");

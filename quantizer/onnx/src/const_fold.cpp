@@ -17,13 +17,6 @@ namespace {
 using Node = onnx::NodeProto;
 using I64 = std::vector<std::int64_t>;
 
-std::int64_t norm_axis(Converter& c, const Node& n, std::int64_t axis, std::size_t rank) {
-  const auto r = static_cast<std::int64_t>(rank);
-  if (axis < 0) axis += r;
-  if (axis < 0 || axis >= r) c.fail(n, "axis out of range for a rank-" + std::to_string(rank) + " tensor");
-  return axis;
-}
-
 I64 strides_of(const I64& dims) {
   I64 s(dims.size(), 1);
   for (int i = static_cast<int>(dims.size()) - 2; i >= 0; --i) s[i] = s[i + 1] * dims[i + 1];
@@ -70,7 +63,7 @@ ConstTensor scalar_like(const I64& dims, bool is_int) {
 
 // Gathers along `axis` with the given indices (negative ones count from the end).
 ConstTensor gather(Converter& c, const Node& n, const ConstTensor& data, const ConstTensor& idx, std::int64_t axis) {
-  axis = norm_axis(c, n, axis, data.dims.size());
+  axis = node_axis(c, n, axis, data.dims.size());
   const I64 ind = idx.ints();
   I64 out_dims(data.dims.begin(), data.dims.begin() + axis);
   out_dims.insert(out_dims.end(), idx.dims.begin(), idx.dims.end());
@@ -98,7 +91,7 @@ ConstTensor slice(Converter& c, const Node& n, const ConstTensor& data, const I6
     c.fail(n, "starts, ends, axes and steps differ in length");
   I64 b(rank, 0), st(rank, 1), cnt(data.dims);
   for (std::size_t i = 0; i < starts.size(); ++i) {
-    const std::int64_t ax = norm_axis(c, n, axes[i], rank), dim = data.dims[ax], step = steps[i];
+    const std::int64_t ax = node_axis(c, n, axes[i], rank), dim = data.dims[ax], step = steps[i];
     if (step == 0) c.fail(n, "slice step 0");
     // ONNX: negative positions count from the end; then start and end are clamped to the axis
     // ([0, dim] for a positive step, [-1, dim - 1] for a negative one).
@@ -127,11 +120,6 @@ ConstTensor slice(Converter& c, const Node& n, const ConstTensor& data, const I6
   return r;
 }
 
-I64 axes_of(Converter& c, const Node& n, int input_idx) {
-  if (c.has_input(n, input_idx)) return c.get_const(n, input_idx).ints();
-  return attr_ints(n, "axes", {});
-}
-
 ConstTensor fold(Converter& c, const Node& n) {
   const std::string& t = n.op_type();
   auto in = [&](int i) -> const ConstTensor& { return c.get_const(n, i); };
@@ -155,7 +143,7 @@ ConstTensor fold(Converter& c, const Node& n) {
     ConstTensor r = in(0);
     I64 axes = axes_of(c, n, 1);
     const std::size_t out_rank = r.dims.size() + axes.size();
-    for (auto& a : axes) a = norm_axis(c, n, a, out_rank);
+    for (auto& a : axes) a = node_axis(c, n, a, out_rank);
     std::sort(axes.begin(), axes.end());
     for (auto a : axes) r.dims.insert(r.dims.begin() + a, 1);
     return r;
@@ -166,7 +154,7 @@ ConstTensor fold(Converter& c, const Node& n) {
     I64 dims;
     for (std::size_t i = 0; i < r.dims.size(); ++i) {
       const bool listed = std::any_of(axes.begin(), axes.end(), [&](std::int64_t a) {
-        return norm_axis(c, n, a, r.dims.size()) == static_cast<std::int64_t>(i);
+        return node_axis(c, n, a, r.dims.size()) == static_cast<std::int64_t>(i);
       });
       if ((axes.empty() && r.dims[i] == 1) || listed) {
         if (r.dims[i] != 1) c.fail(n, "squeezes an axis whose size is not 1");
@@ -179,7 +167,7 @@ ConstTensor fold(Converter& c, const Node& n) {
   }
   if (t == "Concat") {
     const ConstTensor& first = in(0);
-    const std::int64_t axis = norm_axis(c, n, attr_int(n, "axis", 0), first.dims.size());
+    const std::int64_t axis = node_axis(c, n, attr_int(n, "axis", 0), first.dims.size());
     std::int64_t outer = 1;
     for (std::int64_t i = 0; i < axis; ++i) outer *= first.dims[i];
     ConstTensor r = scalar_like(first.dims, first.is_int);
@@ -215,16 +203,7 @@ ConstTensor fold(Converter& c, const Node& n) {
   }
   if (t == "Reshape") {
     ConstTensor r = in(0);
-    I64 target = in(1).ints();
-    std::int64_t known = 1;
-    int infer = -1;
-    for (std::size_t i = 0; i < target.size(); ++i) {
-      if (target[i] == 0 && i < r.dims.size()) target[i] = r.dims[i];
-      if (target[i] == -1) infer = static_cast<int>(i);
-      else known *= target[i];
-    }
-    if (infer >= 0) target[infer] = known ? r.numel() / known : 0;
-    r.dims = target;
+    r.dims = reshape_target(r.dims, in(1).ints(), attr_int(n, "allowzero", 0) != 0);
     if (r.numel() != static_cast<std::int64_t>(r.values.size())) c.fail(n, "reshape changes the element count");
     return r;
   }

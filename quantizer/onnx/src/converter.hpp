@@ -80,6 +80,14 @@ const onnx::TensorProto* attr_tensor(const onnx::NodeProto& node, const std::str
 // Reads an ONNX TensorProto (float, double, int32, int64, ...; raw or typed storage).
 ConstTensor read_tensor(const onnx::TensorProto& t, const std::string& what);
 
+// An ONNX axis (negative: from the end) as an index into a rank-`rank` shape; fails naming the node.
+std::int64_t node_axis(const Converter& c, const onnx::NodeProto& node, std::int64_t axis, std::size_t rank);
+// Squeeze / Unsqueeze / ReduceX axes: the constant input `idx` (opset 13+) or the "axes" attribute.
+std::vector<std::int64_t> axes_of(const Converter& c, const onnx::NodeProto& node, int idx);
+// An ONNX Reshape target resolved against the input dims (0 copies the input's dim unless allowzero,
+// one -1 is inferred).
+std::vector<std::int64_t> reshape_target(const std::vector<std::int64_t>& in, std::vector<std::int64_t> target, bool allowzero);
+
 // NCHW axis → NHWC axis for rank-4 feature maps.
 int nhwc_axis(int nchw_axis);
 

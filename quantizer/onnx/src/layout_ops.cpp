@@ -12,18 +12,6 @@ namespace {
 using IV = std::vector<std::int32_t>;
 using I64 = std::vector<std::int64_t>;
 
-std::int64_t norm_axis(Converter& c, const onnx::NodeProto& n, std::int64_t axis, std::size_t rank) {
-  const auto r = static_cast<std::int64_t>(rank);
-  if (axis < 0) axis += r;
-  if (axis < 0 || axis >= r) c.fail(n, "axis " + std::to_string(axis) + " is out of range for a rank-" + std::to_string(rank) + " tensor");
-  return axis;
-}
-
-I64 axes_of(Converter& c, const onnx::NodeProto& n) {
-  if (c.has_input(n, 1)) return c.get_const(n, 1).ints();  // opset 13: axes as an input
-  return attr_ints(n, "axes", {});
-}
-
 // Detection heads (torchvision SSD, RetinaNet, YOLO) write x.view(N, A, K, H, W).permute(0, 3, 4, 1, 2):
 // on NHWC data that is no reordering at all, only a reshape of the feature map to [N, H, W, A, K].
 // Returns that reshape when `x` (rank > 4) is such a view of a feature map and perm moves H, W forward.
@@ -94,8 +82,8 @@ void transpose(Converter& c, const onnx::NodeProto& n) {
 void squeeze(Converter& c, const onnx::NodeProto& n) {
   const Value x = c.input(n, 0);
   const I64 in = x.onnx_shape();
-  I64 axes = axes_of(c, n);
-  for (auto& a : axes) a = norm_axis(c, n, a, in.size());
+  I64 axes = axes_of(c, n, 1);
+  for (auto& a : axes) a = node_axis(c, n, a, in.size());
   I64 target;
   for (std::size_t i = 0; i < in.size(); ++i) {
     const bool listed = std::find(axes.begin(), axes.end(), static_cast<std::int64_t>(i)) != axes.end();
@@ -109,9 +97,9 @@ void squeeze(Converter& c, const onnx::NodeProto& n) {
 void unsqueeze(Converter& c, const onnx::NodeProto& n) {
   const Value x = c.input(n, 0);
   I64 target = x.onnx_shape();
-  I64 axes = axes_of(c, n);
+  I64 axes = axes_of(c, n, 1);
   const std::size_t out_rank = target.size() + axes.size();
-  for (auto& a : axes) a = norm_axis(c, n, a, out_rank);
+  for (auto& a : axes) a = node_axis(c, n, a, out_rank);
   std::sort(axes.begin(), axes.end());
   for (auto a : axes) target.insert(target.begin() + a, 1);
   reshape_value(c, n.output(0), x, target);
@@ -120,7 +108,7 @@ void unsqueeze(Converter& c, const onnx::NodeProto& n) {
 void split(Converter& c, const onnx::NodeProto& n) {
   const Value x = c.input(n, 0);
   const I64 in = x.onnx_shape();
-  const std::int64_t axis = norm_axis(c, n, attr_int(n, "axis", 0), in.size());
+  const std::int64_t axis = node_axis(c, n, attr_int(n, "axis", 0), in.size());
   I64 sizes = c.has_input(n, 1) ? c.get_const(n, 1).ints() : attr_ints(n, "split", {});
   const auto parts = static_cast<std::int64_t>(n.output_size());
   if (sizes.empty()) {

@@ -183,8 +183,7 @@ void pool(Converter& c, const Node& n, bool avg, bool global) {
 // average pooling, then [N, C] when keepdims = 0.
 void reduce_mean(Converter& c, const Node& n) {
   Value x = c.input(n, 0);
-  std::vector<std::int64_t> axes = attr_ints(n, "axes", {});
-  if (axes.empty() && c.has_input(n, 1)) axes = c.get_const(n, 1).ints();  // opset 18: axes as an input
+  std::vector<std::int64_t> axes = axes_of(c, n, 1);  // opset 18: axes as an input
   const auto rank = static_cast<std::int64_t>(x.onnx_shape().size());
   for (auto& a : axes)
     if (a < 0) a += rank;
@@ -328,17 +327,7 @@ void flatten(Converter& c, const Node& n) {
 void reshape(Converter& c, const Node& n) {
   Value x = c.input(n, 0);
   auto in = x.onnx_shape();
-  std::vector<std::int64_t> target = c.get_const(n, 1).ints();
-  std::int64_t total = 1, known = 1;
-  for (auto d : in) total *= d;
-  int infer = -1;
-  for (std::size_t i = 0; i < target.size(); ++i) {
-    if (target[i] == 0 && i < in.size() && !attr_int(n, "allowzero", 0)) target[i] = in[i];
-    if (target[i] == -1) infer = static_cast<int>(i);
-    else known *= target[i];
-  }
-  if (infer >= 0) target[infer] = known ? total / known : 0;
-  reshape_value(c, out_name(n), x, target);
+  reshape_value(c, out_name(n), x, reshape_target(in, c.get_const(n, 1).ints(), attr_int(n, "allowzero", 0) != 0));
 }
 
 void concat(Converter& c, const Node& n) {

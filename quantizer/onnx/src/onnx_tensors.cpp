@@ -85,6 +85,31 @@ ConstTensor read_tensor(const onnx::TensorProto& t, const std::string& what) {
   return c;
 }
 
+std::int64_t node_axis(const Converter& c, const onnx::NodeProto& node, std::int64_t axis, std::size_t rank) {
+  const auto r = static_cast<std::int64_t>(rank);
+  if (axis < 0) axis += r;
+  if (axis < 0 || axis >= r) c.fail(node, "axis " + std::to_string(axis) + " is out of range for a rank-" + std::to_string(rank) + " tensor");
+  return axis;
+}
+
+std::vector<std::int64_t> axes_of(const Converter& c, const onnx::NodeProto& node, int idx) {
+  if (c.has_input(node, idx)) return c.get_const(node, idx).ints();
+  return attr_ints(node, "axes", {});
+}
+
+std::vector<std::int64_t> reshape_target(const std::vector<std::int64_t>& in, std::vector<std::int64_t> target, bool allowzero) {
+  std::int64_t total = 1, known = 1;
+  for (auto d : in) total *= d;
+  int infer = -1;
+  for (std::size_t i = 0; i < target.size(); ++i) {
+    if (target[i] == 0 && i < in.size() && !allowzero) target[i] = in[i];
+    if (target[i] == -1) infer = static_cast<int>(i);
+    else known *= target[i];
+  }
+  if (infer >= 0) target[static_cast<std::size_t>(infer)] = known ? total / known : 0;
+  return target;
+}
+
 int nhwc_axis(int nchw_axis) {
   static const int map[4] = {0, 3, 1, 2};
   if (nchw_axis < 0) nchw_axis += 4;  // ONNX counts negative axes from the end

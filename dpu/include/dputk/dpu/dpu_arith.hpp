@@ -44,6 +44,7 @@ enum class Nonlinear { NONE, RELU, RELU6, LEAKYRELU, HSIGMOID };
 //   h = max(0, x·2731 + 3·2731·2^hsigmoid_in),  out = clamp8(DPU_ROUND(h / 2^shift_hsigmoid)).
 // No clamp at 6: saturation does it when fo >= 7, which the quantizer enforces (kHsigmoidMinFixPoint).
 constexpr int kHsigmoidMinFixPoint = 7;
+inline int shift_hsigmoid_for(int hsigmoid_in, int fo) { return hsigmoid_in + 14 - fo; }
 inline std::int8_t hsigmoid_output(std::int64_t x, int hsigmoid_in, int shift_hsigmoid) {
   const std::int64_t h = std::max<std::int64_t>(0, x * 2731 + 3 * 2731 * (std::int64_t{1} << std::max(hsigmoid_in, 0)));
   return clamp8(round_shift(h, shift_hsigmoid));

@@ -29,6 +29,8 @@ struct OpTraits {
   bool keeps_non_negative = false;   // fix form: output >= 0 whenever every input is >= 0
   bool custom = false;               // declared at run time (declare_cpu_float_op): a custom op, or a float op with no DPU form
   const char* quant_form = "";       // GROUP_HEAD: the op type the quantizer writes for it ("" = the same)
+  int min_output_fix_point = -128;   // the DPU form is exact only at this output fix point or finer
+  bool weighted = false;             // weights · input: its fix points obey the shift_cut / shift_bias limits
 };
 
 // The graph attribute of a quantized xmodel that lists the op types declared CPU-float while quantizing
@@ -56,6 +58,12 @@ std::string dpu_nonlinear_of(const xir::Op* activation);
 // A fix-form op's `nonlinear` attribute as the arithmetic's enum; throws naming the op when unknown.
 Nonlinear parse_nonlinear(const xir::Op& op);
 
+// avgpool2d: "" when the DPU's average (every window divided by kh·kw, padding counted; the N/2^M
+// factor of dpu_arith.hpp) is this op's, else why not (an average that leaves its padding out).
+std::string avg_pool_dpu_problem(const xir::Op& op);
+// eltwise-fix's input shapes: "" when every input has the output's shape, or (MUL) is a [N, 1, 1, C]
+// channel scale broadcast over H and W (squeeze-and-excitation); else what is wrong.
+std::string eltwise_fix_shape_problem(const xir::Op& op);
 // Whether a fix-form op's int8 output is >= 0 for any input, given which of its inputs are.
 bool fix_output_non_negative(const xir::Op& op, const std::function<bool(const xir::Op*)>& input_non_negative);
 

@@ -54,7 +54,7 @@ class Calibrator {
     int fix_point = 0;
     bool decided = false;
     bool relu6 = false;  // the output of a ReLU6: fix point at most kRelu6FixPoint
-    bool hsigmoid = false;  // the output of a hard-sigmoid: fix point at least dpu::kHsigmoidMinFixPoint
+    int min_fix_point = -128;  // the producer's floor (op_traits: a hard-sigmoid's 7)
   };
   void on_fix(const xir::Op* fix, const engine::FloatTensor& in, engine::FloatTensor& out);
 

@@ -53,9 +53,9 @@ dpu::ConvShift conv_shift_of(const xir::Op& op, const DpuTensor& weights, const 
   const int conv_fo = shift.nonlinear == dpu::Nonlinear::HSIGMOID ? op.get_attr<std::int32_t>("hsigmoid_in") : fo;
   shift.hsigmoid_in = conv_fo;
   shift.shift_hsigmoid = op.get_attr_or<std::int32_t>("shift_hsigmoid", 0);
-  if (shift.nonlinear == dpu::Nonlinear::HSIGMOID && shift.shift_hsigmoid != conv_fo + 14 - fo)
+  if (shift.nonlinear == dpu::Nonlinear::HSIGMOID && shift.shift_hsigmoid != dpu::shift_hsigmoid_for(conv_fo, fo))
     dpu::op_fail(op, "shift_hsigmoid " + std::to_string(shift.shift_hsigmoid) + " does not match hsigmoid_in + 14 - output fix point (" +
-                         std::to_string(conv_fo + 14 - fo) + ")");
+                         std::to_string(dpu::shift_hsigmoid_for(conv_fo, fo)) + ")");
   shift.shift_cut = fi + weights.fix_point - conv_fo;
   shift.shift_bias = bias ? fi + weights.fix_point - bias->fix_point : 0;
   shift.fo = fo;

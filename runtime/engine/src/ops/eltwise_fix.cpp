@@ -3,6 +3,7 @@
 // a [N,1,1,C] input broadcast over H, W): reference kernels. Vectorized: fast/eltwise_fix_simd.cpp.
 #include "conv_common.hpp"
 #include "dputk/dpu/op_error.hpp"
+#include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/dpu_ref_kernels.hpp"
 
 namespace dputk::engine {
@@ -17,15 +18,7 @@ EltwiseSpec prepare_eltwise_fix(const xir::Op& op) {
   if (type != "ADD" && type != "MUL") dpu::op_fail(op, "eltwise type '" + type + "' is not supported (ADD, MUL)");
   const std::string nl = op.get_attr_or<std::string>("nonlinear", "NONE");
   if (nl != "NONE" && nl != "RELU" && !nl.empty()) dpu::op_fail(op, "eltwise nonlinear '" + nl + "' is not supported (NONE, RELU)");
-  const auto& out = op.get_output_tensor()->get_shape();
-  for (const xir::Tensor* it : op.get_input_tensors()) {
-    const auto& s = it->get_shape();
-    if (s == out) continue;
-    // MUL broadcasts a [N, 1, 1, C] map over H and W (squeeze-and-excitation's channel scale).
-    const bool channel_scale = s.size() == 4 && out.size() == 4 && s[0] == out[0] && s[1] == 1 && s[2] == 1 && s[3] == out[3];
-    if (type != "MUL" || !channel_scale)
-      dpu::op_fail(op, "inputs of different shapes are not supported (MUL broadcasts [N,1,1,C] over H, W)");
-  }
+  if (const std::string why = dpu::eltwise_fix_shape_problem(op); !why.empty()) dpu::op_fail(op, why);
   return {nl == "RELU", type == "MUL"};
 }
 void eltwise_fix_ref(const std::vector<const DpuTensor*>& in, DpuTensor& out, bool relu) {

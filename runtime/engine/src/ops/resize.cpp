@@ -1,9 +1,6 @@
-// resize (float) and upsample-fix (int8): NHWC, H and W resampled as XIR's resize definition states —
-//   scale = align_corners && out > 1 ? (in - 1) / (out - 1) : in / out
-//   pos(o) = half_pixel_centers ? (o + 0.5) * scale - 0.5 : o * scale      (clamped at 0)
-//   NEAREST: in[min(in - 1, align_corners ? round(pos) : floor(pos))]
-//   BILINEAR: top = floor(pos), bottom = min(in - 1, top + 1), lerp = pos - top;
-//             (tl * (1 - xl) + tr * xl) * (1 - yl) + (bl * (1 - xl) + br * xl) * yl
+// resize (float) and upsample-fix (int8): NHWC, H and W resampled as XIR's resize definition states
+// (positions: dputk/dpu/resize_sampling.hpp), bilinear as
+//   (tl * (1 - xl) + tr * xl) * (1 - yl) + (bl * (1 - xl) + br * xl) * yl
 // One sampling routine serves both kernels: the int8 kernel interpolates the integers with the same
 // float operations, so upsample-fix equals the float resize of dequantized values followed by a fix
 // with DPU_ROUND (what the quantizer's test mode computes), bit for bit.
@@ -11,16 +8,12 @@
 
 #include "dputk/dpu/dpu_arith.hpp"
 #include "dputk/dpu/op_error.hpp"
+#include "dputk/dpu/resize_sampling.hpp"
 #include "dputk/engine/op_registry.hpp"
 
 namespace dputk::engine {
 
 namespace {
-
-struct Axis {
-  std::vector<std::int32_t> lo, hi;
-  std::vector<float> lerp;
-};
 
 struct Sampling {
   bool bilinear = false;
@@ -38,34 +31,13 @@ Sampling read_sampling(const xir::Op& op) {
   return s;
 }
 
-Axis axis_table(int in, int out, const Sampling& s) {
-  Axis a;
-  const float scale = s.align && out > 1 ? static_cast<float>(in - 1) / static_cast<float>(out - 1)
-                                         : static_cast<float>(in) / static_cast<float>(out);
-  for (int o = 0; o < out; ++o) {
-    float pos = s.half ? (static_cast<float>(o) + 0.5f) * scale - 0.5f : static_cast<float>(o) * scale;
-    if (pos < 0) pos = 0;
-    if (!s.bilinear) {
-      const int idx = std::min(in - 1, static_cast<int>(s.align ? std::round(pos) : std::floor(pos)));
-      a.lo.push_back(idx);
-      a.hi.push_back(idx);
-      a.lerp.push_back(0.0f);
-    } else {
-      const int top = std::min(in - 1, static_cast<int>(std::floor(pos)));
-      a.lo.push_back(top);
-      a.hi.push_back(std::min(in - 1, top + 1));
-      a.lerp.push_back(pos - static_cast<float>(top));
-    }
-  }
-  return a;
-}
-
 // Resamples NHWC `in` into `out` (shapes [N, H, W, C]); `emit(i, value)` stores output element i.
 template <typename T, typename Emit>
 void resample(const T* in, const std::vector<std::int32_t>& is, const std::vector<std::int32_t>& os, const Sampling& s,
               Emit emit) {
   const int n = is[0], ih = is[1], iw = is[2], c = is[3], oh = os[1], ow = os[2];
-  const Axis ya = axis_table(ih, oh, s), xa = axis_table(iw, ow, s);
+  const dpu::ResizeAxis ya = dpu::resize_axis(ih, oh, s.bilinear, s.align, s.half);
+  const dpu::ResizeAxis xa = dpu::resize_axis(iw, ow, s.bilinear, s.align, s.half);
   std::int64_t i = 0;
   for (int b = 0; b < n; ++b) {
     const T* img = in + static_cast<std::int64_t>(b) * ih * iw * c;

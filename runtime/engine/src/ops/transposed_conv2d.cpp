@@ -50,17 +50,26 @@ void scatter(const X* x, const W* w, const Geometry& g, std::vector<T>& acc) {
       }
 }
 
+// The constant weights and (optional) bias as the executor decoded them (FloatTensor or DpuTensor).
+template <typename T, typename Lookup>
+std::pair<const T*, const T*> params_of(const xir::Op& op, const Lookup& constants) {
+  const xir::Op* wop = op.get_input_op("weights");
+  const T* w = wop ? constants(wop) : nullptr;
+  if (!w) dpu::op_fail(op, "weights must be constant");
+  const xir::Op* bop = op.get_input_op("bias");
+  const T* b = bop ? constants(bop) : nullptr;
+  if (bop && !b) dpu::op_fail(op, "bias must be constant");
+  return {w, b};
+}
+
 }  // namespace
 
 void register_transposed_conv2d(OpRegistry& r) {
   r.add_float("transposed-conv2d", KernelKind::REFERENCE, [](const FloatKernelArgs& a) {
-    const xir::Op* wop = a.op.get_input_op("weights");
-    const FloatTensor* w = wop ? a.constants(wop) : nullptr;
-    if (!w) dpu::op_fail(a.op, "weights must be constant");
-    const xir::Op* bop = a.op.get_input_op("bias");
-    const FloatTensor* b = bop ? a.constants(bop) : nullptr;
+    const auto params = params_of<FloatTensor>(a.op, a.constants);
+    const FloatTensor *w = params.first, *b = params.second;
     const Geometry g = geometry_of(a.op, w->shape);
-    std::vector<float> weights = w->data, bias = b ? b->data : std::vector<float>(static_cast<std::size_t>(g.o), 0.0f);
+    const std::vector<float> weights = w->data, bias = b ? b->data : std::vector<float>(static_cast<std::size_t>(g.o), 0.0f);
     return float_lambda([g, weights, bias](const std::vector<const FloatTensor*>& in, FloatTensor& out) {
       std::vector<float> acc;
       scatter(in[0]->data.data(), weights.data(), g, acc);
@@ -68,11 +77,8 @@ void register_transposed_conv2d(OpRegistry& r) {
     });
   });
   r.add_fix("transposed-conv2d-fix", KernelKind::REFERENCE, [](const FixKernelArgs& a) -> FixKernel {
-    const xir::Op* wop = a.op.get_input_op("weights");
-    const DpuTensor* w = wop ? a.constants(wop) : nullptr;
-    if (!w) dpu::op_fail(a.op, "weights must come from a const-fix op");
-    const xir::Op* bop = a.op.get_input_op("bias");
-    const DpuTensor* b = bop ? a.constants(bop) : nullptr;
+    const auto params = params_of<DpuTensor>(a.op, a.constants);
+    const DpuTensor *w = params.first, *b = params.second;
     const Geometry g = geometry_of(a.op, w->shape);
     const dpu::ConvShift shift = ops::conv_shift_of(a.op, *w, b);
     return [g, w, b, shift](const std::vector<const DpuTensor*>& in, DpuTensor& out) {
