@@ -15,6 +15,8 @@ packages=(
   g++-aarch64-linux-gnu qemu-user-static
   # scripts/export_torchvision.py (ResNet50 → ONNX) and the tests that use it
   python3 python3-numpy python3-torch python3-torchvision python3-onnx
+  # the quantization report's browser test (headless rendering, console errors, screenshot)
+  chromium
 )
 
 missing=()

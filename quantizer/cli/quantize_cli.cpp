@@ -8,8 +8,17 @@
 
 namespace dputk {
 
+namespace {
+// What a vai_q_pytorch user reads: every log line starts with [VAIQ_NOTE] / [VAIQ_WARN] / [VAIQ_ERROR]
+// (glog's prefix callback; the result lines on stdout are plain).
+void vaiq_prefix(std::ostream& s, const google::LogMessageInfo& l, void*) {
+  const std::string severity = l.severity;
+  s << (severity == "INFO" ? "[VAIQ_NOTE]:" : severity == "WARNING" ? "[VAIQ_WARN]:" : "[VAIQ_ERROR]:");
+}
+}  // namespace
+
 int quantize_main(int argc, char** argv, const std::string& description, const std::string& default_model) {
-  google::InitGoogleLogging(argv[0]);
+  google::InitGoogleLogging(argv[0], &vaiq_prefix, nullptr);
   FLAGS_logtostderr = true;
   dputk::QuantizeOptions o;
   o.model = default_model;
@@ -41,6 +50,10 @@ int quantize_main(int argc, char** argv, const std::string& description, const s
   app.add_flag("--deploy", o.deploy, "Export the quantized xmodel (test mode, batch 1)");
   app.add_flag("--compare_float", o.compare_float,
                "Test mode: also run the float model; report top-1 agreement (per pixel for score maps) and SQNR; images need no labels");
+  app.add_flag("--sensitivity", o.sensitivity,
+               "Test mode: per layer, the network output with only that layer quantized against float (worst first; in quant_report.html)");
+  app.add_option("--sensitivity_len", o.sensitivity_len, "Images the sensitivity analysis runs on (the first test images)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--mask_dir", o.mask_dir,
                  "Test mode, segmentation: ground-truth masks <image stem>.png (PASCAL VOC palette or label indices, 255 ignored); reports mIoU")
       ->check(CLI::ExistingDirectory);
@@ -62,7 +75,7 @@ int quantize_main(int argc, char** argv, const std::string& description, const s
     if (crop >= 0) o.preprocess.crop = crop;
     return dputk::run_quantize(o);
   } catch (const std::exception& e) {
-    std::cerr << app.get_name() << ": error: " << e.what() << "\n";
+    LOG(ERROR) << app.get_name() << ": error: " << e.what();
     return 2;
   }
 }

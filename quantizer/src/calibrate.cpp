@@ -62,6 +62,26 @@ int percentile_fix_point(const float* x, std::int64_t n, double percentage, int 
   return static_cast<int>(std::floor(std::log2((std::ldexp(1.0, bit_width - 1) - 0.5) / t)));
 }
 
+int weighted_weight_fix_point(const float* w, std::int64_t n, const std::vector<double>& energy, int scope) {
+  const int fp0 = diffs_fix_point(w, n, 1, RoundMode::STD_ROUND);
+  const std::size_t c = energy.size();
+  int best = fp0;
+  double best_err = -1.0;
+  for (int fp = fp0; fp < fp0 + scope; ++fp) {
+    const FixSpec f{fp, 8, true, RoundMode::STD_ROUND};
+    double err = 0.0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double d = static_cast<double>(dpu::fake_quantize(w[i], f)) - w[i];
+      err += energy[static_cast<std::size_t>(i) % c] * d * d;
+    }
+    if (best_err < 0.0 || err < best_err) {  // strict: ties keep the smaller fix point
+      best = fp;
+      best_err = err;
+    }
+  }
+  return best;
+}
+
 namespace {
 // A ReLU6 output's range is [0, 6], so the search chooses fix point 4 or finer; finer is capped at
 // dpu::kRelu6ExactFixPoint, where the hardware's clamp and the quantizer's agree.
@@ -98,11 +118,20 @@ void Calibrator::on_fix(const xir::Op* fix, const engine::FloatTensor& in, engin
   bool graph_output = true;
   for (const xir::Op* user : fix->get_fanout_ops()) graph_output = graph_output && user->get_type() == "softmax";
   const std::string& method = param ? options_.weight_method : options_.method;
-  const int scope = method == "maxmin" || s.slot->kind == FixSlot::Kind::INPUT || (graph_output && options_.output_maxmin) ? 1 : 5;
+  const int scope = method == "maxmin" || (graph_output && options_.output_maxmin) ? 1 : 5;
   const bool percentile = method == "percentile" && s.slot->kind == FixSlot::Kind::ACTIVATION && !graph_output;
   if (param) {
     if (!s.decided) {
-      s.fix_point = std::min(diffs_fix_point(in.data.data(), in.numel(), scope, round), options_.max_fix_point);
+      const std::vector<double>* energy = nullptr;
+      if (s.slot->kind == FixSlot::Kind::WEIGHTS && scope > 1 && fix->get_fanout_num() == 1) {
+        auto e = options_.input_energy.find(fix->get_fanout_ops()[0]->get_name());
+        if (e != options_.input_energy.end() && !e->second.empty() && in.numel() % static_cast<std::int64_t>(e->second.size()) == 0 &&
+            in.shape.back() == static_cast<int>(e->second.size()))
+          energy = &e->second;
+      }
+      s.fix_point = std::min(energy ? weighted_weight_fix_point(in.data.data(), in.numel(), *energy, scope)
+                                    : diffs_fix_point(in.data.data(), in.numel(), scope, round),
+                             options_.max_fix_point);
       s.decided = true;
     }
   } else if (!s.slot->tie.empty() && state_.count(s.slot->tie) && state_.at(s.slot->tie).decided) {

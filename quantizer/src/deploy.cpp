@@ -96,7 +96,7 @@ DeployResult export_deploy(const xir::Graph& quantized, const engine::FloatTenso
       LOG(WARNING) << "built without libtorch (DPUTK_WITH_TORCHSCRIPT=OFF): no " << pt;
     }
   } catch (const std::exception& e) {
-    LOG(WARNING) << "[VAIQ_WARN]: no TorchScript module " << pt << ": " << e.what();
+    LOG(WARNING) << "no TorchScript module " << pt << ": " << e.what();
   }
   return r;
 }

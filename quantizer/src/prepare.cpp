@@ -294,15 +294,55 @@ void force_leaky_slope(xir::Graph& g, std::vector<std::string>& log) {
   }
 }
 
-// One CLE pass over pairs conv0 → [relu] → conv1 where every link has a single consumer.
-void equalize(xir::Graph& g, std::vector<std::string>& log) {
-  int pairs = 0;
+// Weights that read a channel which is exactly 0 on every calibration image (a ReLU that never fires)
+// contribute nothing; left in, they can set a tensor's range (MobileNetV1 QAT: a depthwise weight of
+// −68 on a dead channel, live ones ≤ 3.3, so fix point 0 instead of 5) and mislead equalization.
+// They become 0: exact on the calibration data.
+void zero_dead_input_channels(xir::Graph& g, const ChannelStats& stats, std::vector<std::string>& log) {
+  int channels = 0, layers = 0;
+  for (xir::Op* conv : g.topological_sort()) {
+    if (!is_conv(conv) || (conv->get_type() == "conv2d" && conv->get_attr_or<std::int32_t>("group", 1) != 1)) continue;
+    const ChannelStat* in = input_stat(stats, *conv);
+    if (!in) continue;
+    ConvWeights w = weights_of(conv);
+    if (w.depthwise && w.shape[0] != 1) continue;
+    if (static_cast<std::size_t>(w.in_channels()) != in->max.size() || w.op->get_fanout_num() != 1) continue;
+    int zeroed = 0;
+    for (int c = 0; c < w.in_channels(); ++c) {
+      if (!in->dead(static_cast<std::size_t>(c))) continue;
+      bool nonzero = false;
+      w.for_input(c, [&](float& v) { nonzero = nonzero || v != 0.0f; v = 0.0f; });
+      zeroed += nonzero;
+    }
+    if (!zeroed) continue;
+    set_const_values(*w.op, w.w);
+    channels += zeroed;
+    ++layers;
+  }
+  if (channels)
+    log.push_back("weights reading " + std::to_string(channels) + " channels that are 0 on every calibration image set to 0 (" +
+                  std::to_string(layers) + " layers)");
+}
+
+// One CLE pass over pairs conv0 → [relu] → conv1 where every link has a single consumer. With
+// calibration statistics, also across a ReLU6 (ours): channel c may be scaled by 1/s when its clip
+// never binds before or after, i.e. its calibration maximum m_c < 6 and m_c / s ≤ 6 · kClipHeadroom;
+// then relu6(x / s) = relu6(x) / s on the data. Channels that reach 6 keep s = 1.
+constexpr float kClipHeadroom = 1.0f;
+void equalize(xir::Graph& g, const ChannelStats* stats, std::vector<std::string>& log) {
+  int pairs = 0, relu6_pairs = 0;
   for (xir::Op* conv0 : g.topological_sort()) {
     if (!is_conv(conv0) || conv0->get_fanout_num() != 1) continue;
     if (conv0->get_type() == "conv2d" && conv0->get_attr_or<std::int32_t>("group", 1) != 1) continue;
     xir::Op* next = conv0->get_fanout_ops()[0];
-    if (next->get_type() == "relu") {
+    const ChannelStat* clip = nullptr;  // the ReLU6's statistics when the pair is joined by one
+    if (next->get_type() == "relu" || (stats && dpu::is_relu6(*next))) {
       if (next->get_fanout_num() != 1) continue;
+      if (next->get_type() != "relu") {
+        auto it = stats->find(next->get_name());
+        if (it == stats->end()) continue;
+        clip = &it->second;
+      }
       next = next->get_fanout_ops()[0];
     }
     if (!is_conv(next) || next->get_input_op("input") == nullptr) continue;
@@ -322,10 +362,15 @@ void equalize(xir::Graph& g, std::vector<std::string>& log) {
       w1.for_input(c, [&](float& v) { r1[c] = std::max(r1[c], std::fabs(v)); });
       if (r0[c] > 0.0f) target = std::max(target, std::sqrt(r0[c] * r1[c]));
     }
+    if (clip && clip->max.size() != static_cast<std::size_t>(channels)) continue;
     const bool through_relu = conv0->get_fanout_ops()[0]->get_type() == "relu";
     for (int c = 0; c < channels; ++c) {
       float s;
-      if (r0[c] == 0.0f && r1[c] > target && target > 0.0f && (through_relu || next == conv0->get_fanout_ops()[0])) {
+      if (clip) {
+        const float m = clip->max[c];
+        if (m >= 6.0f * kClipHeadroom || r0[c] * r1[c] == 0.0f) continue;
+        s = std::max(r0[c] / std::sqrt(r0[c] * r1[c]), m / (6.0f * kClipHeadroom));
+      } else if (r0[c] == 0.0f && r1[c] > target && target > 0.0f && (through_relu || next == conv0->get_fanout_ops()[0])) {
         // A dead channel (all-zero weights: the channel is the constant act(bias)). Nagel's formula
         // leaves it alone (s = 1), but then its consumer's weights can dwarf every other channel of
         // the tensor. Any s > 0 is exact here (relu(b/s)·s = relu(b)); bring it to the others' range.
@@ -342,8 +387,11 @@ void equalize(xir::Graph& g, std::vector<std::string>& log) {
     set_const_values(*w1.op, w1.w);
     if (b0op) set_const_values(*b0op, b0);
     ++pairs;
+    relu6_pairs += clip != nullptr;
   }
-  if (pairs) log.push_back("cross-layer equalization over " + std::to_string(pairs) + " conv pairs");
+  if (pairs)
+    log.push_back("cross-layer equalization over " + std::to_string(pairs) + " conv pairs" +
+                  (relu6_pairs ? " (" + std::to_string(relu6_pairs) + " across a ReLU6, on channels whose clip does not bind)" : ""));
 }
 
 // SiLU as exported (mul(x, sigmoid(x))) → mul(x, hard-sigmoid(x)): the sigmoid becomes a hard-sigmoid.
@@ -373,11 +421,18 @@ std::vector<std::string> prepare_graph(xir::Graph& graph, const PrepareOptions& 
   absorb_flatten_transposes(graph, log);
   fc_over_map_as_conv(graph, log);
   fold_batchnorms(graph, log);
-  if (options.include_cle || options.convert_relu6_to_relu)
+  // "keep", or an unresolved "auto" (dpu-inspect; the quantizer resolves it first): ReLU6 stays.
+  const bool replace = options.relu6_replace == "relu" || options.relu6_replace == "keep_after_depthwise" || options.convert_relu6_to_relu;
+  if ((options.include_cle || options.convert_relu6_to_relu) && replace)
     replace_relu6(graph, options.relu6_replace == "keep_after_depthwise", log);
   force_leaky_slope(graph, log);
   if (options.convert_silu_to_hswish) silu_to_hswish(graph, log);
-  if (options.include_cle) equalize(graph, log);
+  ChannelStats stats;
+  if (options.channel_stats) {
+    stats = options.channel_stats(graph);
+    zero_dead_input_channels(graph, stats, log);
+  }
+  if (options.include_cle) equalize(graph, options.channel_stats ? &stats : nullptr, log);
   return log;
 }
 

@@ -108,8 +108,8 @@ QuantConfig load_quant_config(const std::string& path) {
   cfg.include_bias_corr = c.boolean(j, "include_bias_corr", true, "config");
   cfg.convert_relu6_to_relu = c.boolean(j, "convert_relu6_to_relu", false, "config");
   if (j.contains("relu6_replace") && j["relu6_replace"] == "reluk")
-    c.fail("config.relu6_replace", "'reluk' (a channel-wise clamp) has no DPU form; use relu or keep_after_depthwise");
-  cfg.relu6_replace = c.choice(j, "relu6_replace", {"relu", "keep_after_depthwise"}, "relu", "config");
+    c.fail("config.relu6_replace", "'reluk' (a channel-wise clamp) has no DPU form; use auto, relu, keep or keep_after_depthwise");
+  cfg.relu6_replace = c.choice(j, "relu6_replace", {"auto", "relu", "keep", "keep_after_depthwise"}, "auto", "config");
   cfg.convert_silu_to_hswish = c.boolean(j, "convert_silu_to_hswish", false, "config");
   for (const char* key : {"keep_first_last_layer_accuracy", "keep_add_layer_accuracy"})
     if (c.boolean(j, key, false, "config")) LOG(WARNING) << path << ": " << key << " feature will be supported in next version (ignored)";

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "dputk/data/batch.hpp"
 #include "dputk/dpu/op_traits.hpp"
@@ -15,7 +16,7 @@
 namespace dputk {
 
 std::unique_ptr<xir::Graph> load_prepared_model(const std::string& onnx_path, const PrepareOptions& options,
-                                                std::vector<std::string>* log) {
+                                                std::vector<std::string>* log, bool quiet) {
   OnnxImportOptions io;
   // Custom ops: declared by the config (custom_ops), or with a plugin on the search path.
   io.custom_op = [](const std::string& type) {
@@ -27,37 +28,45 @@ std::unique_ptr<xir::Graph> load_prepared_model(const std::string& onnx_path, co
   };
   auto graph = import_onnx(onnx_path, io);
   auto changes = prepare_graph(*graph, options);
-  for (const auto& c : changes) LOG(INFO) << c;
+  if (!quiet)
+    for (const auto& c : changes) LOG(INFO) << c;
   if (log) *log = changes;
   return graph;
 }
 
 QuantGraph calibrate_model(const xir::Graph& prepared, const Dataset& data, const std::vector<std::size_t>& indices,
                            const Preprocess& preprocess, int batch_size, const CalibOptions& options,
-                           std::vector<std::string>* warnings, std::unique_ptr<BiasCorrection>* bias_correction) {
+                           std::vector<std::string>* warnings, bool quiet) {
   QuantGraph qg = build_quant_graph(prepared);
   Calibrator calib(qg, options);
-  if (bias_correction) *bias_correction = std::make_unique<BiasCorrection>(qg, prepared);
-  BiasCorrection* bc = bias_correction ? bias_correction->get() : nullptr;
-  const engine::FloatExecutor::Observer observe = [bc](const xir::Op* op, engine::FloatTensor& v) { bc->observe(op, v); };
   engine::FloatExecutorOptions eo;
   eo.fix_hook = calib.hook();
   if (options.int8_convolutions) eo.fix_point_of = [&calib](const xir::Op* fix) { return calib.fix_point_of(fix); };
   engine::FloatExecutor exec(*qg.graph, eo);
-  Progress progress("calibration", indices.size());
+  std::optional<Progress> progress;
+  if (!quiet) progress.emplace("calibration", indices.size());
   for (std::size_t off = 0; off < indices.size(); off += static_cast<std::size_t>(batch_size)) {
     std::vector<std::size_t> ids(indices.begin() + static_cast<long>(off),
                                  indices.begin() + static_cast<long>(std::min(indices.size(), off + static_cast<std::size_t>(batch_size))));
     Batch b = make_batch(data, ids, preprocess);
-    exec.run({&b.input}, bc ? observe : nullptr);
+    exec.run({&b.input});
     calib.next_batch();
-    progress.advance(ids.size());
+    if (progress) progress->advance(ids.size());
   }
-  progress.finish();
+  if (progress) progress->finish();
   auto w = calib.finish();
-  for (const auto& s : w) LOG(WARNING) << "[QUANTIZER_SHIFT_CHECK] " << s;
+  if (!quiet)
+    for (const auto& s : w) LOG(WARNING) << "[QUANTIZER_SHIFT_CHECK] " << s;
   if (warnings) *warnings = w;
   return qg;
+}
+
+std::map<std::string, std::vector<double>> input_energies(const xir::Graph& prepared, const ChannelStats& stats) {
+  std::map<std::string, std::vector<double>> energy;
+  for (const xir::Op* op : prepared.get_ops())
+    if (op->get_type() == "depthwise-conv2d")
+      if (const ChannelStat* s = input_stat(stats, *op)) energy[op->get_name()] = s->mean_square;
+  return energy;
 }
 
 Classifier float_classifier(engine::FloatExecutor& exec) {
@@ -81,13 +90,14 @@ std::vector<LayerSqnr> layer_sqnr(const xir::Graph& float_graph, const xir::Grap
   struct Quantized {
     std::string op;
     engine::DpuTensor value;
+    std::string source;
   };
   std::map<std::string, std::vector<Quantized>> pending;
   const engine::DpuTensor in = engine::quantize_tensor(batch, dpu.input_fix_point(0));
   dpu.run({&in}, [&](const xir::Op* op, const engine::DpuTensor& q) {
     if (q.data.empty()) return;  // float ops on the CPU
     const std::string source = op->has_attr("__float_source") ? op->get_attr<std::string>("__float_source") : op->get_name();
-    pending[source].push_back({op->get_name(), q});
+    pending[source].push_back({op->get_name(), q, source});
   });
   std::vector<LayerSqnr> out;
   engine::FloatExecutorOptions fo;
@@ -105,7 +115,7 @@ std::vector<LayerSqnr> layer_sqnr(const xir::Graph& float_graph, const xir::Grap
         sig += f * f;
         noise += d * d;
       }
-      out.push_back({q.op, noise > 0 ? 10.0 * std::log10(sig / noise) : 200.0, q.value.fix_point});
+      out.push_back({q.op, q.source, noise > 0 ? 10.0 * std::log10(sig / noise) : 200.0, q.value.fix_point});
     }
     pending.erase(it);
   });

@@ -25,6 +25,9 @@
 #include "dputk/quantizer/fast_finetune.hpp"
 #include "dputk/quantizer/quantize.hpp"
 #include "dputk/quantizer/quantize_options.hpp"
+#include "dputk/quantizer/relu6_policy.hpp"
+#include "dputk/quantizer/quant_report.hpp"
+#include "dputk/common/atomic_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -83,6 +86,10 @@ std::string xmodel_path(const QuantizeOptions& o, const std::string& graph_name)
   return (fs::path(o.output_dir) / (graph_name + "_int.xmodel")).string();
 }
 
+std::string prepared_path(const QuantizeOptions& o, const std::string& graph_name) {
+  return (fs::path(o.output_dir) / (graph_name + "_prepared.xmodel")).string();
+}
+
 int run_float(const QuantizeOptions& o) {
   config_of(o);  // custom ops
   auto graph = load_prepared_model(o.model, {false, false});
@@ -97,21 +104,41 @@ int run_float(const QuantizeOptions& o) {
 
 int run_calib(const QuantizeOptions& o) {
   const QuantConfig cfg = config_of(o);
-  auto prepared = load_prepared_model(o.model, prepare_options_of(cfg));
   const std::string dir = o.calib_dir.empty() ? o.data_dir : o.calib_dir;
   const std::string list = o.calib_dir.empty() ? o.val_list : o.calib_list;
   auto data = open_dataset(dir, list);
   auto indices = pick(*data, o);
-  check_input_geometry(*prepared, *data, indices, o.preprocess);
-  LOG(INFO) << "Quantization calibration process start up: " << indices.size() << " images of " << data->description();
+  check_input_geometry(*load_prepared_model(o.model, {false, false}, nullptr, true), *data, indices, o.preprocess);
   CalibOptions co;
   co.method = cfg.activation_method;
   co.weight_method = cfg.weight_method;
   co.percentage = cfg.percentage;
-  std::unique_ptr<BiasCorrection> bias_correction;
-  QuantGraph qg = calibrate_model(*prepared, *data, indices, o.preprocess, o.batch_size, co, nullptr,
-                                  cfg.include_bias_corr ? &bias_correction : nullptr);
-  std::set<std::string> tuned_layers;
+  // The data-driven preparation and the bias correction read the first 256 calibration images.
+  const std::vector<std::size_t> stat_ids(indices.begin(), indices.begin() + static_cast<long>(std::min<std::size_t>(indices.size(), 256)));
+  PrepareOptions po = prepare_options_of(cfg);
+  if (po.relu6_replace == "auto") {
+    if (po.convert_relu6_to_relu) {
+      po.relu6_replace = "relu";  // asked for explicitly (vai_q's key)
+    } else {
+      const Relu6Choice c = choose_relu6_policy(o.model, po, co, cfg.include_bias_corr, *data, indices, o.preprocess, o.batch_size);
+      po.relu6_replace = c.policy;
+      if (!c.sqnr_db.empty()) {
+        std::string all;
+        for (const auto& [p, db] : c.sqnr_db) all += (all.empty() ? "" : ", ") + p + " " + std::to_string(db).substr(0, std::to_string(db).find('.') + 3) + " dB";
+        LOG(INFO) << "relu6_replace auto: '" << c.policy << "' chosen (output SQNR against the float model on the first "
+                  << c.images << " calibration images: " << all << ")";
+        std::printf("ReLU6 policy: %s (auto; output SQNR vs float on %zu calibration images: %s)\n", c.policy.c_str(), c.images, all.c_str());
+      }
+    }
+  }
+  // Data-driven preparation (dead channels, ReLU6-aware equalization) on the calibration images.
+  po.channel_stats = [&](const xir::Graph& g) {
+    return gather_channel_stats(g, *data, stat_ids, o.preprocess, o.batch_size);
+  };
+  auto prepared = load_prepared_model(o.model, po);
+  LOG(INFO) << "Quantization calibration process start up: " << indices.size() << " images of " << data->description();
+  co.input_energy = input_energies(*prepared, gather_channel_stats(*prepared, *data, stat_ids, o.preprocess, o.batch_size));
+  QuantGraph qg = calibrate_model(*prepared, *data, indices, o.preprocess, o.batch_size, co);
   if (o.fast_finetune) {
     // Fix points stay as calibrated on the whole calibration set; the weights and biases are then
     // tuned on its first ft_subset_len images (vai_q_pytorch's fast_finetune; see fast_finetune.hpp).
@@ -127,15 +154,19 @@ int run_calib(const QuantizeOptions& o) {
       before += l.loss_before;
       after += l.loss_after;
       ++tuned;
-      tuned_layers.insert(l.op);
     }
     std::printf("Fast finetune: %zu of %zu layers tuned on %zu images in %.1f s (%zu more reverted: the network loss rose), "
                 "summed layer loss %.6g -> %.6g, network loss %.6g\n",
                 tuned, r.layers.size(), ft.size(), r.seconds, reverted, before, after, r.net_loss);
   }
-  // Bias correction for the layers fast finetune did not tune (it fitted theirs to the float outputs).
-  const int corrected = bias_correction ? bias_correction->apply(*prepared, tuned_layers) : 0;
-  LOG(INFO) << "bias correction: " << corrected << " layers";
+  // Bias correction for every layer, fast-finetuned ones too: it takes out the mean error that is left
+  // with the quantized network before each layer (fast finetune fitted on its first few images).
+  int corrected = 0;
+  if (cfg.include_bias_corr) {
+    const BiasCorrectionResult bc = correct_biases(qg, *prepared, *data, stat_ids, o.preprocess);
+    corrected = bc.layers;
+    LOG(INFO) << "bias correction: " << bc.layers << " layers, mean |shift| " << bc.mean_shift;
+  }
   lower_to_fix_form(*qg.graph);  // fail now, not at test time, when the result cannot run on the DPU
   fs::create_directories(o.output_dir);
   const std::string info_path = (fs::path(o.output_dir) / "quant_info.json").string();
@@ -149,6 +180,10 @@ int run_calib(const QuantizeOptions& o) {
   }
   write_quant_info(info, info_path);
   LOG(INFO) << "=>Exporting quant config.(" << info_path << ")";
+  // The prepared float model the int8 one stands for: test mode's per-layer reference (its equalization
+  // depends on the calibration images, so it cannot be redone from the ONNX file alone).
+  const std::string pf = prepared_path(o, qg.graph->get_name());
+  prepared->serialize(pf);  // atomic, as every xmodel we write
   const std::string xm = xmodel_path(o, qg.graph->get_name());
   qg.graph->serialize(xm);
   LOG(INFO) << "=>Successfully convert '" << qg.graph->get_name() << "' to xmodel.(" << xm << ")";
@@ -158,7 +193,13 @@ int run_calib(const QuantizeOptions& o) {
 }
 
 int run_test(const QuantizeOptions& o) {
-  auto prepared = load_prepared_model(o.model, prepare_options_of(config_of(o)));
+  const QuantConfig cfg = config_of(o);  // custom ops
+  auto original = load_prepared_model(o.model, {false, false});
+  std::unique_ptr<xir::Graph> prepared;
+  if (fs::exists(prepared_path(o, original->get_name())))
+    prepared = xir::Graph::deserialize(prepared_path(o, original->get_name()));
+  else  // written by an earlier version: prepare again (equalization without calibration statistics)
+    prepared = load_prepared_model(o.model, prepare_options_of(cfg));
   const std::string xm = xmodel_path(o, prepared->get_name());
   if (!fs::exists(xm))
     throw std::runtime_error(xm + ": Quantization calibration result file does not exist. Please check calibration is done or not "
@@ -173,7 +214,7 @@ int run_test(const QuantizeOptions& o) {
                                        "(run --quant_mode calib --fast_finetune first with the same --output_dir).");
     LOG(INFO) << "=>Loading fast finetuned parameters: " << load_finetuned_params(*quantized, param) << " tensors from " << param;
   } else if (finetuned) {
-    LOG(WARNING) << "[VAIQ_WARN]: Fast finetuned parameters are not loaded (add --fast_finetune); " << xm
+    LOG(WARNING) << "Fast finetuned parameters are not loaded (add --fast_finetune); " << xm
                  << " holds them already, so the evaluation below uses them";
   }
   auto lowered = lower_to_fix_form(*quantized);
@@ -182,7 +223,7 @@ int run_test(const QuantizeOptions& o) {
   check_input_geometry(*prepared, *data, indices, o.preprocess);
   engine::DpuExecutor dpu(*lowered);
   std::unique_ptr<engine::FloatExecutor> probe;
-  if (o.compare_float) probe = std::make_unique<engine::FloatExecutor>(*prepared);
+  if (o.compare_float) probe = std::make_unique<engine::FloatExecutor>(*original);  // the user's model, unprepared
   LOG(INFO) << "Quantization test process start up: DPU integer evaluation of " << xm << " on " << indices.size() << " images";
   Classifier model = dpu_classifier(dpu);
   std::size_t agree = 0, compared = 0, labels_per_image = 1;
@@ -255,6 +296,44 @@ int run_test(const QuantizeOptions& o) {
   std::vector<std::size_t> first(indices.begin(), indices.begin() + static_cast<long>(std::min<std::size_t>(indices.size(), 4)));
   auto batch = make_batch(*data, first, o.preprocess);
   auto sqnr = layer_sqnr(*prepared, *lowered, dpu, batch.input);
+  // The report (quant_report.html).
+  QuantReport report;
+  report.model = o.model;
+  report.xmodel = xm;
+  report.images = r.images;
+  report.labelled = data->has_labels();
+  report.int8_top1 = r.top1_percent();
+  report.compared = o.compare_float && compared > 0;
+  report.agreement = compared ? 100.0 * static_cast<double>(agree) / static_cast<double>(compared) : 0.0;
+  report.logit_sqnr = noise > 0 ? 10.0 * std::log10(sig / noise) : 200.0;
+  report.tensors = report_tensors(*quantized, *prepared, batch.input);
+  for (const LayerSqnr& s : sqnr)
+    for (ReportTensor& t : report.tensors)
+      if (t.name == s.source && !t.has_act_sqnr) {
+        t.act_sqnr = s.sqnr_db;
+        t.has_act_sqnr = true;
+      }
+  {
+    engine::FloatExecutor fexec(*prepared);
+    const engine::FloatTensor f = std::move(fexec.run({&batch.input})[0]);
+    const engine::FloatTensor q = dpu_classifier(dpu)(batch.input);
+    const std::size_t stride = std::max<std::size_t>(1, f.data.size() / 3000);
+    for (std::size_t i = 0; i < f.data.size() && i < q.data.size(); i += stride) report.logits.emplace_back(f.data[i], q.data[i]);
+  }
+  if (o.sensitivity) {
+    std::vector<std::size_t> sens(indices.begin(), indices.begin() + static_cast<long>(std::min(indices.size(), o.sensitivity_len)));
+    add_sensitivity(report.tensors, xm, *prepared, *data, sens, o.preprocess, o.batch_size);
+    report.sensitivity_images = sens.size();
+    std::vector<const ReportTensor*> worst;
+    for (const auto& t : report.tensors) worst.push_back(&t);
+    std::sort(worst.begin(), worst.end(), [](const ReportTensor* a, const ReportTensor* b) { return a->sens_sqnr < b->sens_sqnr; });
+    std::printf("Sensitivity (only one layer quantized, %zu images), worst first:\n", sens.size());
+    for (std::size_t i = 0; i < worst.size() && i < 10; ++i)
+      std::printf("  %8.2f dB  %6.2f%% top-1 agreement  %s\n", worst[i]->sens_sqnr, worst[i]->sens_agreement, worst[i]->name.c_str());
+  }
+  const std::string report_path = (fs::path(o.output_dir) / "quant_report.html").string();
+  write_file_atomic(report_path, quant_report_html(report));
+  LOG(INFO) << "=>Quantization report: " << report_path;
   std::printf("Per-layer SQNR of the int8 tensors vs float (first %zu images), worst first:\n", first.size());
   for (std::size_t i = 0; i < sqnr.size() && i < 10; ++i)
     std::printf("  %8.2f dB  fp %3d  %s\n", sqnr[i].sqnr_db, sqnr[i].fix_point, sqnr[i].op.c_str());
@@ -263,7 +342,7 @@ int run_test(const QuantizeOptions& o) {
   if (o.deploy) {
     // As vai_q_pytorch: the export wants batch 1 and one image; other values only warn.
     if (o.batch_size != 1 || o.subset_len != 1)
-      LOG(WARNING) << "[VAIQ_WARN][QUANTIZER_TORCH_XMODEL_BATCHSIZE]: Batch size must be 1 when exporting xmodel. "
+      LOG(WARNING) << "[QUANTIZER_TORCH_XMODEL_BATCHSIZE]: Batch size must be 1 when exporting xmodel. "
                       "(--deploy uses the first image; run with --subset_len 1 --batch_size 1 as the Vitis AI example does)";
     auto one = make_batch(*data, {indices.front()}, o.preprocess);
     const DeployResult d = export_deploy(*quantized, one.input, o.output_dir);

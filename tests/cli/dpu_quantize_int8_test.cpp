@@ -70,19 +70,33 @@ TEST_P(CifarInt8, CalibrateOn500TestOnTheRestWithinHalfAPoint) {
 
 INSTANTIATE_TEST_SUITE_P(SharedData, CifarInt8, ::testing::Values("resnet20", "resnet32"));
 
-// MobileNetV2 (ImageNet val_500, calibrate on the first 100, test on the other 400). vai_q_pytorch's
-// preparation turns every ReLU6 into ReLU (CLE is on), which this clip-trained network does not survive;
-// relu6_replace keep_after_depthwise keeps the ReLU6 that follow depthwise convolutions and brings int8
-// within 2 pp of float. Those ReLU6 outputs sit at fix point 4, where the DPU's clamp is 6.0.
-TEST(MobileNetV2Int8, KeepingTheDepthwiseReLU6ComesWithinTwoPointsOfFloat) {
-  const std::string dir = dputk::test::scratch_dir("int8_mobilenet_v2");
-  const std::string config = dir + "/keep_relu6.json";
-  dputk::write_file_atomic(config, R"({"target_device": "DPU", "relu6_replace": "keep_after_depthwise"})");
-  const std::string common = "--model " + data_path("imagenet/mobilenet_v2_1.0_224_quant_dequant.onnx") + " --data_dir " +
-                             data_path("imagenet/val_500") + " --val_list " + data_path("imagenet/val_500.txt") + " --preprocess inception";
+// MobileNets (ImageNet val_500, calibrate on the first 100, test on the other 400), with the defaults:
+// the ReLU6 policy is chosen by measurement (relu6_replace auto), the weights' fix points by their
+// effect on each layer's output, biases corrected layer after layer. vai_q_pytorch's preparation (every
+// ReLU6 → ReLU, asked for with relu6_replace relu) is the comparison: MobileNetV2 71.50%, Google's QAT
+// MobileNetV1 0.5/160 44.50% (they were this toolkit's defaults before).
+struct MobileNetCase {
+  const char* name;
+  const char* model;
+  const char* sizes;  // --resize / --crop
+  double float_top1;  // on the 400 test images
+  double max_loss;    // pp, with the defaults
+  int depthwise_relu6;  // ReLU6 outputs after depthwise convolutions: at fix point 4 (the DPU clamps at 6.0 there)
+};
+class MobileNetInt8 : public ::testing::TestWithParam<MobileNetCase> {};
+
+TEST_P(MobileNetInt8, DefaultsKeepAccuracyWhereVaiqsReluReplacementLosesIt) {
+  const MobileNetCase& c = GetParam();
+  const std::string dir = dputk::test::scratch_dir(std::string("int8_") + c.name);
+  const std::string config = dir + "/relu.json";
+  dputk::write_file_atomic(config, R"({"target_device": "DPU", "relu6_replace": "relu"})");
+  const std::string common = "--model " + data_path(c.model) + " --data_dir " + data_path("imagenet/val_500") + " --val_list " +
+                             data_path("imagenet/val_500.txt") + " --preprocess inception " + c.sizes;
+  std::string calib_out;
   auto int8_with = [&](const std::string& sub, const std::string& extra) {
     auto calib = run_cli("dpu-quantize", common + extra + " --output_dir " + dir + "/" + sub + " --quant_mode calib --subset_len 100");
     EXPECT_EQ(calib.code, 0) << calib.out;
+    if (sub == "defaults") calib_out = calib.out;
     auto test = run_cli("dpu-quantize", common + extra + " --output_dir " + dir + "/" + sub + " --quant_mode test --skip 100");
     EXPECT_EQ(test.code, 0) << test.out;
     EXPECT_NE(test.out.find("Images: 400"), std::string::npos) << test.out;
@@ -90,22 +104,32 @@ TEST(MobileNetV2Int8, KeepingTheDepthwiseReLU6ComesWithinTwoPointsOfFloat) {
   };
   auto fl = run_cli("dpu-quantize", common + " --quant_mode float --skip 100");
   ASSERT_EQ(fl.code, 0) << fl.out;
-  const double fp32 = accuracy_of(fl.out), vaiq = int8_with("vaiq", ""), keep = int8_with("keep", " --config_file " + config);
+  const double fp32 = accuracy_of(fl.out), defaults = int8_with("defaults", ""), vaiq = int8_with("relu", " --config_file " + config);
   RecordProperty("float_top1", std::to_string(fp32));
+  RecordProperty("int8_top1_defaults", std::to_string(defaults));
   RecordProperty("int8_top1_relu6_to_relu", std::to_string(vaiq));
-  RecordProperty("int8_top1_keep_after_depthwise", std::to_string(keep));
-  EXPECT_NEAR(fp32, 77.75, 0.01);
-  EXPECT_GE(keep, fp32 - 2.0) << "float " << fp32 << " int8 " << keep;
-  EXPECT_GT(keep, vaiq + 3.0) << "ReLU6→ReLU " << vaiq << ", keep_after_depthwise " << keep;
-  auto info = dputk::read_quant_info(dir + "/keep/quant_info.json");
+  EXPECT_NEAR(fp32, c.float_top1, 0.01);
+  EXPECT_GE(defaults, fp32 - c.max_loss) << "float " << fp32 << " int8 " << defaults;
+  EXPECT_GT(defaults, vaiq + 5.0) << "ReLU6→ReLU " << vaiq << ", defaults " << defaults;
+  // The choice is reported, with the measurements behind it.
+  EXPECT_NE(calib_out.find("ReLU6 policy: keep (auto; output SQNR vs float on 32 calibration images: keep "), std::string::npos) << calib_out;
+  auto info = dputk::read_quant_info(dir + "/defaults/quant_info.json");
   int relu6_outputs = 0;
   for (const auto& [name, fp] : info.output)
     if (name.find("depthwise_conv_2d_relu6") != std::string::npos) {
       ++relu6_outputs;
       EXPECT_EQ(fp, 4) << name;
     }
-  EXPECT_EQ(relu6_outputs, 17);
+  EXPECT_EQ(relu6_outputs, c.depthwise_relu6);
 }
+
+// Measured: MobileNetV2 77.25% (float 77.75%), MobileNetV1 0.5/160 71.25% (73.50%); the bounds leave
+// a few images of margin. The issue's target (1 pp) is not met on MobileNetV1 yet.
+INSTANTIATE_TEST_SUITE_P(SharedData, MobileNetInt8,
+                         ::testing::Values(MobileNetCase{"mobilenet_v2", "imagenet/mobilenet_v2_1.0_224_quant_dequant.onnx", "", 77.75, 1.25, 17},
+                                           MobileNetCase{"mobilenet_v1_05", "imagenet/mobilenet_v1_0.5_160_quant_dequant.onnx",
+                                                         "--resize 182 --crop 160", 73.50, 3.25, 13}),
+                         [](const ::testing::TestParamInfo<MobileNetCase>& i) { return std::string(i.param.name); });
 
 TEST(DpuQuantizeTest, WithoutCalibrationResultsIsAClearError) {
   const std::string dir = dputk::test::scratch_dir("no_calib");

@@ -8,6 +8,7 @@
 #include "dputk/common/atomic_file.hpp"
 #include "dputk/data/batch.hpp"
 #include "dputk/data/dataset.hpp"
+#include "dputk/data/image_header.hpp"
 #include "dputk/data/preprocess.hpp"
 #include "test_data.hpp"
 
@@ -142,6 +143,49 @@ TEST(Preprocess, BatchOfRealImagesIsNhwc) {
   EXPECT_EQ(b.input.shape, (std::vector<std::int32_t>{3, 224, 224, 3}));
   EXPECT_EQ(b.labels, (std::vector<int>{472, 260, 300}));
   for (float v : b.input.data) ASSERT_TRUE(v >= -1.0f && v <= 1.0f);
+}
+
+}  // namespace
+
+namespace {
+
+// libjpeg decodes a truncated JPEG with only a warning (the rest comes out grey); such an image must
+// not count in an accuracy figure. Every real photo in the shared data is complete.
+TEST(Datasets, TruncatedImageIsAnErrorNamingTheFile) {
+  const std::string dir = dputk::test::scratch_dir("truncated");
+  const std::string photo = data_path("imagenet/val_500/ILSVRC2012_val_00000347.JPEG");
+  const std::string bytes = dputk::read_file(photo);
+  dputk::write_file_atomic(dir + "/cut.JPEG", bytes.substr(0, 3000));
+  dputk::write_file_atomic(dir + "/list.txt", "cut.JPEG 472\n");
+  auto d = dputk::open_dataset(dir, dir + "/list.txt");
+  const std::string e = error_of([&] { d->load(0); });
+  EXPECT_NE(e.find(dir + "/cut.JPEG"), std::string::npos) << e;
+  EXPECT_NE(e.find("truncated JPEG"), std::string::npos) << e;
+  EXPECT_EQ(dputk::incomplete_image_reason(bytes), "");
+  EXPECT_NE(dputk::incomplete_image_reason(bytes.substr(0, bytes.size() - 2)), "");  // only the EOI marker missing
+  for (const auto& e2 : fs::directory_iterator(data_path("imagenet/val_500")))
+    EXPECT_EQ(dputk::incomplete_image_reason(dputk::read_file(e2.path().string())), "") << e2.path();
+  for (const auto& e2 : fs::recursive_directory_iterator(data_path("segmentation")))
+    if (e2.path().extension() == ".jpg" || e2.path().extension() == ".png")
+      EXPECT_EQ(dputk::incomplete_image_reason(dputk::read_file(e2.path().string())), "") << e2.path();
+}
+
+// A list line's class index is its last integer field (val_500.txt adds a synset after it), and the
+// file name is everything before it, spaces included.
+TEST(Datasets, ListFileNamesWithSpaces) {
+  const std::string dir = dputk::test::scratch_dir("spaced_names");
+  fs::copy_file(data_path("imagenet/val_500/ILSVRC2012_val_00000347.JPEG"), dir + "/a b.JPEG", fs::copy_options::overwrite_existing);
+  dputk::write_file_atomic(dir + "/list.txt", "a b.JPEG 472\na b.JPEG 472 n09999999\n");
+  auto d = dputk::open_dataset(dir, dir + "/list.txt");
+  ASSERT_EQ(d->size(), 2u);
+  EXPECT_EQ(d->label(0), 472);
+  EXPECT_EQ(d->label(1), 472);
+  EXPECT_EQ(d->name(0), dir + "/a b.JPEG");
+  EXPECT_GT(d->load(0).cols, 0);
+  dputk::write_file_atomic(dir + "/unlabelled.txt", "a b.JPEG\n");
+  auto u = dputk::open_dataset(dir, dir + "/unlabelled.txt");
+  EXPECT_FALSE(u->has_labels());
+  EXPECT_GT(u->load(0).cols, 0);
 }
 
 }  // namespace

@@ -121,3 +121,49 @@ TEST(Prepare, ALoneBatchNormBecomesADepthwiseConvolution) {
 }
 
 }  // namespace
+
+#include "dputk/data/batch.hpp"
+#include "dputk/data/dataset.hpp"
+#include "dputk/quantizer/quantize.hpp"
+#include "test_data.hpp"
+
+namespace {
+
+// The data-driven preparation (dead channels zeroed, equalization across ReLU6 only where the clip
+// does not bind) leaves the function unchanged on the calibration images: Google's QAT MobileNetV1.
+TEST(PrepareWithStatistics, MobileNetV1KeepsItsOutputsOnTheCalibrationImages) {
+  auto data = dputk::open_dataset(dputk::test::data_path("imagenet/val_500"), dputk::test::data_path("imagenet/val_500.txt"));
+  dputk::Preprocess pre = dputk::Preprocess::preset("inception");
+  pre.resize = 182;
+  pre.crop = 160;
+  const std::vector<std::size_t> ids{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  const std::string model = dputk::test::data_path("imagenet/mobilenet_v1_0.5_160_quant_dequant.onnx");
+  auto original = dputk::load_prepared_model(model, {false, false});
+  dputk::PrepareOptions po;
+  po.relu6_replace = "keep";
+  po.channel_stats = [&](const xir::Graph& g) { return dputk::gather_channel_stats(g, *data, ids, pre, 8); };
+  std::vector<std::string> log;
+  auto prepared = dputk::load_prepared_model(model, po, &log);
+  std::string all;
+  for (const auto& l : log) all += l + "\n";
+  EXPECT_NE(all.find("channels that are 0 on every calibration image set to 0"), std::string::npos) << all;
+  EXPECT_NE(all.find("across a ReLU6, on channels whose clip does not bind"), std::string::npos) << all;
+  dputk::engine::FloatExecutor a(*original), b(*prepared);
+  auto batch = dputk::make_batch(*data, ids, pre);
+  const auto ya = a.run({&batch.input})[0], yb = b.run({&batch.input})[0];
+  ASSERT_EQ(ya.data.size(), yb.data.size());
+  double sig = 0, noise = 0;
+  for (std::size_t i = 0; i < ya.data.size(); ++i) {
+    sig += static_cast<double>(ya.data[i]) * ya.data[i];
+    noise += (static_cast<double>(ya.data[i]) - yb.data[i]) * (static_cast<double>(ya.data[i]) - yb.data[i]);
+  }
+  EXPECT_GT(10.0 * std::log10(sig / std::max(noise, 1e-30)), 80.0) << "the prepared network computes something else";
+  // Without the statistics, equalization would not cross a ReLU6 at all.
+  dputk::PrepareOptions plain;
+  plain.relu6_replace = "keep";
+  std::vector<std::string> log2;
+  dputk::load_prepared_model(model, plain, &log2);
+  for (const auto& l : log2) EXPECT_EQ(l.find("across a ReLU6"), std::string::npos) << l;
+}
+
+}  // namespace

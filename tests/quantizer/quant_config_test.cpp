@@ -39,7 +39,7 @@ TEST(QuantConfig, ValidDpuConfigTakesEffect) {
   EXPECT_EQ(cfg.activation_method, "percentile");
   EXPECT_EQ(cfg.weight_method, "maxmin");
   EXPECT_DOUBLE_EQ(cfg.percentage, 99.9);
-  EXPECT_EQ(cfg.relu6_replace, "relu");  // vai_q_pytorch's default
+  EXPECT_EQ(cfg.relu6_replace, "auto");  // chosen by measurement (convert_relu6_to_relu: true makes it relu)
   EXPECT_EQ(dputk::load_quant_config(write("keep", R"({"target_device": "DPU", "relu6_replace": "keep_after_depthwise"})")).relu6_replace,
             "keep_after_depthwise");
 }

@@ -32,12 +32,14 @@ bool is_image_file(const fs::path& p) {
 cv::Mat decode_rgb(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw std::runtime_error(path + ": image file not found");
-  if (const auto wh = declared_image_size(read_file(path))) {
+  const std::string bytes = read_file(path);
+  if (const std::string why = incomplete_image_reason(bytes); !why.empty()) throw std::runtime_error(path + ": " + why);
+  if (const auto wh = declared_image_size(bytes)) {
     if (static_cast<std::uint64_t>(wh->first) * wh->second > kMaxImagePixels)
       throw std::runtime_error(path + ": declares a " + std::to_string(wh->first) + "x" + std::to_string(wh->second) +
                                " image, beyond the " + std::to_string(kMaxImagePixels >> 20) + " Mpixel limit (corrupt or not a photo)");
   }
-  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
+  cv::Mat bgr = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data())), cv::IMREAD_COLOR);
   if (bgr.empty()) throw std::runtime_error(path + ": cannot decode image (corrupt, truncated or not an image)");
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
@@ -71,17 +73,32 @@ std::unique_ptr<Dataset> open_list(const std::string& dir, const std::string& li
   while (std::getline(in, line)) {
     ++lineno;
     if (line.empty() || line[0] == '#') continue;
-    std::istringstream ls(line);
-    std::string file, rest;
-    long label = -1;
-    ls >> file;
-    // "<file>" alone: an unlabelled image (segmentation, --compare_float); the whole list is one or the other.
-    const bool unlabelled = !(ls >> rest);
-    if (!unlabelled) {
-      std::istringstream ns(rest);
-      if (!(ns >> label) || label < 0 || !ns.eof())
-        throw std::runtime_error(list_file + ":" + std::to_string(lineno) + ": expected '<file> <class_index>' or '<file>', got '" + line + "'");
+    // "<file> <class_index> [synset]" (val_500.txt has a synset column), or "<file>" alone: an
+    // unlabelled image (segmentation, --compare_float); the whole list is one or the other. A file
+    // name may contain spaces ("a b.JPEG 472"): the class index is the last integer field, the file
+    // name what precedes it.
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    std::vector<std::pair<std::size_t, std::string>> fields;  // (start, text)
+    for (std::size_t i = 0; i < line.size();) {
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+      std::size_t j = i;
+      while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
+      if (j > i) fields.emplace_back(i, line.substr(i, j - i));
+      i = j;
     }
+    auto is_index = [](const std::string& t) { return !t.empty() && t.size() < 10 && t.find_first_not_of("0123456789") == std::string::npos; };
+    auto is_synset = [](const std::string& t) { return t.size() == 9 && t[0] == 'n' && t.find_first_not_of("0123456789", 1) == std::string::npos; };
+    std::size_t last = fields.size();  // fields after the file name
+    if (last >= 3 && is_synset(fields[last - 1].second) && is_index(fields[last - 2].second)) last -= 2;
+    else if (last >= 2 && is_index(fields[last - 1].second)) last -= 1;
+    long label = -1;
+    if (fields.empty()) continue;
+    const bool unlabelled = last == fields.size();
+    if (!unlabelled) label = std::stol(fields[last].second);
+    if (unlabelled && fields.size() > 1 && !fs::exists(fs::path(dir) / line))
+      throw std::runtime_error(list_file + ":" + std::to_string(lineno) + ": expected '<file> <class_index>' or '<file>', got '" + line + "'");
+    const std::string file = unlabelled ? line.substr(fields[0].first)
+                                        : line.substr(fields[0].first, fields[last - 1].first + fields[last - 1].second.size() - fields[0].first);
     if (!labels.empty() && (labels.back() < 0) != unlabelled)
       throw std::runtime_error(list_file + ":" + std::to_string(lineno) + ": mixes labelled and unlabelled lines ('" + line + "')");
     files.push_back((fs::path(dir) / file).string());

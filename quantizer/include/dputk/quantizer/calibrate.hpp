@@ -1,8 +1,10 @@
 // Calibration: choosing every fix point of a QuantGraph from data (spec §2.2–2.6).
 //  - activations: the "diffs" search (candidates fp0 … fp0+scope−1 from the no-overflow fp0, least
 //    squared error with DPU_ROUND, ties keep the smaller), one vote per batch, modal merge (ties →
-//    smallest), fix point ≤ 12; the graph input uses scope 1 (pure max/min);
-//  - weights and biases: the same search with STD_ROUND, once;
+//    smallest), fix point ≤ 12; the graph input too (ours: vai_q takes its max/min, which for inputs in
+//    [−1, 1] gives fix point 6 where 7 loses only the value 1.0 — MobileNetV1 QAT +0.75 pp, V2 +1.25 pp);
+//  - weights and biases: the same search with STD_ROUND, once (weights: weighted by the input
+//    channels' energy when it was measured, see CalibOptions::input_energy);
 //  - afterwards the DPU's shift_cut / shift_bias limits are enforced.
 #pragma once
 #include <map>
@@ -26,7 +28,17 @@ struct CalibOptions {
   // Convolutions between fix ops as exact int8 oneDNN convolutions (their sums are exact where float32
   // rounds); false: float32 convolutions on the fake-quantized values.
   bool int8_convolutions = true;
+  // By weighted op (convolution, fully connected) name: E[x_c²] of each channel of its input on the
+  // calibration images. When given, the layer's weight fix point minimises the error it adds to the
+  // layer's output, Σ_i E[x_c(i)²]·(q(w_i) − w_i)² (the diagonal of E‖ΔW·x‖²), instead of the weights'
+  // own squared error: a weight on a channel that carries little signal no longer sets the range.
+  std::map<std::string, std::vector<double>> input_energy;
 };
+
+// The weight fix point that minimises Σ_i energy[i mod C]·(q(w_i) − w_i)², C = energy.size() (the
+// input channel is the weights' last axis in XIR: OHWI, depthwise [M,KH,KW,C], FC [out, in]);
+// candidates: the no-overflow fix point and the next scope − 1 (STD_ROUND, as weights are stored).
+int weighted_weight_fix_point(const float* w, std::int64_t n, const std::vector<double>& energy, int scope = 5);
 
 // The fix point whose range holds the given percentile of |x| (power-of-two percentile calibration).
 int percentile_fix_point(const float* x, std::int64_t n, double percentage, int bit_width = 8);

@@ -1,11 +1,14 @@
 // Graph preparation before any statistic is taken (spec §2.0), on the float graph, in place:
 // BatchNorm folding into the preceding convolution, ReLU6 → ReLU (when CLE is on or asked for),
-// LeakyReLU slope forced to 26/256, and cross-layer equalization (one pass).
+// LeakyReLU slope forced to 26/256, and cross-layer equalization (one pass); with calibration
+// statistics, dead-channel weights zeroed and ReLU6-aware equalization.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "dputk/dpu/op_traits.hpp"
+#include "dputk/quantizer/channel_stats.hpp"
 #include "xir/graph/graph.hpp"
 
 namespace dputk {
@@ -16,10 +19,16 @@ struct PrepareOptions {
   // "relu": every ReLU6 becomes ReLU (vai_q_pytorch). "keep_after_depthwise" (dpu-toolkit): a ReLU6
   // that follows a depthwise convolution stays, and CLE does not equalize across it. MobileNet-style
   // networks trained with the clip rely on exactly those (MobileNetV2 here: 71.50% → 78.00% int8).
+  // "keep" (dpu-toolkit): every ReLU6 stays (QAT-trained MobileNets). The quantizer's "auto" is
+  // resolved to one of these by measurement before preparation (see relu6_policy.hpp).
   std::string relu6_replace = "relu";
   // vai_q's convert_silu_to_hswish: SiLU (x · sigmoid(x), as exported) becomes hard-swish
   // (x · hard-sigmoid(x)), which the DPU runs; it changes the function (opt-in, as in vai_q).
   bool convert_silu_to_hswish = false;
+  // When set: called on the graph after the structural steps (BatchNorm folding, the ReLU6 policy) to
+  // gather calibration statistics; then weights that read always-zero channels are zeroed and
+  // equalization may cross a ReLU6 where its clip does not bind (see prepare.cpp).
+  std::function<ChannelStats(const xir::Graph&)> channel_stats;
 };
 
 // Returns one line per change made (for the log).

@@ -1,0 +1,31 @@
+// Per-channel statistics of a float graph's values over calibration images: what the data-driven
+// preparation steps read (dead channels, ReLU6-aware equalization, input-weighted weight fix points).
+// The channel is the last axis (NHWC feature maps, [N, F] vectors).
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dputk/data/dataset.hpp"
+#include "dputk/data/preprocess.hpp"
+#include "xir/graph/graph.hpp"
+
+namespace dputk {
+
+struct ChannelStat {
+  std::vector<float> min, max;
+  std::vector<double> mean_square;  // E[x_c²] over images and positions
+  // A channel that is exactly 0 on every image (a ReLU that never fires).
+  bool dead(std::size_t c) const { return min[c] == 0.0f && max[c] == 0.0f; }
+};
+using ChannelStats = std::map<std::string, ChannelStat>;  // by op name (ops whose value the executor materialises)
+
+// Runs `graph` in float on the images (in batches) and returns the statistics of every op's value.
+ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, const std::vector<std::size_t>& indices,
+                                  const Preprocess& preprocess, int batch_size);
+
+// The statistics of the value a weighted op (convolution, fully connected) reads as its input, or
+// nullptr when they were not gathered.
+const ChannelStat* input_stat(const ChannelStats& stats, const xir::Op& weighted_op);
+
+}  // namespace dputk

@@ -1,0 +1,311 @@
+#include "dputk/quantizer/quant_report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "dputk/common/progress.hpp"
+#include "dputk/data/batch.hpp"
+#include "dputk/dpu/fix_math.hpp"
+#include "dputk/dpu/op_traits.hpp"
+#include "dputk/engine/float_executor.hpp"
+#include "dputk/quantizer/const_data.hpp"
+#include "dputk/quantizer/quant_graph.hpp"
+
+namespace dputk {
+
+namespace {
+
+constexpr int kBins = 48;
+
+int fix_point_of(const xir::Op* fix) { return fix && fix->has_attr("fix_point") ? fix->get_attr<std::int32_t>("fix_point") : 0; }
+
+double sqnr_db(const std::vector<float>& ref, const std::vector<float>& q) {
+  double s = 0.0, n = 0.0;
+  for (std::size_t i = 0; i < ref.size() && i < q.size(); ++i) {
+    s += static_cast<double>(ref[i]) * ref[i];
+    n += (static_cast<double>(ref[i]) - q[i]) * (static_cast<double>(ref[i]) - q[i]);
+  }
+  return n > 0.0 ? 10.0 * std::log10(std::max(s, 1e-300) / n) : 200.0;
+}
+
+// The weights' fix op of a weighted op (matmul: its second input).
+const xir::Op* weights_fix(const xir::Op* op) {
+  return op->get_type() == "matmul" ? op->get_input_op("input", 1) : op->get_input_op("weights");
+}
+
+std::string esc(const std::string& s) {
+  std::string o;
+  for (char c : s) o += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : c == '"' ? "&quot;" : std::string(1, c);
+  return o;
+}
+
+std::string num(double v, int digits = 2) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.*f", digits, v);
+  return b;
+}
+
+}  // namespace
+
+std::vector<ReportTensor> report_tensors(const xir::Graph& quantized, const xir::Graph& prepared, const engine::FloatTensor& batch) {
+  std::vector<ReportTensor> out;
+  std::vector<std::string> float_names;  // the prepared graph's op holding each tensor's float value
+  for (const xir::Op* fix : quantized.topological_sort()) {
+    if (fix->get_type() != "fix") continue;
+    const xir::Op* src = fix->get_input_op("input");
+    if (!src || src->get_type() == "const") continue;
+    ReportTensor t;
+    t.name = src->get_name();
+    t.fix_op = fix->get_name();
+    t.fo = fix_point_of(fix);
+    const xir::Op* producer = src;
+    if (dpu::is_activation_op(src->get_type()) && src->get_input_op("input")) producer = src->get_input_op("input");
+    t.layer_type = producer->get_type() == "data" ? "input" : producer->get_type();
+    const xir::Op* wfix = dpu::op_traits(producer->get_type()).weighted ? weights_fix(producer) : nullptr;
+    if (wfix && wfix->get_type() == "fix") {
+      t.weighted = true;
+      t.weighted_op = producer->get_name();
+      t.fi = fix_point_of(defining_fix(producer->get_input_op("input", 0)));
+      t.fw = fix_point_of(wfix);
+      t.shift_cut = t.fw + t.fi - t.fo;
+      if (const xir::Op* bfix = producer->get_input_op("bias"); bfix && bfix->get_type() == "fix") {
+        t.has_bias = true;
+        t.fb = fix_point_of(bfix);
+        t.shift_bias = t.fw + t.fi - t.fb;
+      }
+      const xir::Op* wq = wfix->get_input_op("input");
+      const xir::Op* wf = wq ? prepared.get_op(wq->get_name()) : nullptr;
+      if (wq && wf && wf->get_type() == "const") t.weight_sqnr = sqnr_db(const_values(*wf), const_values(*wq));
+    }
+    // An op only the quantizer form has (average pooling's DPU-factor mul) stands for its input's value.
+    const xir::Op* f = src;
+    while (f && !prepared.get_op(f->get_name()) && f->get_input_num() > 0) f = f->get_input_op("input", 0);
+    float_names.push_back(f ? f->get_name() : t.name);
+    const double step = std::ldexp(1.0, -t.fo);
+    t.range_lo = static_cast<float>(-128.0 * step);
+    t.range_hi = static_cast<float>(127.0 * step);
+    out.push_back(std::move(t));
+  }
+  // Float values of those tensors on the batch: clipped fraction and histogram.
+  std::multimap<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < out.size(); ++i) index.emplace(float_names[i], i);
+  engine::FloatExecutorOptions eo;
+  eo.fuse = false;
+  engine::FloatExecutor exec(prepared, eo);
+  auto fill = [&](const std::string& name, const engine::FloatTensor& v) {
+    if (v.data.empty()) return;
+    const auto [first, last] = index.equal_range(name);
+    for (auto it = first; it != last; ++it) {
+      ReportTensor& t = out[it->second];
+      const auto [mn, mx] = std::minmax_element(v.data.begin(), v.data.end());
+      t.hist_lo = std::min(*mn, t.range_lo);
+      t.hist_hi = std::max(*mx, t.range_hi);
+      t.hist.assign(kBins, 0);
+      std::size_t clipped = 0;
+      const double w = (static_cast<double>(t.hist_hi) - t.hist_lo) / kBins;
+      for (float x : v.data) {
+        clipped += x < t.range_lo || x > t.range_hi;
+        const int b = w > 0 ? std::clamp(static_cast<int>((x - t.hist_lo) / w), 0, kBins - 1) : 0;
+        ++t.hist[static_cast<std::size_t>(b)];
+      }
+      t.clipped = static_cast<double>(clipped) / static_cast<double>(v.data.size());
+    }
+  };
+  for (const xir::Op* in : exec.input_ops()) fill(in->get_name(), batch);
+  exec.run({&batch}, [&](const xir::Op* op, engine::FloatTensor& v) { fill(op->get_name(), v); });
+  return out;
+}
+
+void add_sensitivity(std::vector<ReportTensor>& tensors, const std::string& quantized_path, const xir::Graph& prepared,
+                     const Dataset& data, const std::vector<std::size_t>& indices, const Preprocess& preprocess, int batch_size) {
+  // The quantizer form with its float parameters back: quantizing none of its fix ops is the float network.
+  auto graph = xir::Graph::deserialize(quantized_path);
+  for (xir::Op* c : graph->get_ops()) {
+    if (c->get_type() != "const") continue;
+    const xir::Op* f = prepared.get_op(c->get_name());
+    if (f && f->get_type() == "const" && f->get_output_tensor()->get_element_num() == c->get_output_tensor()->get_element_num())
+      set_const_values(*c, const_values(*f));
+  }
+  std::vector<Batch> batches;
+  for (std::size_t off = 0; off < indices.size(); off += static_cast<std::size_t>(batch_size)) {
+    std::vector<std::size_t> ids(indices.begin() + static_cast<long>(off),
+                                 indices.begin() + static_cast<long>(std::min(indices.size(), off + static_cast<std::size_t>(batch_size))));
+    batches.push_back(make_batch(data, ids, preprocess));
+  }
+  std::vector<engine::FloatTensor> want;
+  {
+    engine::FloatExecutor exec(prepared);
+    for (const Batch& b : batches) want.push_back(std::move(exec.run({&b.input})[0]));
+  }
+  Progress progress("sensitivity", tensors.size(), "layers");
+  for (ReportTensor& t : tensors) {
+    std::set<std::string> active{t.fix_op};
+    if (t.weighted) {
+      const xir::Op* op = graph->get_op(t.weighted_op);
+      if (const xir::Op* w = op ? weights_fix(op) : nullptr) active.insert(w->get_name());
+      if (const xir::Op* b = op ? op->get_input_op("bias") : nullptr) active.insert(b->get_name());
+    }
+    engine::FloatExecutorOptions eo;
+    eo.fix_hook = [&active](const xir::Op* fix, const engine::FloatTensor& in, engine::FloatTensor& out) {
+      if (!active.count(fix->get_name())) {
+        std::copy(in.data.begin(), in.data.end(), out.data.begin());
+        return;
+      }
+      const xir::Op* src = fix->get_input_op("input");
+      const auto round = src && src->get_type() == "const" ? dpu::RoundMode::STD_ROUND : dpu::RoundMode::DPU_ROUND;
+      dpu::fake_quantize_array(in.data.data(), in.numel(), dpu::FixSpec{fix_point_of(fix), 8, true, round}, out.data.data());
+    };
+    engine::FloatExecutor exec(*graph, eo);
+    double s = 0.0, n = 0.0;
+    std::size_t agree = 0, rows = 0;
+    for (std::size_t k = 0; k < batches.size(); ++k) {
+      const engine::FloatTensor q = std::move(exec.run({&batches[k].input})[0]);
+      const engine::FloatTensor& f = want[k];
+      const std::size_t classes = q.shape.empty() ? 1 : static_cast<std::size_t>(q.shape.back());
+      for (std::size_t i = 0; i < q.data.size() && i < f.data.size(); ++i) {
+        s += static_cast<double>(f.data[i]) * f.data[i];
+        n += (static_cast<double>(f.data[i]) - q.data[i]) * (static_cast<double>(f.data[i]) - q.data[i]);
+      }
+      for (std::size_t p = 0; p + classes <= q.data.size(); p += classes, ++rows)
+        agree += std::max_element(q.data.begin() + static_cast<long>(p), q.data.begin() + static_cast<long>(p + classes)) - q.data.begin() ==
+                 std::max_element(f.data.begin() + static_cast<long>(p), f.data.begin() + static_cast<long>(p + classes)) - f.data.begin();
+    }
+    t.has_sensitivity = true;
+    t.sens_sqnr = n > 0.0 ? 10.0 * std::log10(std::max(s, 1e-300) / n) : 200.0;
+    t.sens_agreement = rows ? 100.0 * static_cast<double>(agree) / static_cast<double>(rows) : 0.0;
+    progress.advance();
+  }
+  progress.finish();
+}
+
+std::string quant_report_html(const QuantReport& r) {
+  std::ostringstream h;
+  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Quantization report — " << esc(r.model)
+    << "</title>\n<style>body{font:14px/1.4 sans-serif;margin:24px;color:#222}h1{font-size:20px}h2{font-size:16px;margin-top:28px}"
+       "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
+       "td.l,th.l{text-align:left}tr.bad td{background:#fde2e2}.grid{display:flex;flex-wrap:wrap;gap:8px}"
+       ".cell{border:1px solid #ddd;padding:4px;font-size:11px}.kv td{border:none;text-align:left}</style></head><body>\n";
+  h << "<h1>Quantization report</h1>\n<table class=\"kv\"><tr><td>model</td><td>" << esc(r.model) << "</td></tr><tr><td>quantized model</td><td>"
+    << esc(r.xmodel) << "</td></tr><tr><td>images evaluated</td><td>" << r.images << "</td></tr>";
+  if (r.labelled) h << "<tr><td>int8 top-1 (the DPU's integer arithmetic)</td><td>" << num(r.int8_top1) << "%</td></tr>";
+  if (r.compared)
+    h << "<tr><td>float/int8 top-1 agreement</td><td>" << num(r.agreement) << "%</td></tr><tr><td>output SQNR</td><td>" << num(r.logit_sqnr)
+      << " dB</td></tr>";
+  h << "<tr><td>int8 tensors</td><td>" << r.tensors.size() << "</td></tr></table>\n";
+
+  // SQNR by layer.
+  const std::size_t n = r.tensors.size();
+  const double W = std::max<double>(600.0, 14.0 * static_cast<double>(n) + 60.0), H = 240.0, x0 = 50.0, y0 = 20.0, ph = 180.0;
+  double top = 10.0;
+  for (const auto& t : r.tensors) top = std::max({top, t.has_act_sqnr ? t.act_sqnr : 0.0, t.weighted ? std::min(t.weight_sqnr, 80.0) : 0.0});
+  top = std::ceil(top / 10.0) * 10.0;
+  auto ys = [&](double v) { return y0 + ph - std::clamp(v, 0.0, top) / top * ph; };
+  h << "<h2>SQNR by layer</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" role=\"img\" aria-label=\"SQNR by layer\">";
+  for (double v = 0; v <= top; v += 10)
+    h << "<line x1=\"" << x0 << "\" x2=\"" << W - 10 << "\" y1=\"" << ys(v) << "\" y2=\"" << ys(v) << "\" stroke=\"#eee\"/><text x=\"" << x0 - 6
+      << "\" y=\"" << ys(v) + 4 << "\" font-size=\"10\" text-anchor=\"end\">" << v << "</text>";
+  const double bw = (W - x0 - 10.0) / std::max<std::size_t>(n, 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& t = r.tensors[i];
+    const double x = x0 + bw * static_cast<double>(i);
+    if (t.has_act_sqnr)
+      h << "<rect x=\"" << x + 1 << "\" y=\"" << ys(t.act_sqnr) << "\" width=\"" << std::max(1.0, bw - 2) << "\" height=\"" << y0 + ph - ys(t.act_sqnr)
+        << "\" fill=\"#4a78c2\"><title>" << esc(t.name) << ": int8 tensor " << num(t.act_sqnr) << " dB</title></rect>";
+    if (t.weighted)
+      h << "<circle cx=\"" << x + bw / 2 << "\" cy=\"" << ys(t.weight_sqnr) << "\" r=\"3\" fill=\"#e07b39\"><title>" << esc(t.name) << ": weights "
+        << num(t.weight_sqnr) << " dB</title></circle>";
+  }
+  h << "<text x=\"" << x0 << "\" y=\"" << H - 8 << "\" font-size=\"11\">bars: the DPU's int8 tensor vs float (dB, accumulated); dots: weights (dB); layers in graph order</text></svg>\n";
+
+  // Logits scatter.
+  if (!r.logits.empty()) {
+    float lo = r.logits[0].first, hi = lo;
+    for (const auto& [f, q] : r.logits) {
+      lo = std::min({lo, f, q});
+      hi = std::max({hi, f, q});
+    }
+    if (hi <= lo) hi = lo + 1.0f;
+    const double S = 360.0, m = 40.0;
+    auto px = [&](float v) { return m + (v - lo) / (hi - lo) * (S - m - 10); };
+    auto py = [&](float v) { return S - m - (v - lo) / (hi - lo) * (S - m - 10); };
+    h << "<h2>Float vs int8 outputs</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << S << "\" height=\"" << S
+      << "\" role=\"img\" aria-label=\"float vs int8 outputs\"><rect x=\"" << m << "\" y=\"10\" width=\"" << S - m - 10 << "\" height=\"" << S - m - 10
+      << "\" fill=\"none\" stroke=\"#999\"/><line x1=\"" << px(lo) << "\" y1=\"" << py(lo) << "\" x2=\"" << px(hi) << "\" y2=\"" << py(hi)
+      << "\" stroke=\"#c33\" stroke-dasharray=\"4 3\"/>";
+    for (const auto& [f, q] : r.logits)
+      h << "<circle cx=\"" << num(px(f), 1) << "\" cy=\"" << num(py(q), 1) << "\" r=\"1.5\" fill=\"#4a78c2\" fill-opacity=\"0.5\"/>";
+    h << "<text x=\"" << m << "\" y=\"" << S - 12 << "\" font-size=\"11\">float (x) vs int8 (y), " << r.logits.size() << " outputs; range " << num(lo)
+      << " … " << num(hi) << "</text></svg>\n";
+  }
+
+  // Sensitivity, worst first.
+  std::vector<const ReportTensor*> sens;
+  for (const auto& t : r.tensors)
+    if (t.has_sensitivity) sens.push_back(&t);
+  h << "<h2>Sensitivity</h2>\n";
+  if (sens.empty()) {
+    h << "<p>Not measured (run test mode with <code>--sensitivity</code>).</p>\n";
+  } else {
+    std::sort(sens.begin(), sens.end(), [](const ReportTensor* a, const ReportTensor* b) { return a->sens_sqnr < b->sens_sqnr; });
+    h << "<p>The network with only one layer quantized (its output, weights and bias) against the float network, on " << r.sensitivity_images
+      << " images; worst first.</p>\n<table><tr><th class=\"l\">tensor</th><th class=\"l\">layer</th><th>output SQNR (dB)</th><th>top-1 agreement</th></tr>\n";
+    for (std::size_t i = 0; i < sens.size() && i < 15; ++i)
+      h << "<tr><td class=\"l\">" << esc(sens[i]->name) << "</td><td class=\"l\">" << esc(sens[i]->layer_type) << "</td><td>" << num(sens[i]->sens_sqnr)
+        << "</td><td>" << num(sens[i]->sens_agreement) << "%</td></tr>\n";
+    h << "</table>\n";
+  }
+
+  // Per-layer table.
+  h << "<h2>Layers</h2>\n<table><tr><th>#</th><th class=\"l\">tensor</th><th class=\"l\">layer</th><th>fix in</th><th>fix w</th><th>fix b</th>"
+       "<th>fix out</th><th>shift_cut</th><th>shift_bias</th><th>weight SQNR</th><th>int8 SQNR</th><th>clipped</th><th>sensitivity SQNR</th></tr>\n";
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& t = r.tensors[i];
+    const bool bad = (t.has_act_sqnr && t.act_sqnr < 10.0) || t.clipped > 0.01;
+    h << "<tr" << (bad ? " class=\"bad\"" : "") << "><td>" << i << "</td><td class=\"l\">" << esc(t.name) << "</td><td class=\"l\">" << esc(t.layer_type)
+      << "</td>";
+    if (t.weighted)
+      h << "<td>" << t.fi << "</td><td>" << t.fw << "</td><td>" << (t.has_bias ? std::to_string(t.fb) : "") << "</td>";
+    else
+      h << "<td></td><td></td><td></td>";
+    h << "<td>" << t.fo << "</td>";
+    if (t.weighted)
+      h << "<td>" << t.shift_cut << "</td><td>" << (t.has_bias ? std::to_string(t.shift_bias) : "") << "</td><td>" << num(t.weight_sqnr) << "</td>";
+    else
+      h << "<td></td><td></td><td></td>";
+    h << "<td>" << (t.has_act_sqnr ? num(t.act_sqnr) : "") << "</td><td>" << num(100.0 * t.clipped, 3) << "%</td><td>"
+      << (t.has_sensitivity ? num(t.sens_sqnr) : "") << "</td></tr>\n";
+  }
+  h << "</table>\n";
+
+  // Activation histograms with the int8 range.
+  h << "<h2>Activation histograms</h2>\n<p>Float values on the first images (log-scaled counts); red: the int8 range at the chosen fix point.</p>\n<div class=\"grid\">";
+  for (const auto& t : r.tensors) {
+    if (t.hist.empty()) continue;
+    const double w = 220.0, hh = 80.0;
+    std::uint32_t mx = 1;
+    for (auto c : t.hist) mx = std::max(mx, c);
+    auto xs = [&](double v) { return (v - t.hist_lo) / std::max(1e-30, static_cast<double>(t.hist_hi) - t.hist_lo) * w; };
+    h << "<div class=\"cell\"><div>" << esc(t.name) << " (fix " << t.fo << ")</div><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w
+      << "\" height=\"" << hh + 14 << "\">";
+    const double bw2 = w / static_cast<double>(t.hist.size());
+    for (std::size_t b = 0; b < t.hist.size(); ++b) {
+      if (!t.hist[b]) continue;
+      const double bh = std::log1p(t.hist[b]) / std::log1p(mx) * hh;
+      h << "<rect x=\"" << num(bw2 * static_cast<double>(b), 1) << "\" y=\"" << num(hh - bh, 1) << "\" width=\"" << num(std::max(0.5, bw2 - 0.5), 1)
+        << "\" height=\"" << num(bh, 1) << "\" fill=\"#4a78c2\"/>";
+    }
+    for (double v : {static_cast<double>(t.range_lo), static_cast<double>(t.range_hi)})
+      h << "<line x1=\"" << num(xs(v), 1) << "\" x2=\"" << num(xs(v), 1) << "\" y1=\"0\" y2=\"" << hh << "\" stroke=\"#d22\" stroke-width=\"1.5\"/>";
+    h << "<text x=\"0\" y=\"" << hh + 12 << "\" font-size=\"10\">" << num(t.hist_lo) << "</text><text x=\"" << w << "\" y=\"" << hh + 12
+      << "\" font-size=\"10\" text-anchor=\"end\">" << num(t.hist_hi) << "</text></svg><div>clipped " << num(100.0 * t.clipped, 3) << "%</div></div>";
+  }
+  h << "</div>\n</body></html>\n";
+  return h.str();
+}
+
+}  // namespace dputk
