@@ -47,6 +47,8 @@ int quantize_main(int argc, char** argv, const std::string& description, const s
                "calib: AdaQuant-style tuning of weights and biases after calibration (writes param.pth); test: load them");
   app.add_option("--ft_subset_len", o.ft_subset_len, "Images fast finetune tunes on (the first of the calibration images)")
       ->check(CLI::PositiveNumber);
+  app.add_flag("--skip_bad_images", o.skip_bad_images,
+               "Leave out images that cannot be decoded (truncated, corrupt) and count them, instead of stopping at the first");
   app.add_flag("--deploy", o.deploy, "Export the quantized xmodel (test mode, batch 1)");
   app.add_flag("--compare_float", o.compare_float,
                "Test mode: also run the float model; report top-1 agreement (per pixel for score maps) and SQNR; images need no labels");

@@ -53,6 +53,17 @@ void check_input_geometry(const xir::Graph& graph, const Dataset& data, const st
                              " (W x H x C); set --preprocess or --resize/--crop");
 }
 
+// The data set, without its unreadable images when --skip_bad_images asks for it (each named, counted).
+std::unique_ptr<Dataset> open_images(const QuantizeOptions& o, const std::string& dir, const std::string& list) {
+  auto data = open_dataset(dir, list);
+  if (!o.skip_bad_images) return data;
+  std::vector<std::string> skipped;
+  data = without_unreadable_images(std::move(data), &skipped);
+  for (const auto& s : skipped) LOG(WARNING) << "skipped: " << s;
+  std::printf("Skipped images: %zu (unreadable; --skip_bad_images)\n", skipped.size());
+  return data;
+}
+
 std::vector<std::size_t> pick(const Dataset& data, const QuantizeOptions& o) {
   if (o.skip >= data.size())
     throw std::invalid_argument("--skip " + std::to_string(o.skip) + " leaves no images of the " + std::to_string(data.size()) + " in " +
@@ -93,7 +104,7 @@ std::string prepared_path(const QuantizeOptions& o, const std::string& graph_nam
 int run_float(const QuantizeOptions& o) {
   config_of(o);  // custom ops
   auto graph = load_prepared_model(o.model, {false, false});
-  auto data = open_dataset(o.data_dir, o.val_list);
+  auto data = open_images(o, o.data_dir, o.val_list);
   auto indices = pick(*data, o);
   LOG(INFO) << "float evaluation of " << o.model << " on " << indices.size() << " images of " << data->description();
   check_input_geometry(*graph, *data, indices, o.preprocess);
@@ -106,7 +117,7 @@ int run_calib(const QuantizeOptions& o) {
   const QuantConfig cfg = config_of(o);
   const std::string dir = o.calib_dir.empty() ? o.data_dir : o.calib_dir;
   const std::string list = o.calib_dir.empty() ? o.val_list : o.calib_list;
-  auto data = open_dataset(dir, list);
+  auto data = open_images(o, dir, list);
   auto indices = pick(*data, o);
   check_input_geometry(*load_prepared_model(o.model, {false, false}, nullptr, true), *data, indices, o.preprocess);
   CalibOptions co;
@@ -218,7 +229,7 @@ int run_test(const QuantizeOptions& o) {
                  << " holds them already, so the evaluation below uses them";
   }
   auto lowered = lower_to_fix_form(*quantized);
-  auto data = open_dataset(o.data_dir, o.val_list);
+  auto data = open_images(o, o.data_dir, o.val_list);
   auto indices = pick(*data, o);
   check_input_geometry(*prepared, *data, indices, o.preprocess);
   engine::DpuExecutor dpu(*lowered);

@@ -21,6 +21,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <exception>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -83,7 +84,7 @@ int main(int argc, char** argv) {
   std::string model, images, labels_path, preprocess = "torchvision";
   int threads = 1, top_k = 5;
   std::size_t limit = 0, skip = 0;
-  bool verbose = false;
+  bool verbose = false, skip_bad = false;
   std::string save_outputs;
   app.add_option("model", model, "compiled xmodel")->required();
   app.add_option("images", images, "image folder, or list file (\"file class_index\" lines)")->required();
@@ -98,6 +99,7 @@ int main(int argc, char** argv) {
   app.add_option("--skip", skip, "leave out the first N images (e.g. the calibration subset)");
   app.add_option("--limit", limit, "classify at most N images (0 = all)");
   app.add_flag("--verbose", verbose, "print the top-k classes of every image");
+  app.add_flag("--skip-bad-images", skip_bad, "leave out images that cannot be decoded (truncated, corrupt) and count them, instead of stopping");
   app.add_option("--save-outputs", save_outputs,
                  "write the raw int8 DPU outputs of all images, in order, to this file (to compare a board with the emulator)");
   CLI11_PARSE(app, argc, argv);
@@ -106,6 +108,12 @@ int main(int argc, char** argv) {
     const xir::Subgraph* sg = dputk::app::dpu_subgraph(*graph, model);
     const auto pre = dputk::Preprocess::preset(preprocess);
     auto data = dputk::app::open_images(images);
+    if (skip_bad) {
+      std::vector<std::string> skipped;
+      data = dputk::without_unreadable_images(std::move(data), &skipped);
+      for (const auto& s : skipped) LOG(WARNING) << "skipped: " << s;
+      std::cout << "Skipped images: " << skipped.size() << " (unreadable; --skip-bad-images)\n";
+    }
     std::vector<std::string> labels;
     if (!labels_path.empty()) labels = read_labels(labels_path);
     if (skip >= data->size()) throw std::runtime_error(images + ": --skip " + std::to_string(skip) + " leaves no images of " + std::to_string(data->size()));
@@ -130,7 +138,9 @@ int main(int argc, char** argv) {
     std::atomic<long long> dpu_ns{0};
     std::mutex print;
     const auto t0 = Clock::now();
-    auto worker = [&](int id) {
+    std::exception_ptr failure;  // the first error of any worker (a bad image): reported after all stop
+    std::mutex failure_lock;
+    auto work = [&](int id) {
       vart::Runner* runner = runners[static_cast<std::size_t>(id)].get();
       dputk::app::RunnerBuffers buffers(runner);
       const auto& ins = buffers.in;
@@ -171,9 +181,19 @@ int main(int argc, char** argv) {
         }
       }
     };
+    auto worker = [&](int id) {
+      try {
+        work(id);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failure_lock);
+        if (!failure) failure = std::current_exception();
+        next = n;  // the others stop at their next batch
+      }
+    };
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t) pool.emplace_back(worker, t);
     for (auto& t : pool) t.join();
+    if (failure) std::rethrow_exception(failure);
     const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
     if (!save_outputs.empty()) {

@@ -2,10 +2,14 @@
 // ../shared/data), and its errors are clear.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "cli_runner.hpp"
+#include "dputk/common/atomic_file.hpp"
 
 using dputk::test::bin_path;
 using dputk::test::data_path;
+using dputk::test::run_cli;
 
 namespace {
 
@@ -44,6 +48,27 @@ TEST(DpuQuantizeFloat, ClearErrors) {
                      " --quant_mode float");
   EXPECT_NE(not_onnx.code, 0);
   EXPECT_NE(not_onnx.out.find("val_500.txt"), std::string::npos) << not_onnx.out;
+}
+
+// A truncated image in --val_list: an error naming the file, or with --skip_bad_images left out and
+// counted — never decoded into grey and counted in the accuracy.
+TEST(DpuQuantizeFloat, TruncatedImageIsAnErrorOrSkippedAndCounted) {
+  const std::string dir = dputk::test::scratch_dir("quantize_truncated");
+  const std::string src = data_path("imagenet/val_500/ILSVRC2012_val_00000347.JPEG");
+  dputk::write_file_atomic(dir + "/cut.JPEG", dputk::read_file(src).substr(0, 3000));
+  std::filesystem::copy_file(src, dir + "/whole image.JPEG", std::filesystem::copy_options::overwrite_existing);
+  dputk::write_file_atomic(dir + "/list.txt", "whole image.JPEG 472\ncut.JPEG 472\n");
+  const std::string common = "--model " + data_path("imagenet/mobilenet_v2_1.0_224_quant_dequant.onnx") + " --data_dir " + dir +
+                             " --val_list " + dir + "/list.txt --preprocess inception --quant_mode float";
+  auto bad = run_cli("dpu-quantize", common);
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.out.find("[VAIQ_ERROR]"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find(dir + "/cut.JPEG: truncated JPEG"), std::string::npos) << bad.out;
+  auto skip = run_cli("dpu-quantize", common + " --skip_bad_images");
+  EXPECT_EQ(skip.code, 0) << skip.out;
+  EXPECT_NE(skip.out.find("Skipped images: 1 (unreadable; --skip_bad_images)"), std::string::npos) << skip.out;
+  EXPECT_NE(skip.out.find("Images: 1\n"), std::string::npos) << skip.out;
+  EXPECT_NE(skip.out.find("[VAIQ_WARN]: skipped: " + dir + "/cut.JPEG"), std::string::npos) << skip.out;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // same images and preprocessing, with 1 and 2 runner threads.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <regex>
 
 #include "cli_runner.hpp"
@@ -47,6 +48,25 @@ TEST(Resnet50App, SameAccuracyAsQuantizerTestModeOnMobileNetV2) {
   ASSERT_EQ(two.code, 0) << two.out;
   EXPECT_EQ(figure(two.out, "Accuracy"), figure(test.out, "Accuracy"));
   EXPECT_TRUE(std::regex_search(two.out, std::regex("top\\[0\\] prob = 0\\.[0-9]{6}  name = n[0-9]{8} ")));
+}
+
+// A truncated JPEG stops the application with an error naming the file (it used to be decoded into
+// grey and counted; thrown inside a worker thread it must not abort the process), or, with
+// --skip-bad-images, is left out and counted.
+TEST(Resnet50App, ATruncatedImageIsAnErrorNamingItOrSkippedWhenAsked) {
+  const std::string dir = dputk::test::scratch_dir("resnet50_app_truncated");
+  const std::string bytes = dputk::read_file(data_path("imagenet/val_500/ILSVRC2012_val_00000347.JPEG"));
+  std::filesystem::create_directories(dir + "/imgs");
+  dputk::write_file_atomic(dir + "/imgs/cut.JPEG", bytes.substr(0, 3000));
+  dputk::write_file_atomic(dir + "/imgs.txt", "cut.JPEG 0\n");
+  const std::string model = data_path("xmodels/kv260_mnist_cnn/CNN_kv260.xmodel");
+  auto r = run_cli("resnet50", model + " " + dir + "/imgs.txt --preprocess mnist --threads 2");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find(dir + "/imgs/cut.JPEG: truncated JPEG"), std::string::npos) << r.out;
+  auto s = run_cli("resnet50", model + " " + dir + "/imgs.txt --preprocess mnist --skip-bad-images");
+  EXPECT_EQ(s.code, 1) << s.out;
+  EXPECT_NE(s.out.find("no readable image"), std::string::npos) << s.out;
+  EXPECT_NE(s.out.find("no readable image (" + dir + "/imgs/cut.JPEG: truncated JPEG"), std::string::npos) << s.out;
 }
 
 TEST(Resnet50App, AnUncompiledModelIsAClearError) {

@@ -253,6 +253,46 @@ class MnistDataset : public Dataset {
 
 }  // namespace
 
+namespace {
+
+class ReadableSubset : public Dataset {
+ public:
+  ReadableSubset(std::unique_ptr<Dataset> d, std::vector<std::size_t> keep, std::size_t skipped)
+      : d_(std::move(d)), keep_(std::move(keep)), skipped_(skipped) {}
+  std::size_t size() const override { return keep_.size(); }
+  int label(std::size_t i) const override { return d_->label(keep_.at(i)); }
+  std::string name(std::size_t i) const override { return d_->name(keep_.at(i)); }
+  cv::Mat load(std::size_t i) const override { return d_->load(keep_.at(i)); }
+  std::string description() const override {
+    return d_->description() + ", " + std::to_string(skipped_) + " unreadable images left out";
+  }
+
+ private:
+  std::unique_ptr<Dataset> d_;
+  std::vector<std::size_t> keep_;
+  std::size_t skipped_;
+};
+
+}  // namespace
+
+std::unique_ptr<Dataset> without_unreadable_images(std::unique_ptr<Dataset> data, std::vector<std::string>* skipped) {
+  std::vector<std::size_t> keep;
+  std::size_t bad = 0;
+  std::string first;
+  for (std::size_t i = 0; i < data->size(); ++i) {
+    try {
+      data->load(i);
+      keep.push_back(i);
+    } catch (const std::runtime_error& e) {
+      ++bad;
+      if (first.empty()) first = e.what();
+      if (skipped) skipped->push_back(e.what());
+    }
+  }
+  if (keep.empty()) throw std::runtime_error(data->description() + ": no readable image (" + first + ")");
+  return std::make_unique<ReadableSubset>(std::move(data), std::move(keep), bad);
+}
+
 std::unique_ptr<Dataset> open_dataset(const std::string& path, const std::string& list_file) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw std::runtime_error(path + ": data path not found");

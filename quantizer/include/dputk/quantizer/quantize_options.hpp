@@ -23,6 +23,7 @@ struct QuantizeOptions {
   bool fast_finetune = false;
   std::size_t ft_subset_len = 10;    // --ft_subset_len: images fast finetune tunes on (vai_q's loader has 10)
   bool deploy = false;
+  bool skip_bad_images = false;      // leave out truncated / corrupt images (counted), instead of stopping
   bool compare_float = false;        // test mode: also run the float model, report top-1 agreement + logit SQNR
   bool sensitivity = false;          // test mode: per layer, the output with only that layer quantized (report)
   std::size_t sensitivity_len = 32;  // images the sensitivity analysis runs on (the first test images)

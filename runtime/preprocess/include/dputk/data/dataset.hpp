@@ -28,6 +28,11 @@ class Dataset {
 // path and what was expected when it is none of the supported kinds.
 std::unique_ptr<Dataset> open_dataset(const std::string& path, const std::string& list_file = "");
 
+// The explicit choice to leave unreadable images out (--skip_bad_images): every image of `data` is
+// decoded once; those that fail (truncated, corrupt) are left out of the returned set and listed in
+// *skipped as "file: reason". Without it a bad image is an error when it is reached.
+std::unique_ptr<Dataset> without_unreadable_images(std::unique_ptr<Dataset> data, std::vector<std::string>* skipped);
+
 // Index selection: the first n (sequential) or n drawn without replacement (random, seeded, sorted).
 // n == 0 selects everything; n larger than the set is an error.
 std::vector<std::size_t> select_indices(std::size_t set_size, std::size_t n, bool random, unsigned seed);
