@@ -150,6 +150,11 @@ int run_calib(const QuantizeOptions& o) {
   LOG(INFO) << "Quantization calibration process start up: " << indices.size() << " images of " << data->description();
   co.input_energy = input_energies(*prepared, gather_channel_stats(*prepared, *data, stat_ids, o.preprocess, o.batch_size));
   QuantGraph qg = calibrate_model(*prepared, *data, indices, o.preprocess, o.batch_size, co);
+  // The float network as prepared: fast finetune tunes `prepared`'s weights (its float copy of each
+  // layer), while bias correction and test mode compare with the network before tuning.
+  std::string prepared_bytes;
+  prepared->serialize_to_string(&prepared_bytes);
+  const auto reference = xir::Graph::deserialize_from_string(prepared_bytes);
   if (o.fast_finetune) {
     // Fix points stay as calibrated on the whole calibration set; the weights and biases are then
     // tuned on its first ft_subset_len images (vai_q_pytorch's fast_finetune; see fast_finetune.hpp).
@@ -174,7 +179,7 @@ int run_calib(const QuantizeOptions& o) {
   // with the quantized network before each layer (fast finetune fitted on its first few images).
   int corrected = 0;
   if (cfg.include_bias_corr) {
-    const BiasCorrectionResult bc = correct_biases(qg, *prepared, *data, stat_ids, o.preprocess);
+    const BiasCorrectionResult bc = correct_biases(qg, *reference, *data, stat_ids, o.preprocess);
     corrected = bc.layers;
     LOG(INFO) << "bias correction: " << bc.layers << " layers, mean |shift| " << bc.mean_shift;
   }
@@ -194,7 +199,7 @@ int run_calib(const QuantizeOptions& o) {
   // The prepared float model the int8 one stands for: test mode's per-layer reference (its equalization
   // depends on the calibration images, so it cannot be redone from the ONNX file alone).
   const std::string pf = prepared_path(o, qg.graph->get_name());
-  prepared->serialize(pf);  // atomic, as every xmodel we write
+  write_file_atomic(pf, prepared_bytes);
   const std::string xm = xmodel_path(o, qg.graph->get_name());
   qg.graph->serialize(xm);
   LOG(INFO) << "=>Successfully convert '" << qg.graph->get_name() << "' to xmodel.(" << xm << ")";
