@@ -1,5 +1,8 @@
 #include "dputk/quantizer/evaluate.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include <chrono>
 #include <stdexcept>
 
@@ -50,5 +53,23 @@ EvalResult evaluate(const Dataset& data, const std::vector<std::size_t>& indices
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }
+
+void OutputAgreement::add(const engine::FloatTensor& f, const engine::FloatTensor& q) {
+  const std::size_t n = std::min(f.data.size(), q.data.size());
+  const std::size_t classes = q.shape.empty() ? 1 : static_cast<std::size_t>(q.shape.back());
+  for (std::size_t p = 0; classes && p + classes <= n; p += classes) {
+    const float* fq = q.data.data() + p;
+    const float* ff = f.data.data() + p;
+    agree += std::max_element(fq, fq + classes) - fq == std::max_element(ff, ff + classes) - ff;
+    ++labels;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(f.data[i]) - q.data[i];
+    signal += static_cast<double>(f.data[i]) * f.data[i];
+    noise += d * d;
+  }
+}
+
+double OutputAgreement::sqnr_db() const { return noise > 0.0 ? 10.0 * std::log10(std::max(signal, 1e-300) / noise) : 200.0; }
 
 }  // namespace dputk

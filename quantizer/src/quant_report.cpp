@@ -14,6 +14,7 @@
 #include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/quantizer/const_data.hpp"
+#include "dputk/quantizer/evaluate.hpp"
 #include "dputk/quantizer/quant_graph.hpp"
 
 namespace dputk {
@@ -161,23 +162,11 @@ void add_sensitivity(std::vector<ReportTensor>& tensors, const std::string& quan
       dpu::fake_quantize_array(in.data.data(), in.numel(), dpu::FixSpec{fix_point_of(fix), 8, true, round}, out.data.data());
     };
     engine::FloatExecutor exec(*graph, eo);
-    double s = 0.0, n = 0.0;
-    std::size_t agree = 0, rows = 0;
-    for (std::size_t k = 0; k < batches.size(); ++k) {
-      const engine::FloatTensor q = std::move(exec.run({&batches[k].input})[0]);
-      const engine::FloatTensor& f = want[k];
-      const std::size_t classes = q.shape.empty() ? 1 : static_cast<std::size_t>(q.shape.back());
-      for (std::size_t i = 0; i < q.data.size() && i < f.data.size(); ++i) {
-        s += static_cast<double>(f.data[i]) * f.data[i];
-        n += (static_cast<double>(f.data[i]) - q.data[i]) * (static_cast<double>(f.data[i]) - q.data[i]);
-      }
-      for (std::size_t p = 0; p + classes <= q.data.size(); p += classes, ++rows)
-        agree += std::max_element(q.data.begin() + static_cast<long>(p), q.data.begin() + static_cast<long>(p + classes)) - q.data.begin() ==
-                 std::max_element(f.data.begin() + static_cast<long>(p), f.data.begin() + static_cast<long>(p + classes)) - f.data.begin();
-    }
+    OutputAgreement versus_float;
+    for (std::size_t k = 0; k < batches.size(); ++k) versus_float.add(want[k], exec.run({&batches[k].input})[0]);
     t.has_sensitivity = true;
-    t.sens_sqnr = n > 0.0 ? 10.0 * std::log10(std::max(s, 1e-300) / n) : 200.0;
-    t.sens_agreement = rows ? 100.0 * static_cast<double>(agree) / static_cast<double>(rows) : 0.0;
+    t.sens_sqnr = versus_float.sqnr_db();
+    t.sens_agreement = versus_float.agreement_percent();
     progress.advance();
   }
   progress.finish();

@@ -8,6 +8,7 @@
 #include "dputk/data/batch.hpp"
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/quantizer/bias_correction.hpp"
+#include "dputk/quantizer/evaluate.hpp"
 #include "dputk/quantizer/quantize.hpp"
 
 namespace dputk {
@@ -56,20 +57,15 @@ Relu6Choice choose_relu6_policy(const std::string& onnx_path, const PrepareOptio
     QuantGraph qg = calibrate_model(*prepared, data, trial, preprocess, batch_size, co, nullptr, /*quiet=*/true);
     if (bias_correction) correct_biases(qg, *prepared, data, trial, preprocess, {}, /*quiet=*/true);
     engine::FloatExecutor exec(*qg.graph);  // fix ops at their calibrated fix points
-    double sig = 0.0, noise = 0.0;
+    OutputAgreement versus_float;
     std::size_t k = 0;
     for (std::size_t off = 0; off < trial.size(); off += static_cast<std::size_t>(batch_size), ++k) {
       std::vector<std::size_t> ids(trial.begin() + static_cast<long>(off),
                                    trial.begin() + static_cast<long>(std::min(trial.size(), off + static_cast<std::size_t>(batch_size))));
       Batch b = make_batch(data, ids, preprocess);
-      const engine::FloatTensor q = std::move(exec.run({&b.input})[0]);
-      for (std::size_t i = 0; i < q.data.size() && i < want[k].data.size(); ++i) {
-        const double f = want[k].data[i], d = f - q.data[i];
-        sig += f * f;
-        noise += d * d;
-      }
+      versus_float.add(want[k], exec.run({&b.input})[0]);
     }
-    const double db = noise > 0.0 ? 10.0 * std::log10(sig / noise) : 200.0;
+    const double db = versus_float.sqnr_db();
     choice.sqnr_db.emplace_back(policy, db);
     LOG(INFO) << "relu6_replace auto: candidate '" << policy << "': output SQNR " << db << " dB against the float model on "
               << trial.size() << " calibration images";

@@ -242,8 +242,8 @@ int run_test(const QuantizeOptions& o) {
   if (o.compare_float) probe = std::make_unique<engine::FloatExecutor>(*original);  // the user's model, unprepared
   LOG(INFO) << "Quantization test process start up: DPU integer evaluation of " << xm << " on " << indices.size() << " images";
   Classifier model = dpu_classifier(dpu);
-  std::size_t agree = 0, compared = 0, labels_per_image = 1;
-  double sig = 0.0, noise = 0.0;
+  OutputAgreement versus_float;
+  std::size_t labels_per_image = 1;
   // --mask_dir: score maps against ground truth, int8 (and float with --compare_float); batches come in
   // the order of `indices`.
   std::unique_ptr<MaskScorer> int8_masks, float_masks;
@@ -275,31 +275,19 @@ int run_test(const QuantizeOptions& o) {
       engine::FloatTensor q = int8(batch);
       engine::FloatTensor f = std::move(probe->run({&batch})[0]);
       score_masks(q, &f);
-      // Labels along the last axis: one per image for [N, K] logits, one per pixel for a NHWC score map.
-      const std::size_t classes = static_cast<std::size_t>(q.shape.back());
-      for (std::size_t p = 0; p + classes <= q.data.size(); p += classes) {
-        const float* fq = q.data.data() + p;
-        const float* ff = f.data.data() + p;
-        agree += std::max_element(fq, fq + classes) - fq == std::max_element(ff, ff + classes) - ff;
-        ++compared;
-      }
-      for (std::size_t i = 0; i < q.data.size(); ++i) {
-        sig += static_cast<double>(f.data[i]) * f.data[i];
-        noise += (static_cast<double>(f.data[i]) - q.data[i]) * (static_cast<double>(f.data[i]) - q.data[i]);
-      }
-      labels_per_image = q.data.size() / classes / static_cast<std::size_t>(batch.shape[0]);
+      versus_float.add(f, q);
+      labels_per_image = q.data.size() / static_cast<std::size_t>(q.shape.back()) / static_cast<std::size_t>(batch.shape[0]);
       return q;
     };
   }
   EvalResult r = evaluate(*data, indices, o.preprocess, model, o.batch_size, "int8 (DPU) evaluation");
-  if (o.compare_float && compared)
+  if (o.compare_float && versus_float.labels)
     if (labels_per_image == 1)
-      std::printf("Float/int8 top-1 agreement: %.4f%% (%zu images), logit SQNR: %.2f dB\n", 100.0 * agree / compared, compared,
-                  noise > 0 ? 10.0 * std::log10(sig / noise) : 200.0);
+      std::printf("Float/int8 top-1 agreement: %.4f%% (%zu images), logit SQNR: %.2f dB\n", versus_float.agreement_percent(),
+                  versus_float.labels, versus_float.sqnr_db());
     else  // a score map: the label of every pixel
       std::printf("Float/int8 per-pixel label agreement: %.4f%% (%zu images x %zu pixels), score SQNR: %.2f dB\n",
-                  100.0 * agree / compared, compared / labels_per_image, labels_per_image,
-                  noise > 0 ? 10.0 * std::log10(sig / noise) : 200.0);
+                  versus_float.agreement_percent(), versus_float.labels / labels_per_image, labels_per_image, versus_float.sqnr_db());
   else
     std::printf("int8 (DPU) evaluation: %.1f images/s (%.1f images/s in the DPU arithmetic after the first batch, image decoding excluded)\n",
                 r.images_per_second(), r.model_images_per_second());
@@ -319,9 +307,9 @@ int run_test(const QuantizeOptions& o) {
   report.images = r.images;
   report.labelled = data->has_labels();
   report.int8_top1 = r.top1_percent();
-  report.compared = o.compare_float && compared > 0;
-  report.agreement = compared ? 100.0 * static_cast<double>(agree) / static_cast<double>(compared) : 0.0;
-  report.logit_sqnr = noise > 0 ? 10.0 * std::log10(sig / noise) : 200.0;
+  report.compared = o.compare_float && versus_float.labels > 0;
+  report.agreement = versus_float.agreement_percent();
+  report.logit_sqnr = versus_float.sqnr_db();
   report.tensors = report_tensors(*quantized, *prepared, batch.input);
   for (const LayerSqnr& s : sqnr)
     for (ReportTensor& t : report.tensors)

@@ -29,6 +29,17 @@ using Classifier = std::function<engine::FloatTensor(const engine::FloatTensor& 
 EvalResult evaluate(const Dataset& data, const std::vector<std::size_t>& indices, const Preprocess& preprocess,
                     const Classifier& model, int batch_size, const std::string& label = "evaluating");
 
+// How closely a quantized model's outputs follow the float model's: the argmax along the last axis
+// (one label per image for [N, K] logits, one per pixel for an NHWC score map) and the SQNR of all
+// values. Used by test mode's --compare_float, the ReLU6 policy trials and the sensitivity analysis.
+struct OutputAgreement {
+  std::size_t agree = 0, labels = 0;
+  double signal = 0.0, noise = 0.0;
+  void add(const engine::FloatTensor& reference, const engine::FloatTensor& quantized);
+  double agreement_percent() const { return labels ? 100.0 * static_cast<double>(agree) / static_cast<double>(labels) : 0.0; }
+  double sqnr_db() const;
+};
+
 // Whether label is among the k largest logits (ties count in favour of lower indices).
 bool in_top_k(const float* logits, int classes, int label, int k);
 
