@@ -167,8 +167,12 @@ std::vector<std::string> Calibrator::finish() {
   for (auto& [name, s] : state_)
     if (!s.decided) throw std::runtime_error("calibration did not reach fix op '" + name + "' (no data flowed through it)");
   // Ties (pad/slice take their input's fix; concat inputs take the concat's).
-  for (auto& [name, s] : state_)
-    if (!s.slot->tie.empty() && state_.count(s.slot->tie)) s.fix_point = state_.at(s.slot->tie).fix_point;
+  // A tie may lead to another (a concat feeding a concat, a pad before one): follow it to its end.
+  for (auto& [name, s] : state_) {
+    const State* t = &s;
+    for (std::size_t hops = 0; !t->slot->tie.empty() && state_.count(t->slot->tie) && hops <= state_.size(); ++hops) t = &state_.at(t->slot->tie);
+    s.fix_point = t->fix_point;
+  }
   // shift_cut / shift_bias limits for conv-like ops (spec §2.5).
   for (xir::Op* op : qg_.graph->topological_sort()) {
     const std::string& t = op->get_type();

@@ -100,6 +100,13 @@ class Builder {
     return q_.graph->add_op(op->get_name() + name_suffix, op->get_type(), op->get_attrs(), mapped_inputs(op));
   }
 
+  // The concat's fix when op's only consumer is a concat: op's output is quantized at the concat's fix
+  // point so that the concat is an identity, as vai_q_pytorch does (spec: "Concat inputs" [R12]).
+  static std::string concat_tie(const xir::Op* op) {
+    auto fan = op->get_fanout_ops();
+    return fan.size() == 1 && fan[0]->get_type() == "concat" ? fan[0]->get_name() + "_fix" : "";
+  }
+
   // True when op's only consumer is an activation that will carry the group's fix.
   static bool fix_goes_after_activation(const xir::Op* op) {
     auto fan = op->get_fanout_ops();
@@ -121,7 +128,7 @@ class Builder {
     if (dpu::is_activation_op(t)) {
       const xir::Op* producer = op->get_input_op("input");
       xir::Op* act = copy(op);
-      value_[op] = add_fix(act, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name());
+      value_[op] = add_fix(act, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name(), concat_tie(op));
       (void)producer;
       return;
     }
@@ -144,14 +151,16 @@ class Builder {
       xir::Op* c = q_.graph->add_op(op->get_name() + "_dpu_factor", "const", const_attrs({1}, {scale}), {});
       xir::Op* mul = q_.graph->add_op(op->get_name() + "_mul", "mul", nullptr, {{"input", {pool, c}}});
       xir::Op* v = mul;
-      if (!fix_goes_after_activation(op)) v = add_fix(mul, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name());
+      if (!fix_goes_after_activation(op)) v = add_fix(mul, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name(), concat_tie(op));
       value_[op] = v;
       return;
     }
-    if (dpu::op_traits(t).quant == dpu::QuantRole::SAME_GRID) {  // pad, strided_slice, resize
+    if (dpu::op_traits(t).quant == dpu::QuantRole::SAME_GRID) {  // pad, strided_slice, resize: the input's grid, or a concat's
       xir::Op* c = copy(op);
       const xir::Op* in_fix = defining_fix(value(op->get_input_op("input")));
-      value_[op] = add_fix(c, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name(), in_fix ? in_fix->get_name() : "");
+      std::string tie = concat_tie(op);
+      if (tie.empty() && in_fix) tie = in_fix->get_name();
+      value_[op] = add_fix(c, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name(), tie);
       return;
     }
     if (dpu::is_group_head(t)) {
@@ -161,10 +170,7 @@ class Builder {
         value_[op] = c;
         return;
       }
-      std::string tie;
-      auto fan = op->get_fanout_ops();
-      if (fan.size() == 1 && fan[0]->get_type() == "concat") tie = fan[0]->get_name() + "_fix";
-      value_[op] = add_fix(c, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name(), tie);
+      value_[op] = add_fix(c, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name(), concat_tie(op));
       return;
     }
     if (dpu::op_traits(t).quant == dpu::QuantRole::NONE && engine::OpRegistry::instance().has_float(t)) {

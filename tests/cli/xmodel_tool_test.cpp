@@ -26,3 +26,26 @@ TEST(XmodelTool, DumpRoundtripDiff) {
   EXPECT_NE(bad.code, 0);
   EXPECT_NE(bad.out.find("val_500.txt"), std::string::npos) << bad.out;
 }
+
+// set-runner: every DPU subgraph's runner map names the given library (how the conformance tests run a
+// compiled model's DPU subgraph in Xilinx's cpu_task); nothing else changes; an uncompiled model is refused.
+TEST(XmodelTool, SetRunnerRewritesOnlyTheDpuSubgraphsRunner) {
+  const std::string compiled = data_path("xmodels/kv260_mnist_cnn/CNN_kv260.xmodel");
+  const std::string dir = dputk::test::scratch_dir("xmodel_tool_runner");
+  auto before = run_cli("xmodel-tool", "dump " + compiled);
+  ASSERT_NE(before.out.find("libvart-dpu-runner.so"), std::string::npos) << before.out;
+  auto r = run_cli("xmodel-tool", "set-runner " + compiled + " " + dir + "/cpu.xmodel libvitis_ai_library-cpu_task.so.3");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("1 DPU subgraph(s)"), std::string::npos) << r.out;
+  auto after = run_cli("xmodel-tool", "dump " + dir + "/cpu.xmodel");
+  EXPECT_EQ(after.out.find("libvart-dpu-runner.so"), std::string::npos) << after.out;
+  EXPECT_NE(after.out.find("run: \"libvitis_ai_library-cpu_task.so.3\""), std::string::npos) << after.out;
+  // only that attribute differs
+  auto diff = run_cli("xmodel-tool", "diff " + compiled + " " + dir + "/cpu.xmodel");
+  EXPECT_EQ(diff.code, 1);
+  EXPECT_NE(diff.out.find("runner"), std::string::npos) << diff.out;
+  auto none = run_cli("xmodel-tool", "set-runner " + data_path("xmodels/kv260_mnist_cnn/CNN_int.xmodel") + " " + dir + "/x.xmodel lib.so");
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.out.find("CNN_int.xmodel: no DPU subgraph"), std::string::npos) << none.out;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/x.xmodel"));
+}

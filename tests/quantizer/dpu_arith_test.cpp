@@ -49,6 +49,36 @@ TEST(ConvOutput, WorkedExampleAndLeakyRelu) {
   EXPECT_EQ(dpu::conv_output(1 << 20, 0, {0, 0, dpu::Nonlinear::NONE, 0}), 127);  // saturates
 }
 
+// The fused nonlinearities Xilinx's cpu_task computes wrong (its RELU6 ignores the value, its HSIGMOID is
+// no activation at all), so the conformance tests cannot hold them against it: here against the spec.
+TEST(ConvOutput, FusedRelu6ClampsAt96LsbsAtFixPoint4) {
+  // spec §3.1 / risk 3: the reference clamps v to [0, 96] output LSBs, 6.0 at fo = 4.
+  const dpu::ConvShift relu6{0, 0, dpu::Nonlinear::RELU6, 4};
+  EXPECT_EQ(dpu::conv_output(200, 0, relu6), 96);
+  EXPECT_EQ(dpu::conv_output(1 << 20, 0, relu6), 96);  // not the int8 saturation
+  EXPECT_EQ(dpu::conv_output(50, 0, relu6), 50);
+  EXPECT_EQ(dpu::conv_output(-5, 0, relu6), 0);
+  // shift_cut 2: 389 / 4 = 97.25 → clamped; 381 / 4 = 95.25 → 95
+  const dpu::ConvShift cut{0, 2, dpu::Nonlinear::RELU6, 4};
+  EXPECT_EQ(dpu::conv_output(389, 0, cut), 96);
+  EXPECT_EQ(dpu::conv_output(381, 0, cut), 95);
+}
+
+TEST(ConvOutput, FusedHardSigmoidWorkedExample) {
+  // spec §3.8: fi = 4, fo = 7, x = 16 (1.0): (16·2731 + 3·2731·16) / 2^11 = 85.34 → 85.
+  EXPECT_EQ(dpu::shift_hsigmoid_for(4, 7), 11);
+  EXPECT_EQ(dpu::hsigmoid_output(16, 4, 11), 85);
+  EXPECT_EQ(dpu::hsigmoid_output(-48, 4, 11), 0);    // x = −3.0: relu6(0) = 0
+  EXPECT_EQ(dpu::hsigmoid_output(48, 4, 11), 127);   // x = 3.0: 1.00012 saturates (why fo ≥ 7)
+  EXPECT_EQ(dpu::hsigmoid_output(-100, 4, 11), 0);
+  // fused into a convolution: the conv result is first DPU-rounded to hsigmoid_in (shift_cut 1: 33/2 → 17 at
+  // fp 4, i.e. 1.0625), then the hard sigmoid: (17 + 48)·2731 / 2^11 = 86.68 → 87
+  dpu::ConvShift s{0, 1, dpu::Nonlinear::HSIGMOID, 7};
+  s.hsigmoid_in = 4;
+  s.shift_hsigmoid = 11;
+  EXPECT_EQ(dpu::conv_output(33, 0, s), 87);
+}
+
 TEST(EltwiseAdd, HardwareTruncationExample) {
   // a = −101 (fa = 7), b = 3 (fb = 4), fo = 6: the hardware gives −39 (the float quantizer −38).
   const int fmin = 4;

@@ -1,9 +1,10 @@
 // xmodel-tool: look at, round-trip and compare .xmodel files.
-//   xmodel-tool dump FILE | roundtrip IN OUT | diff A B
+//   xmodel-tool dump FILE | roundtrip IN OUT | diff A B | set-runner IN OUT LIB
 #include <CLI/CLI.hpp>
 #include <glog/logging.h>
 
 #include <iostream>
+#include <map>
 
 #include "xir/graph/graph.hpp"
 #include "xir/util/graph_compare.hpp"
@@ -14,7 +15,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Inspect, round-trip and compare .xmodel files (Xilinx XIR format).\n"
                "Example: xmodel-tool diff quantize_result/ResNet_int.xmodel copy.xmodel"};
   app.require_subcommand(1);
-  std::string file, in, out, a, b;
+  std::string file, in, out, a, b, lib;
   auto* dump = app.add_subcommand("dump", "Text dump of ops, attrs, tensors and the subgraph tree");
   dump->add_option("FILE", file, ".xmodel to dump")->required();
   auto* rt = app.add_subcommand("roundtrip", "Read IN and write it to OUT (deterministic bytes)");
@@ -23,6 +24,12 @@ int main(int argc, char** argv) {
   auto* diff = app.add_subcommand("diff", "Semantic comparison; exit 1 when the graphs differ");
   diff->add_option("A", a)->required();
   diff->add_option("B", b)->required();
+  auto* runner = app.add_subcommand(
+      "set-runner", "Copy IN to OUT with every DPU subgraph's runner library (ref/sim/run) set to LIB, e.g.\n"
+                    "libvitis_ai_library-cpu_task.so.3 to run the DPU subgraphs in Xilinx's CPU reference (cpu_task)");
+  runner->add_option("IN", in)->required();
+  runner->add_option("OUT", out)->required();
+  runner->add_option("LIB", lib)->required();
   CLI11_PARSE(app, argc, argv);
   try {
     if (*dump) {
@@ -42,6 +49,17 @@ int main(int argc, char** argv) {
         return 1;
       }
       std::cout << "graphs are equal (" << ga->get_op_num() << " ops)\n";
+    } else if (*runner) {
+      auto g = xir::Graph::deserialize(in);
+      int n = 0;
+      for (xir::Subgraph* s : g->get_root_subgraph()->children_topological_sort()) {
+        if (!s->has_attr("device") || s->get_attr<std::string>("device") != "DPU") continue;
+        s->set_attr<std::map<std::string, std::string>>("runner", {{"ref", lib}, {"sim", lib}, {"run", lib}});
+        ++n;
+      }
+      if (n == 0) throw std::runtime_error(in + ": no DPU subgraph (is it compiled? run dpu-compile or vai_c_xir)");
+      g->serialize(out);
+      std::cout << "wrote " << out << " (" << n << " DPU subgraph(s) with runner " << lib << ")\n";
     }
   } catch (const std::exception& e) {
     std::cerr << "xmodel-tool: error: " << e.what() << "\n";

@@ -112,7 +112,9 @@ void conv(Converter& c, const Node& n) {
   c.set_value(out_name(n), {c.add(out_name(n), depthwise ? "depthwise-conv2d" : "conv2d", std::move(a), inputs), true});
 }
 
-// ConvTranspose (group 1): ONNX weights [C_in, C_out, KH, KW] → XIR OHWI [C_out, KH, KW, C_in]; ONNX's
+// ConvTranspose (group 1): ONNX weights [C_in, C_out, KH, KW] → XIR OHWI [C_out, KH, KW, C_in], flipped in
+// height and width (XIR defines transposed-conv2d as a convolution of the stride-dilated input with its
+// filter, so it stores the kernel flipped, as Vitis AI's converters write it); ONNX's
 // output = stride·(in − 1) + output_padding + (k − 1)·dilation + 1 − pads, XIR's has no output_padding:
 // it becomes less padding at the end.
 void conv_transpose(Converter& c, const Node& n) {
@@ -137,7 +139,7 @@ void conv_transpose(Converter& c, const Node& n) {
     for (std::int64_t o = 0; o < oc; ++o)
       for (std::int64_t y = 0; y < kh; ++y)
         for (std::int64_t xx = 0; xx < kw; ++xx)
-          wx[((o * kh + y) * kw + xx) * ic + i] = static_cast<float>(W.values[((i * oc + o) * kh + y) * kw + xx]);
+          wx[((o * kh + (kh - 1 - y)) * kw + (kw - 1 - xx)) * ic + i] = static_cast<float>(W.values[((i * oc + o) * kh + y) * kw + xx]);
   std::map<std::string, std::vector<xir::Op*>> inputs{{"input", {x.op}}};
   inputs["weights"] = {c.add_const(out_name(n) + "_weights", {static_cast<int>(oc), static_cast<int>(kh), static_cast<int>(kw), static_cast<int>(ic)}, wx)};
   const bool has_bias = c.has_input(n, 2);

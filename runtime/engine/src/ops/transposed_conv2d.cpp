@@ -1,6 +1,9 @@
-// transposed-conv2d (float) and transposed-conv2d-fix (DPU integer arithmetic): every input pixel
-// scatters kernel × weights into the output — out[oy, ox, o] += x[iy, ix, c] · w[o, ky, kx, c] with
-// oy = iy·stride_h + ky·dilation_h − pad_top (NHWC, weights OHWI as XIR stores them). The fix form
+// transposed-conv2d (float) and transposed-conv2d-fix (DPU integer arithmetic). XIR defines them as a
+// convolution of the stride-dilated input, padded by kernel − 1 − pad, with filter[o, ky, kx, c] (OHWI,
+// so a framework's transposed-convolution kernel is stored flipped in height and width). Computed here
+// as the equivalent scatter: every input pixel adds kernel × weights into the output —
+// out[oy, ox, o] += x[iy, ix, c] · w[o, kh − 1 − ky, kw − 1 − kx, c] with oy = iy·stride_h + ky − pad_top
+// (NHWC; dilation 1, the only one the importer and the DPU take). The fix form
 // accumulates exactly in 64 bits and rounds like a convolution (dpu::conv_output: bias alignment,
 // shift_cut, nonlinear). One scatter routine serves both kernels.
 #include "conv_common.hpp"
@@ -21,6 +24,7 @@ Geometry geometry_of(const xir::Op& op, const std::vector<std::int32_t>& wshape)
   const IV d = op.get_attr_or<IV>("dilation", {1, 1}), p = op.get_attr_or<IV>("pad", {0, 0, 0, 0});
   if (in.size() != 4 || wshape.size() != 4 || wshape[3] != in[3] || wshape[0] != out[3])
     dpu::op_fail(op, "weights must be [out channels, kh, kw, in channels] of a NHWC input (grouped transposed convolutions are not supported)");
+  if (d != IV{1, 1}) dpu::op_fail(op, "dilated transposed convolutions are not supported");
   return {in[0], in[1], in[2], in[3], out[1], out[2], out[3], k[1], k[0], s[1], s[0], d[1], d[0], p[2], p[0]};
 }
 
@@ -40,7 +44,7 @@ void scatter(const X* x, const W* w, const Geometry& g, std::vector<T>& acc) {
             if (ox < 0 || ox >= g.ow) continue;
             T* pa = acc.data() + ((static_cast<std::size_t>(b) * g.oh + oy) * g.ow + ox) * g.o;
             for (int o = 0; o < g.o; ++o) {
-              const W* pw = w + ((static_cast<std::size_t>(o) * g.kh + ky) * g.kw + kx) * g.c;
+              const W* pw = w + ((static_cast<std::size_t>(o) * g.kh + (g.kh - 1 - ky)) * g.kw + (g.kw - 1 - kx)) * g.c;
               T sum{0};
               for (int ci = 0; ci < g.c; ++ci) sum += static_cast<T>(px[ci]) * static_cast<T>(pw[ci]);
               pa[o] += sum;
