@@ -60,9 +60,7 @@ BiasCorrectionResult correct_biases(QuantGraph& qg, const xir::Graph& prepared, 
   engine::FloatExecutor quantized(*qg.graph, eo);  // fix ops quantize at their calibrated fix points
   std::optional<Progress> progress;
   if (!quiet) progress.emplace("bias correction", indices.size());
-  for (std::size_t off = 0; off < indices.size(); off += kStep) {
-    std::vector<std::size_t> ids(indices.begin() + static_cast<long>(off),
-                                 indices.begin() + static_cast<long>(std::min(indices.size(), off + kStep)));
+  for (const auto& ids : batches_of(indices, kStep)) {
     Batch b = make_batch(data, ids, preprocess);
     std::map<std::string, engine::FloatTensor> want;
     reference.run({&b.input}, [&](const xir::Op* op, engine::FloatTensor& v) {

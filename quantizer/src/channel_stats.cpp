@@ -15,9 +15,7 @@ ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, 
   engine::FloatExecutorOptions eo;
   eo.fuse = false;  // every op's own value (a convolution's before its activation)
   engine::FloatExecutor exec(graph, eo);
-  for (std::size_t off = 0; off < indices.size(); off += static_cast<std::size_t>(batch_size)) {
-    std::vector<std::size_t> ids(indices.begin() + static_cast<long>(off),
-                                 indices.begin() + static_cast<long>(std::min(indices.size(), off + static_cast<std::size_t>(batch_size))));
+  for (const auto& ids : batches_of(indices, static_cast<std::size_t>(batch_size))) {
     Batch b = make_batch(data, ids, preprocess);
     exec.run({&b.input}, [&](const xir::Op* op, engine::FloatTensor& v) {
       if (v.shape.size() < 2 || v.numel() == 0) return;

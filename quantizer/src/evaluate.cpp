@@ -27,13 +27,11 @@ EvalResult evaluate(const Dataset& data, const std::vector<std::size_t>& indices
   EvalResult r;
   Progress progress(label, indices.size());
   auto start = std::chrono::steady_clock::now();
-  for (std::size_t off = 0; off < indices.size(); off += static_cast<std::size_t>(batch_size)) {
-    std::vector<std::size_t> ids(indices.begin() + static_cast<long>(off),
-                                 indices.begin() + static_cast<long>(std::min(indices.size(), off + static_cast<std::size_t>(batch_size))));
+  for (const auto& ids : batches_of(indices, static_cast<std::size_t>(batch_size))) {
     Batch b = make_batch(data, ids, preprocess);
     const auto m0 = std::chrono::steady_clock::now();
     engine::FloatTensor logits = model(b.input);
-    if (off > 0) {
+    if (r.images > 0) {  // the first batch warms up (not timed)
       r.model_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
       r.model_images += ids.size();
     }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <iomanip>
 #include <limits>
 
 #include "dputk/common/atomic_file.hpp"
@@ -15,7 +16,6 @@
 #include "dputk/dpu/op_error.hpp"
 #include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/float_executor.hpp"
-#include "dputk/common/progress.hpp"
 #include "torch_fix.hpp"
 #include "torch_layout.hpp"
 
@@ -120,19 +120,61 @@ double sqnr_db(const torch::Tensor& w, const torch::Tensor& q) {
   return n > 0 ? 10.0 * std::log10(s / n) : 200.0;
 }
 
-// Values of the given ops on the fine-tuning images (one FloatExecutor run, observer capture); the
-// network's first output too when `output` is given.
-std::map<std::string, engine::FloatTensor> capture(const xir::Graph& g, bool fuse, const engine::FloatTensor& input,
-                                                   const std::set<std::string>& names, engine::FloatTensor* output = nullptr) {
+// Images the graph runs at a time when capturing values (bounds the executor's memory), and the most
+// values (of a layer's input or output) one autograd pass of a layer's tuning holds.
+constexpr int kCaptureImages = 8;
+constexpr std::int64_t kTuneElements = std::int64_t{1} << 22;
+// Images per optimizer step: more fine-tuning images than this are taken in mini-batches.
+constexpr std::int64_t kStepImages = 16;
+
+// Images [begin, begin + count) of a batch (images first).
+engine::FloatTensor slice_images(const engine::FloatTensor& t, int begin, int count) {
+  std::vector<std::int32_t> shape = t.shape;
+  shape[0] = count;
+  engine::FloatTensor out(shape);
+  const std::size_t one = t.data.size() / static_cast<std::size_t>(t.shape[0]);
+  std::copy_n(t.data.begin() + static_cast<std::ptrdiff_t>(one * static_cast<std::size_t>(begin)), one * static_cast<std::size_t>(count), out.data.begin());
+  return out;
+}
+
+struct StopRun {};  // thrown by an observer once it has what it came for: the rest of the graph is not run
+
+struct Captured {
+  torch::Tensor value;          // NCHW; undefined when the graph never computed the op
+  engine::FloatTensor output;   // the network's first output (with_output)
+};
+
+// On all fine-tuning images, kCaptureImages at a time: the value of op `name` (none when empty) and,
+// when asked, the network's first output. Without the output a run stops as soon as the value is seen.
+Captured capture(const xir::Graph& g, bool fuse, const engine::FloatTensor& input, const std::string& name, bool with_output) {
   engine::FloatExecutorOptions eo;
   eo.fuse = fuse;
-  engine::FloatExecutor exec(g, eo);
-  std::map<std::string, engine::FloatTensor> out;
-  auto outputs = exec.run({&input}, [&](const xir::Op* op, engine::FloatTensor& v) {
-    if (names.count(op->get_name())) out[op->get_name()] = v;
-  });
-  if (output) *output = std::move(outputs.at(0));
-  return out;
+  std::unique_ptr<engine::FloatExecutor> exec;
+  std::vector<torch::Tensor> parts;
+  Captured c;
+  for (int s = 0; s < input.shape[0]; s += kCaptureImages) {
+    const engine::FloatTensor chunk = slice_images(input, s, std::min(kCaptureImages, input.shape[0] - s));
+    if (!exec || !with_output) exec = std::make_unique<engine::FloatExecutor>(g, eo);  // a stopped run leaves its buffers behind
+    torch::Tensor v;
+    try {
+      auto outs = exec->run({&chunk}, [&](const xir::Op* op, engine::FloatTensor& value) {
+        if (name.empty() || op->get_name() != name) return;
+        v = nchw(value);
+        if (!with_output) throw StopRun{};
+      });
+      if (with_output) {
+        const engine::FloatTensor& o = outs.at(0);
+        if (c.output.shape.empty()) c.output.shape = o.shape, c.output.shape[0] = 0;
+        c.output.shape[0] += o.shape[0];
+        c.output.data.insert(c.output.data.end(), o.data.begin(), o.data.end());
+      }
+    } catch (const StopRun&) {
+    }
+    if (!name.empty() && !v.defined()) return c;
+    if (v.defined()) parts.push_back(v);
+  }
+  if (!parts.empty()) c.value = torch::cat(parts, 0);
+  return c;
 }
 
 // vai_q's network loss L_net: sqrt(MSE) between the quantized and the float network outputs.
@@ -172,32 +214,68 @@ FinetuneLayer tune(Layer& l, xir::Graph& prepared, const torch::Tensor& x, const
   torch::optim::Adam opt_w({w}, torch::optim::AdamOptions(std::max(lr_w, 1e-12)));
   std::unique_ptr<torch::optim::Adam> opt_b;
   if (b.defined() && lr_b > 0) opt_b = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{b}, torch::optim::AdamOptions(lr_b));
-  auto loss_of = [&](const torch::Tensor& ww, const torch::Tensor& bb) {
-    const torch::Tensor y = forward(l, x, fix(ww, l.fw, l.w_mode), bb.defined() ? fix(bb, l.fb, l.b_mode) : bb);
-    return torch::mse_loss(y, target) + torch::mse_loss(ww, w0);
+  // The loss on images [begin, begin + count) and, when asked, its gradients: a chunk of images at a
+  // time, each chunk's mean squared error weighted by its share — the loss and gradient of one pass over
+  // those images, in bounded memory.
+  const std::int64_t n = x.size(0);
+  const std::int64_t per_image = std::max<std::int64_t>(1, std::max(x[0].numel(), target[0].numel()));
+  const std::int64_t chunk = std::max<std::int64_t>(1, kTuneElements / per_image);
+  auto loss_over = [&](std::int64_t begin, std::int64_t count, bool grad) {
+    std::unique_ptr<torch::NoGradGuard> no_grad;
+    if (!grad) no_grad = std::make_unique<torch::NoGradGuard>();
+    double total = 0.0;
+    for (std::int64_t s = begin; s < begin + count; s += chunk) {
+      const std::int64_t c = std::min(chunk, begin + count - s);
+      const torch::Tensor y = forward(l, x.narrow(0, s, c), fix(w, l.fw, l.w_mode), b.defined() ? fix(b, l.fb, l.b_mode) : b);
+      const torch::Tensor part = torch::mse_loss(y, target.narrow(0, s, c)) * (static_cast<double>(c) / static_cast<double>(count));
+      if (grad) part.backward();
+      total += part.item<double>();
+    }
+    const torch::Tensor reg = torch::mse_loss(w, w0);
+    if (grad) reg.backward();
+    return total + reg.item<double>();
   };
-  // Each pass evaluates the current parameters (with gradients): kept and stepped from when the loss
-  // dropped, otherwise the best ones come back with halved learning rates.
+  // Up to kStepImages images (vai_q's 10 by default): every epoch is one step on all of them, taken from
+  // the evaluation itself. More: every epoch evaluates all images, then steps once per mini-batch of
+  // kStepImages (one pass), with the same budget of steps (max_epochs) in all.
+  const std::int64_t step_images = std::min<std::int64_t>(n, kStepImages);
+  const std::int64_t steps_per_epoch = (n + step_images - 1) / step_images;
+  const bool full_batch = steps_per_epoch == 1;
+  const int max_epochs = full_batch ? o.max_epochs : static_cast<int>(std::max<std::int64_t>(1, (o.max_epochs + steps_per_epoch - 1) / steps_per_epoch));
+  // Each epoch evaluates the current parameters: kept and stepped from when the loss dropped,
+  // otherwise the best ones come back with halved learning rates.
   double best = std::numeric_limits<double>::infinity();
   torch::Tensor best_w = w.detach().clone(), best_b = b.defined() ? b.detach().clone() : b;
   auto set_lr = [](torch::optim::Optimizer& opt, double lr) {
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
   };
-  for (int epoch = 0; epoch <= o.max_epochs; ++epoch) {
+  auto step = [&]() {
+    opt_w.step();
+    if (opt_b) opt_b->step();
+  };
+  auto zero_grad = [&]() {
     opt_w.zero_grad();
     if (opt_b) opt_b->zero_grad();
-    torch::Tensor loss = loss_of(w, b);
-    const double now = loss.item<double>();
+  };
+  for (int epoch = 0; epoch <= max_epochs; ++epoch) {
+    zero_grad();
+    const double now = loss_over(0, n, full_batch && epoch < max_epochs);
     if (epoch == 0) r.loss_before = now;
     if (now < best) {
       best = now;
       best_w = w.detach().clone();
       if (b.defined()) best_b = b.detach().clone();
-      if (epoch == o.max_epochs) break;
+      if (epoch == max_epochs) break;
       r.epochs = epoch + 1;
-      loss.backward();
-      opt_w.step();
-      if (opt_b) opt_b->step();
+      if (full_batch) {
+        step();
+      } else {
+        for (std::int64_t s = 0; s < n; s += step_images) {
+          zero_grad();
+          loss_over(s, std::min(step_images, n - s), true);
+          step();
+        }
+      }
       continue;
     }
     {
@@ -235,11 +313,11 @@ FinetuneReport fast_finetune(QuantGraph& qg, xir::Graph& prepared, const Dataset
   if (layers.empty()) throw std::runtime_error("fast finetune: graph '" + qg.graph->get_name() + "' has no layer with quantized parameters");
   LOG(INFO) << "=>Preparing data for fast finetuning module parameters (" << images.size() << " images, " << layers.size() << " layers)";
   const Batch batch = make_batch(data, images, preprocess);
-  // Float targets: every tuned layer's float output, from one run of the float graph.
-  std::set<std::string> targets;
-  for (const auto& l : layers) targets.insert(l.target);
-  engine::FloatTensor float_out, q_out;
-  auto float_values = capture(prepared, false, batch.input, targets, &float_out);
+  const int n_images = batch.input.shape.at(0);
+  // Memory stays bounded by one layer: its float target and quantized input on the fine-tuning images
+  // are captured when it is tuned (kCaptureImages at a time; the float run stops at the layer), and the
+  // tuning passes over them a chunk at a time.
+  const engine::FloatTensor float_out = capture(prepared, false, batch.input, "", true).output;
   // As vai_q's L_net check: a layer's tuning stays only if the network output loss on the fine-tuning
   // images does not rise; otherwise its calibrated parameters come back. Each layer's input run
   // measures the previous layer's effect.
@@ -250,59 +328,55 @@ FinetuneReport fast_finetune(QuantGraph& qg, xir::Graph& prepared, const Dataset
     if (last_report && net > best_net) {
       last.restore();
       last_report->reverted = true;
-      VLOG(1) << "fast finetune " << last_report->op << ": network loss " << best_net << " -> " << net << ", reverted";
+      LOG(INFO) << "Fast finetune " << last_report->op << ": network loss " << best_net << " -> " << net << ", reverted";
       return false;
     }
     best_net = net;
     return true;
   };
   report.layers.reserve(layers.size());
-  Progress progress("fast finetune", layers.size(), "layers");
+  std::size_t index = 0;
   for (Layer& l : layers) {
     const auto l0 = std::chrono::steady_clock::now();
-    auto it = float_values.find(l.target);
-    if (it == float_values.end()) fail(l.op, "the float graph has no op '" + l.target + "'");
-    // The layer's input in the quantized network as fine-tuned so far.
-    auto q = capture(*qg.graph, true, batch.input, {l.input->get_name()}, &q_out);
-    if (!judge_last(net_loss(q_out, float_out))) q = capture(*qg.graph, true, batch.input, {l.input->get_name()}, &q_out);
-    last_report = nullptr;
-    if (!q.count(l.input->get_name())) fail(l.op, "its input '" + l.input->get_name() + "' was not observed");
-    const torch::Tensor x = nchw(q.at(l.input->get_name()));
-    const torch::Tensor target = nchw(it->second);
-    const auto t1 = std::chrono::steady_clock::now();
+    const std::string step = "Fast finetune [" + std::to_string(++index) + "/" + std::to_string(layers.size()) + "] " + l.op->get_name();
     // A layer with fewer output positions in the fine-tuning set than 4× its fan-in would only fit
     // those images (the classifier on 10 images, late 1×1 convs at 7×7): left as calibrated.
     const IV wshape = l.w_const->get_output_tensor()->get_shape();
+    const IV oshape = l.op->get_output_tensor()->get_shape();
     const std::int64_t fan_in = l.op->get_type() == "matmul" ? (l.op->get_attr_or<bool>("transpose_b", false) ? wshape[1] : wshape[0])
                                 : l.op->get_type() == "depthwise-conv2d" ? static_cast<std::int64_t>(wshape[1]) * wshape[2]
                                                                           : static_cast<std::int64_t>(wshape[1]) * wshape[2] * wshape[3];
-    const std::int64_t positions = target.dim() == 4 ? target.size(0) * target.size(2) * target.size(3) : target.size(0);
+    const std::int64_t positions = n_images * (oshape.size() == 4 ? static_cast<std::int64_t>(oshape[1]) * oshape[2] : 1);
     if (positions < 4 * fan_in) {
       FinetuneLayer skipped;
       skipped.op = l.op->get_name();
       report.layers.push_back(skipped);
-      float_values.erase(it);
-      progress.advance();
+      LOG(INFO) << step << ": left as calibrated (" << positions << " output positions < 4 x fan-in " << fan_in << ")";
       continue;
     }
+    // The layer's input in the quantized network as fine-tuned so far (that run also judges the last layer).
+    Captured q = capture(*qg.graph, true, batch.input, l.input->get_name(), true);
+    if (!judge_last(net_loss(q.output, float_out))) q = capture(*qg.graph, true, batch.input, l.input->get_name(), true);
+    last_report = nullptr;
+    if (!q.value.defined()) fail(l.op, "its input '" + l.input->get_name() + "' was not observed");
+    const torch::Tensor target = capture(prepared, false, batch.input, l.target, false).value;
+    if (!target.defined()) fail(l.op, "the float graph has no op '" + l.target + "'");
+    const auto t1 = std::chrono::steady_clock::now();
     last = Saved();
     for (xir::Op* c : {l.w_const, l.b_const}) {
       last.keep(c);
       if (c) last.keep(prepared.get_op(c->get_name()));
     }
-    FinetuneLayer r = tune(l, prepared, x, target, options);
+    FinetuneLayer r = tune(l, prepared, q.value, target, options);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - l0).count();
-    VLOG(1) << "fast finetune " << r.op << ": loss " << r.loss_before << " → " << r.loss_after << " (" << r.epochs << " epochs, "
-            << r.seconds << " s, " << std::chrono::duration<double>(t1 - l0).count() << " s of it for the input)";
+    LOG(INFO) << step << ": loss " << r.loss_before << " -> " << r.loss_after << " (" << r.epochs << " epochs, " << std::fixed
+              << std::setprecision(1) << r.seconds << " s, " << std::chrono::duration<double>(t1 - l0).count() << " s of it for the data)"
+              << std::defaultfloat;
     report.layers.push_back(r);
     last_report = &report.layers.back();
-    float_values.erase(it);
-    progress.advance();
   }
-  capture(*qg.graph, true, batch.input, {}, &q_out);
-  judge_last(net_loss(q_out, float_out));
+  judge_last(net_loss(capture(*qg.graph, true, batch.input, "", true).output, float_out));
   report.net_loss = best_net;
-  progress.finish();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;
 }

@@ -133,9 +133,7 @@ void add_sensitivity(std::vector<ReportTensor>& tensors, const std::string& quan
       set_const_values(*c, const_values(*f));
   }
   std::vector<Batch> batches;
-  for (std::size_t off = 0; off < indices.size(); off += static_cast<std::size_t>(batch_size)) {
-    std::vector<std::size_t> ids(indices.begin() + static_cast<long>(off),
-                                 indices.begin() + static_cast<long>(std::min(indices.size(), off + static_cast<std::size_t>(batch_size))));
+  for (const auto& ids : batches_of(indices, static_cast<std::size_t>(batch_size))) {
     batches.push_back(make_batch(data, ids, preprocess));
   }
   std::vector<engine::FloatTensor> want;

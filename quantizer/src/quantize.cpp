@@ -45,9 +45,7 @@ QuantGraph calibrate_model(const xir::Graph& prepared, const Dataset& data, cons
   engine::FloatExecutor exec(*qg.graph, eo);
   std::optional<Progress> progress;
   if (!quiet) progress.emplace("calibration", indices.size());
-  for (std::size_t off = 0; off < indices.size(); off += static_cast<std::size_t>(batch_size)) {
-    std::vector<std::size_t> ids(indices.begin() + static_cast<long>(off),
-                                 indices.begin() + static_cast<long>(std::min(indices.size(), off + static_cast<std::size_t>(batch_size))));
+  for (const auto& ids : batches_of(indices, static_cast<std::size_t>(batch_size))) {
     Batch b = make_batch(data, ids, preprocess);
     exec.run({&b.input});
     calib.next_batch();

@@ -38,9 +38,7 @@ Relu6Choice choose_relu6_policy(const std::string& onnx_path, const PrepareOptio
   std::vector<engine::FloatTensor> want;
   {
     engine::FloatExecutor exec(*original);
-    for (std::size_t off = 0; off < trial.size(); off += static_cast<std::size_t>(batch_size)) {
-      std::vector<std::size_t> ids(trial.begin() + static_cast<long>(off),
-                                   trial.begin() + static_cast<long>(std::min(trial.size(), off + static_cast<std::size_t>(batch_size))));
+    for (const auto& ids : batches_of(trial, static_cast<std::size_t>(batch_size))) {
       Batch b = make_batch(data, ids, preprocess);
       want.push_back(std::move(exec.run({&b.input})[0]));
     }
@@ -59,11 +57,9 @@ Relu6Choice choose_relu6_policy(const std::string& onnx_path, const PrepareOptio
     engine::FloatExecutor exec(*qg.graph);  // fix ops at their calibrated fix points
     OutputAgreement versus_float;
     std::size_t k = 0;
-    for (std::size_t off = 0; off < trial.size(); off += static_cast<std::size_t>(batch_size), ++k) {
-      std::vector<std::size_t> ids(trial.begin() + static_cast<long>(off),
-                                   trial.begin() + static_cast<long>(std::min(trial.size(), off + static_cast<std::size_t>(batch_size))));
+    for (const auto& ids : batches_of(trial, static_cast<std::size_t>(batch_size))) {
       Batch b = make_batch(data, ids, preprocess);
-      versus_float.add(want[k], exec.run({&b.input})[0]);
+      versus_float.add(want[k++], exec.run({&b.input})[0]);
     }
     const double db = versus_float.sqnr_db();
     choice.sqnr_db.emplace_back(policy, db);

@@ -189,3 +189,17 @@ TEST(Datasets, ListFileNamesWithSpaces) {
 }
 
 }  // namespace
+
+// A pass over a set in batches: every index once, in order, batches of n, the last one shorter.
+TEST(Batches, OfNInOrderWithAShortLastOne) {
+  const std::vector<std::size_t> ids{7, 3, 9, 1, 4, 8, 2};
+  const auto b = dputk::batches_of(ids, 3);
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b[0], (std::vector<std::size_t>{7, 3, 9}));
+  EXPECT_EQ(b[1], (std::vector<std::size_t>{1, 4, 8}));
+  EXPECT_EQ(b[2], (std::vector<std::size_t>{2}));
+  EXPECT_EQ(dputk::batches_of(ids, 7).size(), 1u);
+  EXPECT_EQ(dputk::batches_of(ids, 100)[0], ids);
+  EXPECT_TRUE(dputk::batches_of({}, 4).empty());
+  EXPECT_THROW(dputk::batches_of(ids, 0), std::invalid_argument);
+}

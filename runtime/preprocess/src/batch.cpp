@@ -43,4 +43,12 @@ Batch make_batch(const Dataset& data, const std::vector<std::size_t>& indices, c
   return b;
 }
 
+std::vector<std::vector<std::size_t>> batches_of(const std::vector<std::size_t>& indices, std::size_t n) {
+  if (n == 0) throw std::invalid_argument("batches_of: batch size 0");
+  std::vector<std::vector<std::size_t>> out;
+  for (std::size_t off = 0; off < indices.size(); off += n)
+    out.emplace_back(indices.begin() + static_cast<long>(off), indices.begin() + static_cast<long>(std::min(indices.size(), off + n)));
+  return out;
+}
+
 }  // namespace dputk
