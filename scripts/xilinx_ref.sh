@@ -6,7 +6,7 @@
 #   scripts/xilinx_ref.sh [DIR]
 #
 # The build lives in a cache outside the clone, keyed by the hash of the sources (tarball, patches, build
-# script): $DPUTK_CACHE (default ~/.cache/dpu-toolkit)/xilinx-ref-<hash>. A fresh clone on a machine that
+# script): $DPUTK_CACHE (default $XDG_CACHE_HOME or ~/.cache, /dpu-toolkit)/xilinx-ref-<hash>. A fresh clone on a machine that
 # built it before reuses it (~10 s); otherwise it builds (5–7 minutes on 2 cores). The build tree is not
 # relocatable (absolute RUNPATH), so DIR is a symlink to the cache entry. Afterwards: `. DIR/env.sh`.
 # env: XILINX_REF (default ../shared/xilinx-ref), DPUTK_CACHE.
@@ -22,7 +22,7 @@ tarball=$ref/vitis-ai-3.5-runtime-src.tar.gz
 key=$( (sha256sum "$tarball" | cut -c1-64
         find "$ref" -type f \( -name '*.sh' -o -name '*.patch' -o -name '*.cpp' -o -name '*.py' -o -name 'CMakeLists.txt' \) \
              -print0 | sort -z | xargs -0 sha256sum | sed "s|$ref/||") | sha256sum | cut -c1-16)
-cache=$(realpath -m "${DPUTK_CACHE:-$HOME/.cache/dpu-toolkit}")/xilinx-ref-$key
+cache=$(realpath -m "${DPUTK_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/dpu-toolkit}")/xilinx-ref-$key
 mkdir -p "$cache"
 
 if [ -f "$cache/.complete" ] && [ -x "$cache/install/bin/run_xmodel" ]; then
