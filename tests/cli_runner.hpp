@@ -31,6 +31,13 @@ inline CliResult run_command(const std::string& command) {
 
 inline CliResult run_cli(const std::string& tool, const std::string& args) { return run_command(bin_path(tool) + " " + args); }
 
+// dpu-quantize's arguments for an ImageNet model of ../shared/data on val_500 (its list, Inception
+// preprocessing); `extra` follows (sizes, --output_dir, ...).
+inline std::string val500_args(const std::string& model, const std::string& extra = "") {
+  return "--model " + data_path(model) + " --data_dir " + data_path("imagenet/val_500") + " --val_list " +
+         data_path("imagenet/val_500.txt") + " --preprocess inception" + (extra.empty() ? "" : " " + extra);
+}
+
 // The "Accuracy: xx.xxxx%" figure a run printed, or -1.
 inline double accuracy_of(const std::string& out) {
   std::smatch m;

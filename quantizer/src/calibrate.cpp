@@ -187,7 +187,7 @@ std::vector<std::string> Calibrator::finish() {
     State& fw = state_.at(w_fix->get_name());
     State& fo = state_.at(o_fix->get_name());
     const int fi = state_.at(in_fix->get_name()).fix_point;
-    const int shift_cut = fw.fix_point + fi - fo.fix_point;
+    const int shift_cut = dpu::shift_cut_for(fi, fw.fix_point, fo.fix_point);
     if (shift_cut < 0) {
       warnings.push_back("output of '" + op->get_name() + "' value is too small, so adjust the fix position from " +
                          std::to_string(fo.fix_point) + " to " + std::to_string(fo.fix_point + shift_cut));
@@ -199,7 +199,7 @@ std::vector<std::string> Calibrator::finish() {
     }
     if (b_fix && b_fix->get_type() == "fix") {
       State& fb = state_.at(b_fix->get_name());
-      const int shift_bias = fw.fix_point + fi - fb.fix_point;
+      const int shift_bias = dpu::shift_bias_for(fi, fw.fix_point, fb.fix_point);
       const int min_bias = std::min(0, shift_cut - 16);
       if (shift_bias < min_bias) {
         warnings.push_back("bias of '" + op->get_name() + "' value is too small, so adjust the fix position from " +

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "dputk/common/progress.hpp"
+#include "dputk/dpu/dpu_arith.hpp"
 #include "dputk/data/batch.hpp"
 #include "dputk/dpu/fix_math.hpp"
 #include "dputk/dpu/op_traits.hpp"
@@ -73,11 +74,11 @@ std::vector<ReportTensor> report_tensors(const xir::Graph& quantized, const xir:
       t.weighted_op = producer->get_name();
       t.fi = fix_point_of(defining_fix(producer->get_input_op("input", 0)));
       t.fw = fix_point_of(wfix);
-      t.shift_cut = t.fw + t.fi - t.fo;
+      t.shift_cut = dpu::shift_cut_for(t.fi, t.fw, t.fo);
       if (const xir::Op* bfix = producer->get_input_op("bias"); bfix && bfix->get_type() == "fix") {
         t.has_bias = true;
         t.fb = fix_point_of(bfix);
-        t.shift_bias = t.fw + t.fi - t.fb;
+        t.shift_bias = dpu::shift_bias_for(t.fi, t.fw, t.fb);
       }
       const xir::Op* wq = wfix->get_input_op("input");
       const xir::Op* wf = wq ? prepared.get_op(wq->get_name()) : nullptr;

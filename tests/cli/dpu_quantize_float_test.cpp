@@ -24,9 +24,7 @@ TEST(DpuQuantizeFloat, CifarResNet20MatchesThePublishedFloatAccuracy) {
 }
 
 TEST(DpuQuantizeFloat, MobileNetV2OnVal500MatchesThePublishedFloatAccuracy) {
-  auto r = run("--model " + data_path("imagenet/mobilenet_v2_1.0_224_quant_dequant.onnx") + " --data_dir " +
-              data_path("imagenet/val_500") + " --val_list " + data_path("imagenet/val_500.txt") +
-              " --preprocess inception --quant_mode float");
+  auto r = run(dputk::test::val500_args("imagenet/mobilenet_v2_1.0_224_quant_dequant.onnx", "--quant_mode float"));
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("Accuracy: 78.0000%"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Top-5: 91.6000%"), std::string::npos) << r.out;

@@ -90,8 +90,7 @@ TEST_P(MobileNetInt8, DefaultsKeepAccuracyWhereVaiqsReluReplacementLosesIt) {
   const std::string dir = dputk::test::scratch_dir(std::string("int8_") + c.name);
   const std::string config = dir + "/relu.json";
   dputk::write_file_atomic(config, R"({"target_device": "DPU", "relu6_replace": "relu"})");
-  const std::string common = "--model " + data_path(c.model) + " --data_dir " + data_path("imagenet/val_500") + " --val_list " +
-                             data_path("imagenet/val_500.txt") + " --preprocess inception " + c.sizes;
+  const std::string common = dputk::test::val500_args(c.model, c.sizes);
   std::string calib_out;
   auto int8_with = [&](const std::string& sub, const std::string& extra) {
     auto calib = run_cli("dpu-quantize", common + extra + " --output_dir " + dir + "/" + sub + " --quant_mode calib --subset_len 100");

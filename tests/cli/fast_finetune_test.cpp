@@ -61,9 +61,8 @@ TEST(FastFinetune, ResNet20NoWorseThanWithoutAndReloadable) {
 // fast finetune 71.25%).
 TEST(FastFinetune, MobileNetV1BiasCorrectionAfterTuningKeepsAccuracy) {
   const std::string dir = dputk::test::scratch_dir("ft_mobilenet_v1");
-  const std::string common = "--model " + data_path("imagenet/mobilenet_v1_0.5_160_quant_dequant.onnx") + " --data_dir " +
-                             data_path("imagenet/val_500") + " --val_list " + data_path("imagenet/val_500.txt") +
-                             " --preprocess inception --resize 182 --crop 160 --output_dir " + dir;
+  const std::string common = dputk::test::val500_args("imagenet/mobilenet_v1_0.5_160_quant_dequant.onnx",
+                                                      "--resize 182 --crop 160 --output_dir " + dir);
   auto calib = run_cli("dpu-quantize", common + " --quant_mode calib --subset_len 100 --fast_finetune");
   ASSERT_EQ(calib.code, 0) << calib.out;
   auto test = run_cli("dpu-quantize", common + " --quant_mode test --skip 100 --fast_finetune");

@@ -24,9 +24,7 @@ std::string figure(const std::string& out, const std::string& label) {
 TEST(Resnet50App, SameAccuracyAsQuantizerTestModeOnMobileNetV2) {
   const std::string dir = dputk::test::scratch_dir("resnet50_app");
   // Defaults: the ReLU6 policy is measured (it keeps them), so the compiled DPU convolutions carry RELU6 too.
-  const std::string common = "--model " + data_path("imagenet/mobilenet_v2_1.0_224_quant_dequant.onnx") + " --data_dir " +
-                             data_path("imagenet/val_500") + " --val_list " + data_path("imagenet/val_500.txt") +
-                             " --preprocess inception --output_dir " + dir;
+  const std::string common = dputk::test::val500_args("imagenet/mobilenet_v2_1.0_224_quant_dequant.onnx", "--output_dir " + dir);
   auto calib = run_cli("dpu-quantize", common + " --quant_mode calib --subset_len 100");
   ASSERT_EQ(calib.code, 0) << calib.out;
   auto test = run_cli("dpu-quantize", common + " --quant_mode test");

@@ -14,12 +14,12 @@ namespace {
 // require them with HSIGMOID / HSWISH (a file without them does not load in Xilinx's XIR).
 void set_hsigmoid(xir::Op* conv, int hsigmoid_in, int fo) {
   auto fix_of = [&](const std::string& arg) { return conv->get_input_tensor(arg)->get_attr<std::int32_t>("fix_point"); };
-  const int acc = fix_of("input") + fix_of("weights");
+  const int fi = fix_of("input"), fw = fix_of("weights");
   conv->set_attr<std::string>("nonlinear", "HSIGMOID");
   conv->set_attr<std::int32_t>("hsigmoid_in", hsigmoid_in);
   conv->set_attr<std::int32_t>("shift_hsigmoid", dpu::shift_hsigmoid_for(hsigmoid_in, fo));
-  conv->set_attr<std::int32_t>("shift_cut", acc - hsigmoid_in);
-  conv->set_attr<std::int32_t>("shift_bias", conv->get_input_num("bias") > 0 ? acc - fix_of("bias") : 0);
+  conv->set_attr<std::int32_t>("shift_cut", dpu::shift_cut_for(fi, fw, hsigmoid_in));
+  conv->set_attr<std::int32_t>("shift_bias", conv->get_input_num("bias") > 0 ? dpu::shift_bias_for(fi, fw, fix_of("bias")) : 0);
 }
 
 xir::Op* lower_hard_sigmoid(LowerContext& cx, const Group& g) {

@@ -59,6 +59,8 @@ constexpr int kRelu6ExactFixPoint = 4;
 //   shift_bias = fi + fw − fb, shift_cut = fi + fw − fo,
 //   S2 = 2·acc + floor(b · 2^(shift_bias+1))   (one guard bit, as the hardware reference)
 //   v  = S2 / 2^(shift_cut+1); activation on v; out = clamp8(DPU_ROUND(v)).
+inline int shift_bias_for(int fi, int fw, int fb) { return fi + fw - fb; }
+inline int shift_cut_for(int fi, int fw, int fo) { return fi + fw - fo; }
 struct ConvShift {
   int shift_bias = 0;
   int shift_cut = 0;

@@ -56,8 +56,8 @@ dpu::ConvShift conv_shift_of(const xir::Op& op, const DpuTensor& weights, const 
   if (shift.nonlinear == dpu::Nonlinear::HSIGMOID && shift.shift_hsigmoid != dpu::shift_hsigmoid_for(conv_fo, fo))
     dpu::op_fail(op, "shift_hsigmoid " + std::to_string(shift.shift_hsigmoid) + " does not match hsigmoid_in + 14 - output fix point (" +
                          std::to_string(dpu::shift_hsigmoid_for(conv_fo, fo)) + ")");
-  shift.shift_cut = fi + weights.fix_point - conv_fo;
-  shift.shift_bias = bias ? fi + weights.fix_point - bias->fix_point : 0;
+  shift.shift_cut = dpu::shift_cut_for(fi, weights.fix_point, conv_fo);
+  shift.shift_bias = bias ? dpu::shift_bias_for(fi, weights.fix_point, bias->fix_point) : 0;
   shift.fo = fo;
   return shift;
 }
