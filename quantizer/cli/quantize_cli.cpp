@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "dputk/common/memory.hpp"
 #include "dputk/quantizer/quantize_options.hpp"
 
 namespace dputk {
@@ -20,6 +21,7 @@ void vaiq_prefix(std::ostream& s, const google::LogMessageInfo& l, void*) {
 int quantize_main(int argc, char** argv, const std::string& description, const std::string& default_model) {
   google::InitGoogleLogging(argv[0], &vaiq_prefix, nullptr);
   FLAGS_logtostderr = true;
+  keep_freed_memory();
   dputk::QuantizeOptions o;
   o.model = default_model;
   std::string preset = "torchvision";

@@ -4,10 +4,11 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <stdexcept>
 
 #include "dputk/common/progress.hpp"
 #include "dputk/data/batch.hpp"
-#include "dputk/dpu/fix_math.hpp"
+#include "dputk/dpu/fix_attrs.hpp"
 #include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/quantizer/const_data.hpp"
@@ -16,8 +17,8 @@ namespace dputk {
 
 namespace {
 
-// Images per step: the float values of every corrected layer of a step are held until the quantized
-// network reaches them (ResNet50 at 224: about 40 MB per image).
+// Images per step: the corrections found so far apply to the next step's quantized run (and, within
+// a step, to the layers after the one corrected).
 constexpr std::size_t kStep = 4;
 
 struct Layer {
@@ -27,11 +28,12 @@ struct Layer {
   std::vector<float> bias;      // corrected, on grid
   std::vector<double> err_sum;  // Σ (y_q − y_f) per channel, y_q computed with bias0
   double positions = 0.0;
+  const ChannelStat* reference = nullptr;  // the float network's sums per image
 };
 
 }  // namespace
 
-BiasCorrectionResult correct_biases(QuantGraph& qg, const xir::Graph& prepared, const Dataset& data,
+BiasCorrectionResult correct_biases(QuantGraph& qg, const ChannelStats& reference, const Dataset& data,
                                     const std::vector<std::size_t>& indices, const Preprocess& preprocess,
                                     const std::set<std::string>& skip, bool quiet) {
   std::map<std::string, Layer> layers;
@@ -39,7 +41,9 @@ BiasCorrectionResult correct_biases(QuantGraph& qg, const xir::Graph& prepared, 
     // Convolutions and fully connected layers (a transposed convolution's output positions see
     // different numbers of taps, so one mean per channel does not describe its error).
     const std::string& t = op->get_type();
-    if (!(t == "conv2d" || t == "depthwise-conv2d" || t == "matmul") || skip.count(op->get_name()) || !prepared.get_op(op->get_name())) continue;
+    if (!(t == "conv2d" || t == "depthwise-conv2d" || t == "matmul") || skip.count(op->get_name())) continue;
+    auto ref = reference.find(op->get_name());
+    if (ref == reference.end()) continue;
     xir::Op* bfix = op->get_input_op("bias");
     if (!bfix || bfix->get_type() != "fix" || !bfix->has_attr("fix_point")) continue;
     xir::Op* bc = bfix->get_input_op("input");
@@ -50,39 +54,46 @@ BiasCorrectionResult correct_biases(QuantGraph& qg, const xir::Graph& prepared, 
     l.bias0 = const_values(*bc);
     l.bias = l.bias0;
     l.err_sum.assign(l.bias0.size(), 0.0);
+    l.reference = &ref->second;
+    if (l.reference->image_sums.size() != indices.size() * l.bias0.size())
+      throw std::logic_error("bias correction: the float statistics of '" + op->get_name() + "' are not over the " +
+                             std::to_string(indices.size()) + " images it corrects on");
     layers.emplace(op->get_name(), std::move(l));
   }
   BiasCorrectionResult result;
   if (layers.empty() || indices.empty()) return result;
+  // The quantized network as calibrated, each op's own value (a layer's before its activation); its
+  // convolutions read fix-quantized inputs with fix-quantized weights, so they run in int8.
   engine::FloatExecutorOptions eo;
-  eo.fuse = false;  // a layer's own output, before its activation
-  engine::FloatExecutor reference(prepared, eo);
-  engine::FloatExecutor quantized(*qg.graph, eo);  // fix ops quantize at their calibrated fix points
+  eo.fuse = false;
+  eo.fix_hook = [](const xir::Op* fix, const engine::FloatTensor& in, engine::FloatTensor& out) {
+    dpu::fake_quantize_array(in.data.data(), in.numel(), dpu::fix_spec_of(*fix), out.data.data());
+  };
+  eo.fix_point_of = [](const xir::Op* fix) { return fix->get_attr<std::int32_t>("fix_point"); };
+  engine::FloatExecutor quantized(*qg.graph, eo);
   std::optional<Progress> progress;
   if (!quiet) progress.emplace("bias correction", indices.size());
+  std::size_t first = 0;  // the step's first image, in `indices`
   for (const auto& ids : batches_of(indices, kStep)) {
     Batch b = make_batch(data, ids, preprocess);
-    std::map<std::string, engine::FloatTensor> want;
-    reference.run({&b.input}, [&](const xir::Op* op, engine::FloatTensor& v) {
-      if (layers.count(op->get_name())) want[op->get_name()] = v;
-    });
     quantized.run({&b.input}, [&](const xir::Op* op, engine::FloatTensor& v) {
       auto it = layers.find(op->get_name());
-      auto w = want.find(op->get_name());
-      if (it == layers.end() || w == want.end() || w->second.data.size() != v.data.size()) return;
+      if (it == layers.end()) return;
       Layer& l = it->second;
       const std::size_t c = l.bias0.size();
       if (v.shape.empty() || static_cast<std::size_t>(v.shape.back()) != c) return;
       for (std::size_t i = 0; i < v.data.size(); i += c)
-        for (std::size_t k = 0; k < c; ++k) l.err_sum[k] += static_cast<double>(v.data[i + k]) - w->second.data[i + k];
+        for (std::size_t k = 0; k < c; ++k) l.err_sum[k] += v.data[i + k];
+      const double* want = l.reference->image_sums.data() + first * c;
+      for (std::size_t i = 0; i < ids.size() * c; ++i) l.err_sum[i % c] -= want[i];
       l.positions += static_cast<double>(v.data.size() / c);
       for (std::size_t k = 0; k < c; ++k)
         l.bias[k] = dpu::fake_quantize(static_cast<float>(l.bias0[k] - l.err_sum[k] / l.positions), l.bias_fix);
       // What follows sees this layer corrected (so it corrects only what is left).
       for (std::size_t i = 0; i < v.data.size(); i += c)
         for (std::size_t k = 0; k < c; ++k) v.data[i + k] += l.bias[k] - l.bias0[k];
-      want.erase(w);
     });
+    first += ids.size();
     if (progress) progress->advance(ids.size());
   }
   if (progress) progress->finish();

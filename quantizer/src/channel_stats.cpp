@@ -2,14 +2,25 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 
 #include "dputk/data/batch.hpp"
+#include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/float_executor.hpp"
 
 namespace dputk {
 
 ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, const std::vector<std::size_t>& indices,
                                   const Preprocess& preprocess, int batch_size) {
+  // Only the values something reads: weighted ops (their own output: bias correction's reference,
+  // equalization's scaling) and their inputs (dead channels, input energies), ReLU6 outputs (clips).
+  std::set<const xir::Op*> wanted;
+  for (const xir::Op* op : graph.get_ops()) {
+    if (dpu::is_relu6(*op)) wanted.insert(op);
+    if (!dpu::op_traits(op->get_type()).weighted) continue;
+    wanted.insert(op);
+    if (const xir::Op* in = op->get_input_op("input", 0)) wanted.insert(in);
+  }
   ChannelStats stats;
   std::map<std::string, double> counts;
   engine::FloatExecutorOptions eo;
@@ -18,7 +29,7 @@ ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, 
   for (const auto& ids : batches_of(indices, static_cast<std::size_t>(batch_size))) {
     Batch b = make_batch(data, ids, preprocess);
     exec.run({&b.input}, [&](const xir::Op* op, engine::FloatTensor& v) {
-      if (v.shape.size() < 2 || v.numel() == 0) return;
+      if (v.shape.size() < 2 || v.numel() == 0 || !wanted.count(op)) return;
       const std::size_t c = static_cast<std::size_t>(v.shape.back());
       ChannelStat& s = stats[op->get_name()];
       if (s.max.empty()) {
@@ -27,19 +38,46 @@ ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, 
         s.mean_square.assign(c, 0.0);
       }
       if (s.max.size() != c) return;
-      for (std::size_t i = 0; i < v.data.size(); i += c)
-        for (std::size_t k = 0; k < c; ++k) {
-          const float x = v.data[i + k];
-          s.min[k] = std::min(s.min[k], x);
-          s.max[k] = std::max(s.max[k], x);
-          s.mean_square[k] += static_cast<double>(x) * x;
+      const bool sums = dpu::op_traits(op->get_type()).weighted;
+      const std::size_t images = static_cast<std::size_t>(v.shape[0]), per_image = v.data.size() / images;
+      float* lo = s.min.data();
+      float* hi = s.max.data();
+      double* sq = s.mean_square.data();
+      for (std::size_t i = 0; i < images; ++i) {
+        double* sum = nullptr;
+        if (sums) {
+          s.image_sums.resize(s.image_sums.size() + c, 0.0);
+          sum = s.image_sums.data() + s.image_sums.size() - c;
         }
+        for (std::size_t j = i * per_image; j < (i + 1) * per_image; j += c) {
+          const float* x = v.data.data() + j;
+          for (std::size_t k = 0; k < c; ++k) {
+            lo[k] = std::min(lo[k], x[k]);
+            hi[k] = std::max(hi[k], x[k]);
+            sq[k] += static_cast<double>(x[k]) * x[k];
+          }
+          if (sum)
+            for (std::size_t k = 0; k < c; ++k) sum[k] += x[k];
+        }
+      }
       counts[op->get_name()] += static_cast<double>(v.data.size() / c);
+      if (!sums) return;
+      s.image_positions = static_cast<double>(per_image / c);
     });
   }
   for (auto& [name, s] : stats)
     for (double& m : s.mean_square) m /= std::max(1.0, counts[name]);
   return stats;
+}
+
+void ChannelStat::scale_channels(const std::vector<float>& s) {
+  for (std::size_t c = 0; c < s.size() && c < max.size(); ++c) {
+    min[c] /= s[c];
+    max[c] /= s[c];
+    mean_square[c] /= static_cast<double>(s[c]) * s[c];
+  }
+  const std::size_t channels = max.size();
+  for (std::size_t i = 0; channels && i < image_sums.size(); ++i) image_sums[i] /= s[i % channels];
 }
 
 const ChannelStat* input_stat(const ChannelStats& stats, const xir::Op& weighted_op) {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <limits>
 
@@ -40,6 +41,7 @@ struct Layer {
   std::string w_mode, b_mode, o_mode;
   const xir::Op* input = nullptr;        // the value the layer reads (quantized graph)
   std::string target;                    // the float graph op whose value is the target
+  std::string output_fix;                // the quantized graph's fix op on the layer's output
   std::string act;                       // "", relu, relu6, clamp, leaky-relu
   float lo = 0, hi = 0, alpha = 0;
 };
@@ -83,6 +85,7 @@ std::vector<Layer> find_layers(xir::Graph& g) {
     l.fo = of->get_attr<std::int32_t>("fix_point");
     l.o_mode = of->get_attr<std::string>("round_mode");
     l.target = cur->get_name();
+    l.output_fix = of->get_name();
     out.push_back(l);
   }
   return out;
@@ -94,7 +97,8 @@ torch::Tensor nchw(const engine::FloatTensor& t) {
   return s.size() == 4 ? x.permute({0, 3, 1, 2}).contiguous() : x;
 }
 
-torch::Tensor forward(const Layer& l, const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+// The layer and its activation in float (the float network's computation, given float parameters).
+torch::Tensor float_forward(const Layer& l, const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
   torch::Tensor y;
   const std::string& t = l.op->get_type();
   if (t == "matmul") {
@@ -112,7 +116,12 @@ torch::Tensor forward(const Layer& l, const torch::Tensor& x, const torch::Tenso
   else if (l.act == "relu6") y = torch::clamp(y, 0, 6);
   else if (l.act == "clamp") y = torch::clamp(y, l.lo, l.hi);
   else if (l.act == "leaky-relu") y = torch::leaky_relu(y, l.alpha);
-  return fix(y, l.fo, l.o_mode);
+  return y;
+}
+
+// The quantized network's computation of the layer, its output fix included (w, b fix-quantized).
+torch::Tensor forward(const Layer& l, const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+  return fix(float_forward(l, x, w, b), l.fo, l.o_mode);
 }
 
 double sqnr_db(const torch::Tensor& w, const torch::Tensor& q) {
@@ -126,6 +135,8 @@ constexpr int kCaptureImages = 8;
 constexpr std::int64_t kTuneElements = std::int64_t{1} << 22;
 // Images per optimizer step: more fine-tuning images than this are taken in mini-batches.
 constexpr std::int64_t kStepImages = 16;
+// Images the network loss that keeps or reverts a layer's tuning is measured on.
+constexpr int kJudgeImages = 32;
 
 // Images [begin, begin + count) of a batch (images first).
 engine::FloatTensor slice_images(const engine::FloatTensor& t, int begin, int count) {
@@ -140,27 +151,33 @@ engine::FloatTensor slice_images(const engine::FloatTensor& t, int begin, int co
 struct StopRun {};  // thrown by an observer once it has what it came for: the rest of the graph is not run
 
 struct Captured {
-  torch::Tensor value;          // NCHW; undefined when the graph never computed the op
-  engine::FloatTensor output;   // the network's first output (with_output)
+  std::vector<torch::Tensor> values;  // NCHW, one per name; undefined when the graph never computed the op
+  engine::FloatTensor output;         // the network's first output (with_output)
 };
 
-// On all fine-tuning images, kCaptureImages at a time: the value of op `name` (none when empty) and,
-// when asked, the network's first output. Without the output a run stops as soon as the value is seen.
-Captured capture(const xir::Graph& g, bool fuse, const engine::FloatTensor& input, const std::string& name, bool with_output) {
+// On all fine-tuning images, kCaptureImages at a time: the values of the ops `names` and, when asked,
+// the network's first output. Without the output a run stops as soon as the values are seen.
+Captured capture(const xir::Graph& g, bool fuse, const engine::FloatTensor& input, const std::vector<std::string>& names,
+                 bool with_output) {
   engine::FloatExecutorOptions eo;
   eo.fuse = fuse;
   std::unique_ptr<engine::FloatExecutor> exec;
-  std::vector<torch::Tensor> parts;
+  std::vector<std::vector<torch::Tensor>> parts(names.size());
   Captured c;
+  c.values.resize(names.size());
   for (int s = 0; s < input.shape[0]; s += kCaptureImages) {
     const engine::FloatTensor chunk = slice_images(input, s, std::min(kCaptureImages, input.shape[0] - s));
     if (!exec || !with_output) exec = std::make_unique<engine::FloatExecutor>(g, eo);  // a stopped run leaves its buffers behind
-    torch::Tensor v;
+    std::vector<torch::Tensor> v(names.size());
+    std::size_t seen = 0;
     try {
       auto outs = exec->run({&chunk}, [&](const xir::Op* op, engine::FloatTensor& value) {
-        if (name.empty() || op->get_name() != name) return;
-        v = nchw(value);
-        if (!with_output) throw StopRun{};
+        for (std::size_t k = 0; k < names.size(); ++k)
+          if (op->get_name() == names[k] && !v[k].defined()) {
+            v[k] = nchw(value);
+            ++seen;
+          }
+        if (!with_output && seen == names.size()) throw StopRun{};
       });
       if (with_output) {
         const engine::FloatTensor& o = outs.at(0);
@@ -170,10 +187,13 @@ Captured capture(const xir::Graph& g, bool fuse, const engine::FloatTensor& inpu
       }
     } catch (const StopRun&) {
     }
-    if (!name.empty() && !v.defined()) return c;
-    if (v.defined()) parts.push_back(v);
+    for (std::size_t k = 0; k < names.size(); ++k) {
+      if (!v[k].defined()) return c;  // not computed: every value stays undefined
+      parts[k].push_back(v[k]);
+    }
   }
-  if (!parts.empty()) c.value = torch::cat(parts, 0);
+  for (std::size_t k = 0; k < names.size(); ++k)
+    if (!parts[k].empty()) c.values[k] = torch::cat(parts[k], 0);
   return c;
 }
 
@@ -226,7 +246,7 @@ FinetuneLayer tune(Layer& l, xir::Graph& prepared, const torch::Tensor& x, const
     double total = 0.0;
     for (std::int64_t s = begin; s < begin + count; s += chunk) {
       const std::int64_t c = std::min(chunk, begin + count - s);
-      const torch::Tensor y = forward(l, x.narrow(0, s, c), fix(w, l.fw, l.w_mode), b.defined() ? fix(b, l.fb, l.b_mode) : b);
+      const torch::Tensor y = forward(l, x.narrow(0, s, c).to(torch::kFloat32), fix(w, l.fw, l.w_mode), b.defined() ? fix(b, l.fb, l.b_mode) : b);
       const torch::Tensor part = torch::mse_loss(y, target.narrow(0, s, c)) * (static_cast<double>(c) / static_cast<double>(count));
       if (grad) part.backward();
       total += part.item<double>();
@@ -314,25 +334,57 @@ FinetuneReport fast_finetune(QuantGraph& qg, xir::Graph& prepared, const Dataset
   LOG(INFO) << "=>Preparing data for fast finetuning module parameters (" << images.size() << " images, " << layers.size() << " layers)";
   const Batch batch = make_batch(data, images, preprocess);
   const int n_images = batch.input.shape.at(0);
-  // Memory stays bounded by one layer: its float target and quantized input on the fine-tuning images
-  // are captured when it is tuned (kCaptureImages at a time; the float run stops at the layer), and the
-  // tuning passes over them a chunk at a time.
-  const engine::FloatTensor float_out = capture(prepared, false, batch.input, "", true).output;
-  // As vai_q's L_net check: a layer's tuning stays only if the network output loss on the fine-tuning
-  // images does not rise; otherwise its calibrated parameters come back. Each layer's input run
-  // measures the previous layer's effect.
-  double best_net = std::numeric_limits<double>::infinity();
-  Saved last;                   // the parameters before the last tuned layer
-  FinetuneLayer* last_report = nullptr;
-  auto judge_last = [&](double net) {
-    if (last_report && net > best_net) {
+  // As vai_q's L_net check: a layer's tuning stays only if the network output loss does not rise;
+  // otherwise its calibrated parameters come back. The loss is measured on the first kJudgeImages
+  // fine-tuning images (one run of the quantized network after each tuned layer).
+  const engine::FloatTensor judge_input = slice_images(batch.input, 0, std::min<int>(kJudgeImages, n_images));
+  const engine::FloatTensor float_out = capture(prepared, false, judge_input, {}, true).output;
+  auto network_loss = [&]() { return net_loss(capture(*qg.graph, true, judge_input, {}, true).output, float_out); };
+  double best_net = network_loss();
+  Saved last;  // the parameters before the last tuned layer
+  auto judge = [&](FinetuneLayer& r) {
+    const double net = network_loss();
+    if (net > best_net) {
       last.restore();
-      last_report->reverted = true;
-      LOG(INFO) << "Fast finetune " << last_report->op << ": network loss " << best_net << " -> " << net << ", reverted";
-      return false;
+      r.reverted = true;
+      LOG(INFO) << "Fast finetune " << r.op << ": network loss " << best_net << " -> " << net << ", reverted";
+      return;
     }
     best_net = net;
-    return true;
+  };
+  // Memory stays bounded by one layer: its quantized input and float input are captured when it is
+  // tuned (kCaptureImages at a time; the runs stop at the layer), or — when it reads the layer tuned just
+  // before — computed from that layer's (its output with the parameters it ended with, no network run);
+  // the tuning passes over them a chunk at a time.
+  struct Inputs {
+    const Layer* layer = nullptr;  // whose inputs these are
+    torch::Tensor quantized, real;  // NCHW on all fine-tuning images (real: the float network's)
+  } held;
+  const std::int64_t chunk_elements = kTuneElements;
+  // f over x a chunk of images at a time, into one tensor (of type `as`).
+  auto chunked = [&](const torch::Tensor& x, torch::ScalarType as, const std::function<torch::Tensor(const torch::Tensor&)>& f) {
+    torch::NoGradGuard ng;
+    const std::int64_t chunk = std::max<std::int64_t>(1, chunk_elements / std::max<std::int64_t>(1, x[0].numel()));
+    torch::Tensor out;
+    for (std::int64_t s = 0; s < x.size(0); s += chunk) {
+      const std::int64_t c = std::min(chunk, x.size(0) - s);
+      const torch::Tensor y = f(x.narrow(0, s, c).to(torch::kFloat32));
+      if (!out.defined()) {
+        std::vector<std::int64_t> shape = y.sizes().vec();
+        shape[0] = x.size(0);
+        out = torch::empty(shape, y.options().dtype(as));
+      }
+      out.narrow(0, s, c).copy_(y);
+    }
+    return out;
+  };
+  // A quantized value (on the grid of fix point fp, 8 bits) is held in half precision when that is
+  // exact (multiples of 2^-fp up to 127·2^-fp), else in float.
+  auto compact = [](int fp) { return fp >= -8 && fp <= 24 ? torch::kFloat16 : torch::kFloat32; };
+  auto params_of = [&](const Layer& l, bool real) {
+    const xir::Op* w = real && prepared.get_op(l.w_const->get_name()) ? prepared.get_op(l.w_const->get_name()) : l.w_const;
+    const xir::Op* b = !l.b_const ? nullptr : real && prepared.get_op(l.b_const->get_name()) ? prepared.get_op(l.b_const->get_name()) : l.b_const;
+    return std::make_pair(torch_layout::weights_to_torch(torch_layout::const_tensor(*w), *l.op), b ? torch_layout::const_tensor(*b) : torch::Tensor());
   };
   report.layers.reserve(layers.size());
   std::size_t index = 0;
@@ -351,31 +403,61 @@ FinetuneReport fast_finetune(QuantGraph& qg, xir::Graph& prepared, const Dataset
       FinetuneLayer skipped;
       skipped.op = l.op->get_name();
       report.layers.push_back(skipped);
+      held = Inputs();
       LOG(INFO) << step << ": left as calibrated (" << positions << " output positions < 4 x fan-in " << fan_in << ")";
       continue;
     }
-    // The layer's input in the quantized network as fine-tuned so far (that run also judges the last layer).
-    Captured q = capture(*qg.graph, true, batch.input, l.input->get_name(), true);
-    if (!judge_last(net_loss(q.output, float_out))) q = capture(*qg.graph, true, batch.input, l.input->get_name(), true);
-    last_report = nullptr;
-    if (!q.value.defined()) fail(l.op, "its input '" + l.input->get_name() + "' was not observed");
-    const torch::Tensor target = capture(prepared, false, batch.input, l.target, false).value;
-    if (!target.defined()) fail(l.op, "the float graph has no op '" + l.target + "'");
+    const xir::Op* real_op = prepared.get_op(l.op->get_name());
+    const xir::Op* real_in = real_op ? real_op->get_input_op("input", 0) : nullptr;
+    if (!real_in) fail(l.op, "the float graph has no such layer");
+    // The layer's input in the quantized network as fine-tuned so far, and in the float network.
+    Inputs in;
+    in.layer = &l;
+    if (held.layer && held.layer->output_fix == l.input->get_name() && held.layer->target == real_in->get_name()) {
+      const Layer& p = *held.layer;
+      const auto [qw, qb] = params_of(p, false);
+      const auto [fw, fb] = params_of(p, true);
+      in.quantized = chunked(held.quantized, compact(p.fo),
+                             [&](const torch::Tensor& x) { return forward(p, x, fix(qw, p.fw, p.w_mode), qb.defined() ? fix(qb, p.fb, p.b_mode) : qb); });
+      held.quantized = torch::Tensor();
+      in.real = chunked(held.real, torch::kFloat32, [&](const torch::Tensor& x) { return float_forward(p, x, fw, fb); });
+      ++report.chained;
+      if (options.check_chained_inputs) {
+        const torch::Tensor q = capture(*qg.graph, true, batch.input, {l.input->get_name()}, false).values.at(0);
+        const torch::Tensor f = capture(prepared, false, batch.input, {real_in->get_name()}, false).values.at(0);
+        if (!q.defined() || !f.defined() || !q.sizes().equals(in.quantized.sizes()) || !f.sizes().equals(in.real.sizes()))
+          fail(l.op, "chained inputs: the networks' values have other shapes");
+        const torch::Tensor dq = (q - in.quantized.to(torch::kFloat32)).abs();
+        report.chain_mismatch = std::max(report.chain_mismatch, (dq > 0).to(torch::kDouble).mean().item<double>());
+        report.chain_max_lsb = std::max(report.chain_max_lsb, dq.max().item<double>() * std::ldexp(1.0, p.fo));
+        report.chain_float_rel = std::max(report.chain_float_rel, ((f - in.real).abs().max() / f.abs().max().clamp_min(1e-30)).item<double>());
+      }
+    } else {
+      in.quantized = capture(*qg.graph, true, batch.input, {l.input->get_name()}, false).values.at(0);
+      if (!in.quantized.defined()) fail(l.op, "its input '" + l.input->get_name() + "' was not observed");
+      if (l.input->get_type() == "fix") in.quantized = in.quantized.to(compact(l.input->get_attr<std::int32_t>("fix_point")));
+      in.real = capture(prepared, false, batch.input, {real_in->get_name()}, false).values.at(0);
+      if (!in.real.defined()) fail(l.op, "the float graph did not compute its input '" + real_in->get_name() + "'");
+    }
+    held = Inputs();
+    const auto [fw, fb] = params_of(l, true);
+    const torch::Tensor target = chunked(in.real, torch::kFloat32, [&](const torch::Tensor& x) { return float_forward(l, x, fw, fb); });
     const auto t1 = std::chrono::steady_clock::now();
     last = Saved();
     for (xir::Op* c : {l.w_const, l.b_const}) {
       last.keep(c);
       if (c) last.keep(prepared.get_op(c->get_name()));
     }
-    FinetuneLayer r = tune(l, prepared, q.value, target, options);
+    FinetuneLayer r = tune(l, prepared, in.quantized, target, options);
+    if (r.loss_after < r.loss_before) judge(r);  // otherwise the parameters are the calibrated ones
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - l0).count();
-    LOG(INFO) << step << ": loss " << r.loss_before << " -> " << r.loss_after << " (" << r.epochs << " epochs, " << std::fixed
-              << std::setprecision(1) << r.seconds << " s, " << std::chrono::duration<double>(t1 - l0).count() << " s of it for the data)"
-              << std::defaultfloat;
+    LOG(INFO) << step << ": loss " << r.loss_before << " -> " << r.loss_after << (r.reverted ? " reverted" : "") << " (" << r.epochs
+              << " epochs, " << std::fixed << std::setprecision(1) << r.seconds << " s, "
+              << std::chrono::duration<double>(t1 - l0).count() << " s of it for the data)" << std::defaultfloat;
     report.layers.push_back(r);
-    last_report = &report.layers.back();
+    held = std::move(in);
   }
-  judge_last(net_loss(capture(*qg.graph, true, batch.input, "", true).output, float_out));
+  LOG(INFO) << "Fast finetune: " << report.chained << " of " << layers.size() << " layers took their inputs from the layer before";
   report.net_loss = best_net;
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;

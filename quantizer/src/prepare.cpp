@@ -329,14 +329,16 @@ void zero_dead_input_channels(xir::Graph& g, const ChannelStats& stats, std::vec
 // never binds before or after, i.e. its calibration maximum m_c < 6 and m_c / s ≤ 6 · kClipHeadroom;
 // then relu6(x / s) = relu6(x) / s on the data. Channels that reach 6 keep s = 1.
 constexpr float kClipHeadroom = 1.0f;
-void equalize(xir::Graph& g, const ChannelStats* stats, std::vector<std::string>& log) {
+void equalize(xir::Graph& g, ChannelStats* stats, std::vector<std::string>& log) {
   int pairs = 0, relu6_pairs = 0;
   for (xir::Op* conv0 : g.topological_sort()) {
     if (!is_conv(conv0) || conv0->get_fanout_num() != 1) continue;
     if (conv0->get_type() == "conv2d" && conv0->get_attr_or<std::int32_t>("group", 1) != 1) continue;
     xir::Op* next = conv0->get_fanout_ops()[0];
     const ChannelStat* clip = nullptr;  // the ReLU6's statistics when the pair is joined by one
+    std::vector<std::string> scaled{conv0->get_name()};  // the values channel c's 1/s scales
     if (next->get_type() == "relu" || (stats && dpu::is_relu6(*next))) {
+      scaled.push_back(next->get_name());
       if (next->get_fanout_num() != 1) continue;
       if (next->get_type() != "relu") {
         auto it = stats->find(next->get_name());
@@ -364,6 +366,7 @@ void equalize(xir::Graph& g, const ChannelStats* stats, std::vector<std::string>
     }
     if (clip && clip->max.size() != static_cast<std::size_t>(channels)) continue;
     const bool through_relu = conv0->get_fanout_ops()[0]->get_type() == "relu";
+    std::vector<float> scale(channels, 1.0f);
     for (int c = 0; c < channels; ++c) {
       float s;
       if (clip) {
@@ -382,7 +385,13 @@ void equalize(xir::Graph& g, const ChannelStats* stats, std::vector<std::string>
       w0.for_output(c, [&](float& v) { v /= s; });
       if (!b0.empty()) b0[c] /= s;
       w1.for_input(c, [&](float& v) { v *= s; });
+      scale[c] = s;
     }
+    if (stats)
+      for (const std::string& name : scaled) {
+        auto it = stats->find(name);
+        if (it != stats->end() && it->second.max.size() == static_cast<std::size_t>(channels)) it->second.scale_channels(scale);
+      }
     set_const_values(*w0.op, w0.w);
     set_const_values(*w1.op, w1.w);
     if (b0op) set_const_values(*b0op, b0);
@@ -433,6 +442,7 @@ std::vector<std::string> prepare_graph(xir::Graph& graph, const PrepareOptions& 
     zero_dead_input_channels(graph, stats, log);
   }
   if (options.include_cle) equalize(graph, options.channel_stats ? &stats : nullptr, log);
+  if (options.prepared_stats) *options.prepared_stats = std::move(stats);
   return log;
 }
 

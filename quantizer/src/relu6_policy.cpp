@@ -48,12 +48,14 @@ Relu6Choice choose_relu6_policy(const std::string& onnx_path, const PrepareOptio
     PrepareOptions po = base;
     po.relu6_replace = policy;
     po.channel_stats = [&](const xir::Graph& g) { return gather_channel_stats(g, data, trial, preprocess, batch_size); };
+    ChannelStats stats;
+    po.prepared_stats = &stats;
     std::vector<std::string> log;
     auto prepared = load_prepared_model(onnx_path, po, &log, /*quiet=*/true);
     CalibOptions co = calib;
-    co.input_energy = input_energies(*prepared, gather_channel_stats(*prepared, data, trial, preprocess, batch_size));
+    co.input_energy = input_energies(*prepared, stats);
     QuantGraph qg = calibrate_model(*prepared, data, trial, preprocess, batch_size, co, nullptr, /*quiet=*/true);
-    if (bias_correction) correct_biases(qg, *prepared, data, trial, preprocess, {}, /*quiet=*/true);
+    if (bias_correction) correct_biases(qg, stats, data, trial, preprocess, {}, /*quiet=*/true);
     engine::FloatExecutor exec(*qg.graph);  // fix ops at their calibrated fix points
     OutputAgreement versus_float;
     std::size_t k = 0;

@@ -113,6 +113,11 @@ int run_float(const QuantizeOptions& o) {
   return 0;
 }
 
+// Images the per-channel statistics (dead channels, ReLU6 clips, depthwise input energies, the float
+// network's layer means for bias correction) are taken on. Fewer cost accuracy (MobileNetV1 0.5,
+// calibrated on 100: 72.50% with all 100, 71.75% with 80, 69.75% with 64, 69.00% with 32).
+constexpr std::size_t kStatImages = 256;
+
 int run_calib(const QuantizeOptions& o) {
   const QuantConfig cfg = config_of(o);
   const std::string dir = o.calib_dir.empty() ? o.data_dir : o.calib_dir;
@@ -124,8 +129,9 @@ int run_calib(const QuantizeOptions& o) {
   co.method = cfg.activation_method;
   co.weight_method = cfg.weight_method;
   co.percentage = cfg.percentage;
-  // The data-driven preparation and the bias correction read the first 256 calibration images.
-  const std::vector<std::size_t> stat_ids(indices.begin(), indices.begin() + static_cast<long>(std::min<std::size_t>(indices.size(), 256)));
+  // The data-driven preparation and the bias correction read the first kStatImages calibration images
+  // (one float pass for both; see PrepareOptions::prepared_stats).
+  const std::vector<std::size_t> stat_ids(indices.begin(), indices.begin() + static_cast<long>(std::min(indices.size(), kStatImages)));
   PrepareOptions po = prepare_options_of(cfg);
   if (po.relu6_replace == "auto") {
     if (po.convert_relu6_to_relu) {
@@ -146,15 +152,16 @@ int run_calib(const QuantizeOptions& o) {
   po.channel_stats = [&](const xir::Graph& g) {
     return gather_channel_stats(g, *data, stat_ids, o.preprocess, o.batch_size);
   };
+  ChannelStats stats;
+  po.prepared_stats = &stats;
   auto prepared = load_prepared_model(o.model, po);
   LOG(INFO) << "Quantization calibration process start up: " << indices.size() << " images of " << data->description();
-  co.input_energy = input_energies(*prepared, gather_channel_stats(*prepared, *data, stat_ids, o.preprocess, o.batch_size));
+  co.input_energy = input_energies(*prepared, stats);
   QuantGraph qg = calibrate_model(*prepared, *data, indices, o.preprocess, o.batch_size, co);
   // The float network as prepared: fast finetune tunes `prepared`'s weights (its float copy of each
-  // layer), while bias correction and test mode compare with the network before tuning.
+  // layer), while bias correction (its statistics) and test mode compare with the network before tuning.
   std::string prepared_bytes;
   prepared->serialize_to_string(&prepared_bytes);
-  const auto reference = xir::Graph::deserialize_from_string(prepared_bytes);
   if (o.fast_finetune) {
     // Fix points stay as calibrated on the whole calibration set; the weights and biases are then
     // tuned on its first ft_subset_len images (vai_q_pytorch's fast_finetune; see fast_finetune.hpp).
@@ -179,7 +186,7 @@ int run_calib(const QuantizeOptions& o) {
   // with the quantized network before each layer (fast finetune fitted on its first few images).
   int corrected = 0;
   if (cfg.include_bias_corr) {
-    const BiasCorrectionResult bc = correct_biases(qg, *reference, *data, stat_ids, o.preprocess);
+    const BiasCorrectionResult bc = correct_biases(qg, stats, *data, stat_ids, o.preprocess);
     corrected = bc.layers;
     LOG(INFO) << "bias correction: " << bc.layers << " layers, mean |shift| " << bc.mean_shift;
   }

@@ -57,7 +57,7 @@ TEST(FastFinetune, ResNet20NoWorseThanWithoutAndReloadable) {
 
 // Fast finetune tunes the prepared float network's copy of each layer; bias correction (which runs after
 // it on every layer) must compare with the network as it was before tuning. Compared with the tuned
-// copy, Google's QAT MobileNetV1 0.5/160 fell to 55.00%; measured 72.25% (float 73.50%, defaults without
+// copy, Google's QAT MobileNetV1 0.5/160 fell to 55.00%; measured 71.75% (float 73.50%, defaults without
 // fast finetune 71.25%).
 TEST(FastFinetune, MobileNetV1BiasCorrectionAfterTuningKeepsAccuracy) {
   const std::string dir = dputk::test::scratch_dir("ft_mobilenet_v1");

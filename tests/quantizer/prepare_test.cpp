@@ -142,8 +142,32 @@ TEST(PrepareWithStatistics, MobileNetV1KeepsItsOutputsOnTheCalibrationImages) {
   dputk::PrepareOptions po;
   po.relu6_replace = "keep";
   po.channel_stats = [&](const xir::Graph& g) { return dputk::gather_channel_stats(g, *data, ids, pre, 8); };
+  dputk::ChannelStats carried;
+  po.prepared_stats = &carried;
   std::vector<std::string> log;
   auto prepared = dputk::load_prepared_model(model, po, &log);
+  // The statistics carried through the preparation (channels scaled by equalization) are those of a new
+  // pass over the prepared graph: what the depthwise weight fix points read, without that pass.
+  const dputk::ChannelStats fresh = dputk::gather_channel_stats(*prepared, *data, ids, pre, 8);
+  ASSERT_EQ(carried.size(), fresh.size());
+  int compared = 0;
+  std::size_t sums = 0;
+  for (const auto& [name, f] : fresh) {
+    const dputk::ChannelStat& c = carried.at(name);
+    ASSERT_EQ(c.max.size(), f.max.size()) << name;
+    for (std::size_t k = 0; k < f.max.size(); ++k) {
+      EXPECT_NEAR(c.max[k], f.max[k], 1e-4 * (1 + std::fabs(f.max[k]))) << name << " channel " << k;
+      EXPECT_NEAR(c.min[k], f.min[k], 1e-4 * (1 + std::fabs(f.min[k]))) << name << " channel " << k;
+      EXPECT_NEAR(c.mean_square[k], f.mean_square[k], 1e-3 * (1e-6 + f.mean_square[k])) << name << " channel " << k;
+      ++compared;
+    }
+    ASSERT_EQ(c.image_sums.size(), f.image_sums.size()) << name;
+    for (std::size_t i = 0; i < f.image_sums.size(); ++i)
+      EXPECT_NEAR(c.image_sums[i], f.image_sums[i], 1e-3 * (1 + std::fabs(f.image_sums[i]))) << name << " sum " << i;
+    sums += f.image_sums.size();
+  }
+  EXPECT_GT(compared, 1000);
+  EXPECT_GT(sums, 1000u) << "per-image sums of the layers (bias correction's reference)";
   std::string all;
   for (const auto& l : log) all += l + "\n";
   EXPECT_NE(all.find("channels that are 0 on every calibration image set to 0"), std::string::npos) << all;

@@ -19,6 +19,7 @@
 
 #include "dputk/data/dataset.hpp"
 #include "dputk/data/preprocess.hpp"
+#include "dputk/quantizer/channel_stats.hpp"
 #include "dputk/quantizer/quant_graph.hpp"
 
 namespace dputk {
@@ -29,9 +30,10 @@ struct BiasCorrectionResult {
 };
 
 // Corrects the biases of qg (calibrated: fix points written, parameters on their grid) against the
-// float graph `prepared` it was built from, on the given images. Layers named in `skip` are left
-// alone (fast finetune has fitted their biases already).
-BiasCorrectionResult correct_biases(QuantGraph& qg, const xir::Graph& prepared, const Dataset& data,
+// float network it stands for, given as that network's statistics on the same images in the same
+// order (`reference`: ChannelStat::image_sums of each layer, e.g. PrepareOptions::prepared_stats), so
+// no float run is needed here. Layers named in `skip` are left alone.
+BiasCorrectionResult correct_biases(QuantGraph& qg, const ChannelStats& reference, const Dataset& data,
                                     const std::vector<std::size_t>& indices, const Preprocess& preprocess,
                                     const std::set<std::string>& skip = {}, bool quiet = false);
 

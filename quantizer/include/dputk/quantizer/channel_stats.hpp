@@ -15,8 +15,15 @@ namespace dputk {
 struct ChannelStat {
   std::vector<float> min, max;
   std::vector<double> mean_square;  // E[x_c²] over images and positions
+  // Weighted ops only (convolutions, fully connected: their own output, before any activation): per
+  // image, Σ x_c over its positions — image i's sums at [i·C, (i+1)·C), images in the order gathered.
+  // Bias correction pairs them with the quantized network's sums on the same images.
+  std::vector<double> image_sums;
+  double image_positions = 0.0;  // positions per image
   // A channel that is exactly 0 on every image (a ReLU that never fires).
   bool dead(std::size_t c) const { return min[c] == 0.0f && max[c] == 0.0f; }
+  // The statistics of the value with channel c divided by s[c] (s > 0).
+  void scale_channels(const std::vector<float>& s);
 };
 using ChannelStats = std::map<std::string, ChannelStat>;  // by op name (ops whose value the executor materialises)
 

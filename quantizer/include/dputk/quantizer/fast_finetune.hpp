@@ -10,16 +10,20 @@
 // rates halve (stop below 1e-5 or after 100 steps). A layer whose output positions in the fine-tuning set number fewer than 4× its fan-in
 // (epochs == 0 in the report) is left as calibrated: it would only fit those images. As vai_q's L_net
 // check, a tuned layer is kept only if the network output's loss, sqrt(MSE) against the float
-// network on the fine-tuning images, does not rise (otherwise reverted, marked in the report). Gradients
-// come from libtorch's autograd (built with DPUTK_WITH_TORCHSCRIPT).
+// network on the first 32 fine-tuning images, does not rise (otherwise reverted, marked in the report):
+// one quantized-network run per layer whose tuning lowered its loss. Gradients come from libtorch's
+// autograd (built with DPUTK_WITH_TORCHSCRIPT).
 // Up to 16 fine-tuning images, an epoch is one step on all of them (as above). With more, an epoch
 // evaluates the loss on all images and then steps once per mini-batch of 16 (one pass), within the same
 // budget of steps (max_epochs steps in all). Memory is bounded by one layer, not by the network: a
-// layer's input (quantized network) and target (float network; that run stops at the layer) are
-// captured when the layer is tuned, 8 images per executor run, and every loss passes over its images in
-// chunks of at most 4M values, accumulating the gradient. One log line per layer.
-// The fine-tuned float weights replace the prepared graph's (so bias correction measures the
-// quantization error of the fine-tuned weights), and their fix-quantized values the quantized graph's.
+// layer's input in the quantized network and in the float network are captured when the layer is
+// tuned (8 images per executor run; the runs stop at the layer) — or, when it reads the output of the
+// layer tuned just before (a chain: MobileNetV1 throughout, MobileNetV2 within its blocks), computed
+// from that layer's inputs and final parameters without running the networks; its target is its float
+// computation on its float input. Every loss passes over its images in chunks of at most 4M values,
+// accumulating the gradient. One log line per layer.
+// The fine-tuned float weights replace the prepared graph's (the float copy later layers' targets are
+// computed with), and their fix-quantized values the quantized graph's.
 #pragma once
 #include <string>
 #include <vector>
@@ -34,6 +38,9 @@ struct FinetuneOptions {
   int max_epochs = 100;
   double lr_factor = 0.01;
   double min_lr = 1e-5;
+  // Tests: a layer whose inputs were computed from the layer before also has them captured from the
+  // networks, and the differences go into the report.
+  bool check_chained_inputs = false;
 };
 
 struct FinetuneLayer {
@@ -47,6 +54,11 @@ struct FinetuneLayer {
 struct FinetuneReport {
   std::vector<FinetuneLayer> layers;
   double net_loss = 0;  // L_net after fine-tuning
+  int chained = 0;       // layers whose inputs came from the layer before
+  // With check_chained_inputs, over those layers: the largest share of quantized input values that
+  // differ from the network's, the largest such difference in LSBs, and the largest float input
+  // difference relative to the value's largest magnitude.
+  double chain_mismatch = 0, chain_max_lsb = 0, chain_float_rel = 0;
   double seconds = 0;
 };
 

@@ -29,6 +29,10 @@ struct PrepareOptions {
   // gather calibration statistics; then weights that read always-zero channels are zeroed and
   // equalization may cross a ReLU6 where its clip does not bind (see prepare.cpp).
   std::function<ChannelStats(const xir::Graph&)> channel_stats;
+  // When set (with channel_stats): receives those statistics as they stand for the prepared graph —
+  // equalization scales channels exactly on the calibration data (ReLU, or a ReLU6 whose clip does not
+  // bind), and zeroed weights read channels that are 0 anyway, so no second pass over the images.
+  ChannelStats* prepared_stats = nullptr;
 };
 
 // Returns one line per change made (for the log).

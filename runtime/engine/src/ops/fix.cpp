@@ -1,21 +1,10 @@
 // The number-format ops: fix (float → fake-quantized float: the quantizer form; calibration replaces
 // it through FixKernelArgs::fix_hook), and float2fix (float → int8 at the op's fix point with its
 // round mode: a CPU value entering the DPU). fix2float is a layout op in int8 (layout.cpp).
-#include "dputk/dpu/fix_math.hpp"
-#include "dputk/dpu/op_error.hpp"
+#include "dputk/dpu/fix_attrs.hpp"
 #include "dputk/engine/op_registry.hpp"
 
 namespace dputk::engine {
-
-namespace {
-dpu::RoundMode round_mode_of(const xir::Op& op, const char* fallback) {
-  try {
-    return dpu::parse_round_mode(op.get_attr_or<std::string>("round_mode", fallback));
-  } catch (const std::exception& e) {
-    dpu::op_fail(op, e.what());
-  }
-}
-}  // namespace
 
 void register_fix(OpRegistry& r) {
   r.add_float("fix", KernelKind::REFERENCE, [](const FloatKernelArgs& a) {
@@ -24,17 +13,13 @@ void register_fix(OpRegistry& r) {
       FixHook hook = a.fix_hook;
       return float_lambda([self, hook](const std::vector<const FloatTensor*>& in, FloatTensor& out) { hook(self, *in[0], out); });
     }
-    dpu::FixSpec f;
-    f.fix_point = a.op.get_attr<std::int32_t>("fix_point");
-    f.bit_width = a.op.get_attr<std::int32_t>("bit_width");
-    f.if_signed = a.op.get_attr<bool>("if_signed");
-    f.round = round_mode_of(a.op, "");
+    const dpu::FixSpec f = dpu::fix_spec_of(a.op);
     return float_lambda([f](const std::vector<const FloatTensor*>& in, FloatTensor& out) {
       dpu::fake_quantize_array(in[0]->data.data(), out.numel(), f, out.data.data());
     });
   });
   r.add_fix("float2fix", KernelKind::REFERENCE, [](const FixKernelArgs& a) -> FixKernel {
-    const dpu::RoundMode mode = round_mode_of(a.op, "DPU_ROUND");
+    const dpu::RoundMode mode = dpu::round_mode_of(a.op, "DPU_ROUND");
     return [mode](const std::vector<const DpuTensor*>& in, DpuTensor& out) {
       std::vector<float> x(static_cast<std::size_t>(in[0]->numel()));
       dequantize(*in[0], x.data());

@@ -1,0 +1,42 @@
+// Fast finetune takes a layer's inputs from the layer tuned just before when it reads that layer's
+// output (no network run): those inputs must be the ones the networks compute. Google's QAT MobileNetV1
+// 0.25/128 (a chain of 27 convolutions), calibrated on 8 images and tuned on them, with every chained
+// input also captured from the quantized and float networks.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "dputk/data/dataset.hpp"
+#include "dputk/quantizer/fast_finetune.hpp"
+#include "dputk/quantizer/quantize.hpp"
+#include "small_mobilenet.hpp"
+
+namespace {
+
+TEST(FastFinetuneChain, ChainedInputsAreTheNetworksOwn) {
+  if (!dputk::fast_finetune_supported()) GTEST_SKIP() << "built without libtorch";
+  const dputk::test::SmallMobileNet net;
+  const auto& data = net.data;
+  const dputk::Preprocess& pre = net.pre;
+  const std::vector<std::size_t>& ids = net.ids;
+  dputk::PrepareOptions po;
+  po.relu6_replace = "keep";
+  auto prepared = dputk::load_prepared_model(net.model, po, nullptr, true);
+  dputk::QuantGraph qg = dputk::calibrate_model(*prepared, *data, ids, pre, 8, {}, nullptr, true);
+  dputk::FinetuneOptions fo;
+  fo.check_chained_inputs = true;
+  fo.max_epochs = 3;  // the inputs are what is checked, not the tuning
+  const dputk::FinetuneReport r = dputk::fast_finetune(qg, *prepared, *data, ids, pre, fo);
+  int tuned = 0;
+  for (const auto& l : r.layers) tuned += l.epochs > 0;
+  std::printf("chained %d of %zu layers (%d tuned): quantized inputs differ at %.3g of values (max %.3g LSB), float inputs by %.3g\n",
+              r.chained, r.layers.size(), tuned, r.chain_mismatch, r.chain_max_lsb, r.chain_float_rel);
+  EXPECT_GE(r.chained, 10) << "of " << r.layers.size() << " layers (" << tuned << " tuned)";
+  // Quantized inputs: on the grid, equal but where a float sum lands on a rounding boundary differently
+  // (torch's convolution vs oneDNN's summation order): at most one LSB, rarely.
+  EXPECT_LE(r.chain_max_lsb, 1.0 + 1e-6);
+  EXPECT_LT(r.chain_mismatch, 1e-3);
+  EXPECT_LT(r.chain_float_rel, 1e-4);
+}
+
+}  // namespace

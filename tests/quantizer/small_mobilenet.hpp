@@ -1,0 +1,26 @@
+// Google's QAT MobileNetV1 0.25/128 on the first 8 val_500 images: the small real network the
+// quantizer's pass-level tests (bias correction, fast finetune) run on.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dputk/data/dataset.hpp"
+#include "dputk/data/preprocess.hpp"
+#include "test_data.hpp"
+
+namespace dputk::test {
+
+struct SmallMobileNet {
+  std::unique_ptr<Dataset> data = open_dataset(data_path("imagenet/val_500"), data_path("imagenet/val_500.txt"));
+  Preprocess pre = [] {
+    Preprocess p = Preprocess::preset("inception");
+    p.resize = 146;
+    p.crop = 128;
+    return p;
+  }();
+  std::vector<std::size_t> ids{0, 1, 2, 3, 4, 5, 6, 7};
+  std::string model = data_path("imagenet/mobilenet_v1_0.25_128_quant_dequant.onnx");
+};
+
+}  // namespace dputk::test
