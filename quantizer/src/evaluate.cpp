@@ -39,7 +39,8 @@ EvalResult evaluate(const Dataset& data, const std::vector<std::size_t>& indices
     if (logits.shape.empty() || logits.shape[0] != n)
       throw std::runtime_error("the model returned " + engine::shape_to_string(logits.shape) + " for a batch of " + std::to_string(n));
     const int classes = static_cast<int>(logits.numel() / n);
-    for (int i = 0; labelled && i < n; ++i) {
+    if (logits.shape.size() > 2 && classes != logits.shape.back()) r.score_map = engine::shape_to_string(logits.shape);
+    for (int i = 0; labelled && r.score_map.empty() && i < n; ++i) {
       const float* row = logits.data.data() + static_cast<std::size_t>(i) * classes;
       r.top1 += in_top_k(row, classes, b.labels[i], 1);
       r.top5 += in_top_k(row, classes, b.labels[i], std::min(5, classes));

@@ -79,6 +79,11 @@ void print_result(const EvalResult& r, bool labelled) {
     std::fflush(stdout);
     return;
   }
+  if (!r.score_map.empty()) {
+    std::printf("Images: %zu (the output is a score map %s: image class labels do not apply, no accuracy)\n", r.images, r.score_map.c_str());
+    std::fflush(stdout);
+    return;
+  }
   std::printf("Accuracy: %.4f%%\nTop-5: %.4f%%\nImages: %zu\n", r.top1_percent(), r.top5_percent(), r.images);
   std::fflush(stdout);
 }

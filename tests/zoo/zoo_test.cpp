@@ -202,6 +202,14 @@ TEST(SegmentationMasks, MiouOfInt8AndFloatOnUnlabelledImages) {
   const double int8 = std::stod(m[1]), fl = std::stod(m[2]);
   EXPECT_GE(int8, 90.0) << r.out;
   EXPECT_LT(fl, int8) << r.out;
+  // A list with ImageNet class labels does not make a segmentation map a classifier: no accuracy figure.
+  r = dputk::test::run_cli("dpu-quantize", "--model " + dputk::test::data_path("segmentation/deeplabv3_mnv2_dm05_pascal_quant_dequant.onnx") +
+                                               " --preprocess deeplab --data_dir " + dputk::test::data_path("imagenet/val_500") +
+                                               " --val_list " + dputk::test::data_path("imagenet/val_500.txt") +
+                                               " --skip 10 --subset_len 1 --quant_mode test --output_dir " + zoo + "/quantize_result");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.find("Accuracy:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("the output is a score map"), std::string::npos) << r.out;
 }
 
 }  // namespace

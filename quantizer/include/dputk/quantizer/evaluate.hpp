@@ -17,6 +17,9 @@ struct EvalResult {
   // throughput as benchmarks measure it, image decoding and preprocessing excluded.
   double model_seconds = 0.0;
   std::size_t model_images = 0;
+  // The output has more than one score vector per image (a segmentation map, [N, H, W, C]): image
+  // class labels do not apply to it, so there is no top-1 / top-5 (shape as the model gave it).
+  std::string score_map;
   double top1_percent() const { return images ? 100.0 * static_cast<double>(top1) / static_cast<double>(images) : 0.0; }
   double top5_percent() const { return images ? 100.0 * static_cast<double>(top5) / static_cast<double>(images) : 0.0; }
   double images_per_second() const { return seconds > 0 ? static_cast<double>(images) / seconds : 0.0; }
