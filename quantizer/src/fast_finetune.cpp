@@ -215,14 +215,14 @@ struct Saved {
   }
 };
 
-FinetuneLayer tune(Layer& l, xir::Graph& prepared, const torch::Tensor& x, const torch::Tensor& target, const FinetuneOptions& o) {
+FinetuneLayer tune(Layer& l, const xir::Graph& prepared, const torch::Tensor& x, const torch::Tensor& target, const FinetuneOptions& o) {
   FinetuneLayer r;
   r.op = l.op->get_name();
-  xir::Op* float_w = prepared.get_op(l.w_const->get_name());
+  const xir::Op* float_w = prepared.get_op(l.w_const->get_name());
   const torch::Tensor w0 = torch_layout::weights_to_torch(torch_layout::const_tensor(float_w ? *float_w : *l.w_const), *l.op);
   torch::Tensor w = w0.clone().requires_grad_(true);
   torch::Tensor b0, b;
-  xir::Op* float_b = l.b_const ? prepared.get_op(l.b_const->get_name()) : nullptr;
+  const xir::Op* float_b = l.b_const ? prepared.get_op(l.b_const->get_name()) : nullptr;
   if (l.b_const) {
     b0 = torch_layout::const_tensor(float_b ? *float_b : *l.b_const);
     b = b0.clone().requires_grad_(true);
@@ -310,14 +310,12 @@ FinetuneLayer tune(Layer& l, xir::Graph& prepared, const torch::Tensor& x, const
     if (lr_w < o.min_lr && lr_b < o.min_lr) break;
   }
   r.loss_after = best;
-  // The fine-tuned float parameters into the float graph, their fix-quantized values into the quantized one.
+  // The fine-tuned parameters' fix-quantized values into the quantized graph. The float graph stays as
+  // it is: it is every later layer's target (written back, its tuned copies drifted from the network
+  // the targets stand for — MobileNetV1 0.5 on 100 images: network loss 1.20 instead of 0.53).
   const IV& wshape = l.w_const->get_output_tensor()->get_shape();
-  if (float_w) torch_layout::set_const(*float_w, torch_layout::weights_from_torch(best_w, *l.op, wshape));
   torch_layout::set_const(*l.w_const, torch_layout::weights_from_torch(fix(best_w, l.fw, l.w_mode).detach(), *l.op, wshape));
-  if (b.defined()) {
-    if (float_b) torch_layout::set_const(*float_b, best_b);
-    torch_layout::set_const(*l.b_const, fix(best_b, l.fb, l.b_mode).detach());
-  }
+  if (b.defined()) torch_layout::set_const(*l.b_const, fix(best_b, l.fb, l.b_mode).detach());
   return r;
 }
 
@@ -325,7 +323,7 @@ FinetuneLayer tune(Layer& l, xir::Graph& prepared, const torch::Tensor& x, const
 
 bool fast_finetune_supported() { return true; }
 
-FinetuneReport fast_finetune(QuantGraph& qg, xir::Graph& prepared, const Dataset& data, const std::vector<std::size_t>& images,
+FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const Dataset& data, const std::vector<std::size_t>& images,
                              const Preprocess& preprocess, const FinetuneOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   FinetuneReport report;
@@ -444,10 +442,7 @@ FinetuneReport fast_finetune(QuantGraph& qg, xir::Graph& prepared, const Dataset
     const torch::Tensor target = chunked(in.real, torch::kFloat32, [&](const torch::Tensor& x) { return float_forward(l, x, fw, fb); });
     const auto t1 = std::chrono::steady_clock::now();
     last = Saved();
-    for (xir::Op* c : {l.w_const, l.b_const}) {
-      last.keep(c);
-      if (c) last.keep(prepared.get_op(c->get_name()));
-    }
+    for (xir::Op* c : {l.w_const, l.b_const}) last.keep(c);
     FinetuneLayer r = tune(l, prepared, in.quantized, target, options);
     if (r.loss_after < r.loss_before) judge(r);  // otherwise the parameters are the calibrated ones
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - l0).count();

@@ -12,7 +12,7 @@ namespace {
 }  // namespace
 
 bool fast_finetune_supported() { return false; }
-FinetuneReport fast_finetune(QuantGraph&, xir::Graph&, const Dataset&, const std::vector<std::size_t>&, const Preprocess&, const FinetuneOptions&) {
+FinetuneReport fast_finetune(QuantGraph&, const xir::Graph&, const Dataset&, const std::vector<std::size_t>&, const Preprocess&, const FinetuneOptions&) {
   unavailable();
 }
 void save_finetuned_params(const xir::Graph&, const std::string&) { unavailable(); }

@@ -163,8 +163,8 @@ int run_calib(const QuantizeOptions& o) {
   LOG(INFO) << "Quantization calibration process start up: " << indices.size() << " images of " << data->description();
   co.input_energy = input_energies(*prepared, stats);
   QuantGraph qg = calibrate_model(*prepared, *data, indices, o.preprocess, o.batch_size, co);
-  // The float network as prepared: fast finetune tunes `prepared`'s weights (its float copy of each
-  // layer), while bias correction (its statistics) and test mode compare with the network before tuning.
+  // The float network as prepared: test mode's per-layer reference. Fast finetune and bias correction
+  // (through its statistics) compare with it and leave it as it is.
   std::string prepared_bytes;
   prepared->serialize_to_string(&prepared_bytes);
   if (o.fast_finetune) {

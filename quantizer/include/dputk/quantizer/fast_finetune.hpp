@@ -22,8 +22,8 @@
 // from that layer's inputs and final parameters without running the networks; its target is its float
 // computation on its float input. Every loss passes over its images in chunks of at most 4M values,
 // accumulating the gradient. One log line per layer.
-// The fine-tuned float weights replace the prepared graph's (the float copy later layers' targets are
-// computed with), and their fix-quantized values the quantized graph's.
+// The fine-tuned weights' fix-quantized values replace the quantized graph's; the float graph is not
+// changed (every layer's target is the float network's own value).
 #pragma once
 #include <string>
 #include <vector>
@@ -66,7 +66,7 @@ bool fast_finetune_supported();
 
 // `images`: the fine-tuning set (vai_q's default is 10 samples). Throws std::runtime_error when built
 // without libtorch or for a layer it cannot express.
-FinetuneReport fast_finetune(QuantGraph& qg, xir::Graph& prepared, const Dataset& data, const std::vector<std::size_t>& images,
+FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const Dataset& data, const std::vector<std::size_t>& images,
                              const Preprocess& preprocess, const FinetuneOptions& options = {});
 
 // param.pth: the fine-tuned parameters (name → float tensor, XIR layout) in PyTorch's pickle format
