@@ -66,10 +66,7 @@ BiasCorrectionResult correct_biases(QuantGraph& qg, const ChannelStats& referenc
   // convolutions read fix-quantized inputs with fix-quantized weights, so they run in int8.
   engine::FloatExecutorOptions eo;
   eo.fuse = false;
-  eo.fix_hook = [](const xir::Op* fix, const engine::FloatTensor& in, engine::FloatTensor& out) {
-    dpu::fake_quantize_array(in.data.data(), in.numel(), dpu::fix_spec_of(*fix), out.data.data());
-  };
-  eo.fix_point_of = [](const xir::Op* fix) { return fix->get_attr<std::int32_t>("fix_point"); };
+  eo.fix_point_of = [](const xir::Op* fix) { return dpu::fix_spec_of(*fix).fix_point; };
   engine::FloatExecutor quantized(*qg.graph, eo);
   std::optional<Progress> progress;
   if (!quiet) progress.emplace("bias correction", indices.size());

@@ -61,8 +61,6 @@ ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, 
         }
       }
       counts[op->get_name()] += static_cast<double>(v.data.size() / c);
-      if (!sums) return;
-      s.image_positions = static_cast<double>(per_image / c);
     });
   }
   for (auto& [name, s] : stats)

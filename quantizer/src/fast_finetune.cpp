@@ -215,18 +215,26 @@ struct Saved {
   }
 };
 
+// A layer's weights (torch layout) and bias (undefined without one): the float network's (`real`, the
+// prepared graph's constants of the same names) or the quantized graph's as they stand.
+std::pair<torch::Tensor, torch::Tensor> params_of(const Layer& l, const xir::Graph& prepared, bool real) {
+  auto pick = [&](const xir::Op* q) -> const xir::Op* {
+    const xir::Op* f = real && q ? prepared.get_op(q->get_name()) : nullptr;
+    return f ? f : q;
+  };
+  const xir::Op* w = pick(l.w_const);
+  const xir::Op* b = pick(l.b_const);
+  return {torch_layout::weights_to_torch(torch_layout::const_tensor(*w), *l.op), b ? torch_layout::const_tensor(*b) : torch::Tensor()};
+}
+
 FinetuneLayer tune(Layer& l, const xir::Graph& prepared, const torch::Tensor& x, const torch::Tensor& target, const FinetuneOptions& o) {
   FinetuneLayer r;
   r.op = l.op->get_name();
-  const xir::Op* float_w = prepared.get_op(l.w_const->get_name());
-  const torch::Tensor w0 = torch_layout::weights_to_torch(torch_layout::const_tensor(float_w ? *float_w : *l.w_const), *l.op);
+  const auto float_params = params_of(l, prepared, true);
+  const torch::Tensor w0 = float_params.first, b0 = float_params.second;
   torch::Tensor w = w0.clone().requires_grad_(true);
-  torch::Tensor b0, b;
-  const xir::Op* float_b = l.b_const ? prepared.get_op(l.b_const->get_name()) : nullptr;
-  if (l.b_const) {
-    b0 = torch_layout::const_tensor(float_b ? *float_b : *l.b_const);
-    b = b0.clone().requires_grad_(true);
-  }
+  torch::Tensor b;
+  if (b0.defined()) b = b0.clone().requires_grad_(true);
   double factor = o.lr_factor;
   if (sqnr_db(w0, fix(w0, l.fw, l.w_mode)) / 8.0 > 4.5) factor *= 0.1;  // weights that quantize well move less
   double lr_w = factor * w0.std().item<double>();
@@ -379,11 +387,6 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
   // A quantized value (on the grid of fix point fp, 8 bits) is held in half precision when that is
   // exact (multiples of 2^-fp up to 127·2^-fp), else in float.
   auto compact = [](int fp) { return fp >= -8 && fp <= 24 ? torch::kFloat16 : torch::kFloat32; };
-  auto params_of = [&](const Layer& l, bool real) {
-    const xir::Op* w = real && prepared.get_op(l.w_const->get_name()) ? prepared.get_op(l.w_const->get_name()) : l.w_const;
-    const xir::Op* b = !l.b_const ? nullptr : real && prepared.get_op(l.b_const->get_name()) ? prepared.get_op(l.b_const->get_name()) : l.b_const;
-    return std::make_pair(torch_layout::weights_to_torch(torch_layout::const_tensor(*w), *l.op), b ? torch_layout::const_tensor(*b) : torch::Tensor());
-  };
   report.layers.reserve(layers.size());
   std::size_t index = 0;
   for (Layer& l : layers) {
@@ -413,8 +416,8 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
     in.layer = &l;
     if (held.layer && held.layer->output_fix == l.input->get_name() && held.layer->target == real_in->get_name()) {
       const Layer& p = *held.layer;
-      const auto [qw, qb] = params_of(p, false);
-      const auto [fw, fb] = params_of(p, true);
+      const auto [qw, qb] = params_of(p, prepared, false);
+      const auto [fw, fb] = params_of(p, prepared, true);
       in.quantized = chunked(held.quantized, compact(p.fo),
                              [&](const torch::Tensor& x) { return forward(p, x, fix(qw, p.fw, p.w_mode), qb.defined() ? fix(qb, p.fb, p.b_mode) : qb); });
       held.quantized = torch::Tensor();
@@ -438,7 +441,7 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
       if (!in.real.defined()) fail(l.op, "the float graph did not compute its input '" + real_in->get_name() + "'");
     }
     held = Inputs();
-    const auto [fw, fb] = params_of(l, true);
+    const auto [fw, fb] = params_of(l, prepared, true);
     const torch::Tensor target = chunked(in.real, torch::kFloat32, [&](const torch::Tensor& x) { return float_forward(l, x, fw, fb); });
     const auto t1 = std::chrono::steady_clock::now();
     last = Saved();

@@ -8,7 +8,6 @@
 
 #include "dputk/data/batch.hpp"
 #include "dputk/data/dataset.hpp"
-#include "dputk/dpu/fix_attrs.hpp"
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/quantizer/bias_correction.hpp"
 #include "dputk/quantizer/quantize.hpp"
@@ -21,10 +20,7 @@ namespace {
 double mean_abs_error(const dputk::QuantGraph& qg, const dputk::ChannelStats& reference, const dputk::engine::FloatTensor& input,
                       int* layers) {
   dputk::engine::FloatExecutorOptions eo;
-  eo.fuse = false;
-  eo.fix_hook = [](const xir::Op* fix, const dputk::engine::FloatTensor& in, dputk::engine::FloatTensor& out) {
-    dputk::dpu::fake_quantize_array(in.data.data(), in.numel(), dputk::dpu::fix_spec_of(*fix), out.data.data());
-  };
+  eo.fuse = false;  // fix ops at their calibrated fix points
   dputk::engine::FloatExecutor exec(*qg.graph, eo);
   double total = 0.0, channels = 0.0;
   *layers = 0;
@@ -50,20 +46,13 @@ double mean_abs_error(const dputk::QuantGraph& qg, const dputk::ChannelStats& re
 
 TEST(BiasCorrection, TakesOutTheMeanErrorAgainstTheFloatStatistics) {
   const dputk::test::SmallMobileNet net;
-  const auto& data = net.data;
-  const dputk::Preprocess& pre = net.pre;
-  const std::vector<std::size_t>& ids = net.ids;
-  dputk::PrepareOptions po;
-  po.relu6_replace = "keep";
-  po.channel_stats = [&](const xir::Graph& g) { return dputk::gather_channel_stats(g, *data, ids, pre, 8); };
   dputk::ChannelStats stats;
-  po.prepared_stats = &stats;
-  auto prepared = dputk::load_prepared_model(net.model, po, nullptr, true);
-  dputk::QuantGraph qg = dputk::calibrate_model(*prepared, *data, ids, pre, 8, {}, nullptr, true);
-  const auto batch = dputk::make_batch(*data, ids, pre);
+  auto prepared = net.prepare(&stats);
+  dputk::QuantGraph qg = net.calibrate(*prepared);
+  const auto batch = dputk::make_batch(*net.data, net.ids, net.pre);
   int before_layers = 0, after_layers = 0;
   const double before = mean_abs_error(qg, stats, batch.input, &before_layers);
-  const dputk::BiasCorrectionResult r = dputk::correct_biases(qg, stats, *data, ids, pre, {}, true);
+  const dputk::BiasCorrectionResult r = dputk::correct_biases(qg, stats, *net.data, net.ids, net.pre, {}, true);
   const double after = mean_abs_error(qg, stats, batch.input, &after_layers);
   std::printf("%d layers corrected; mean |E[y_q] - E[y_f]| per channel %.4g -> %.4g\n", r.layers, before, after);
   EXPECT_EQ(r.layers, before_layers);
@@ -71,7 +60,7 @@ TEST(BiasCorrection, TakesOutTheMeanErrorAgainstTheFloatStatistics) {
   EXPECT_LT(after, 0.35 * before);
   // Statistics over other images than those corrected on are refused.
   const std::vector<std::size_t> other{8, 9};
-  EXPECT_THROW(dputk::correct_biases(qg, stats, *data, other, pre, {}, true), std::logic_error);
+  EXPECT_THROW(dputk::correct_biases(qg, stats, *net.data, other, net.pre, {}, true), std::logic_error);
 }
 
 }  // namespace

@@ -16,17 +16,12 @@ namespace {
 TEST(FastFinetuneChain, ChainedInputsAreTheNetworksOwn) {
   if (!dputk::fast_finetune_supported()) GTEST_SKIP() << "built without libtorch";
   const dputk::test::SmallMobileNet net;
-  const auto& data = net.data;
-  const dputk::Preprocess& pre = net.pre;
-  const std::vector<std::size_t>& ids = net.ids;
-  dputk::PrepareOptions po;
-  po.relu6_replace = "keep";
-  auto prepared = dputk::load_prepared_model(net.model, po, nullptr, true);
-  dputk::QuantGraph qg = dputk::calibrate_model(*prepared, *data, ids, pre, 8, {}, nullptr, true);
+  auto prepared = net.prepare();
+  dputk::QuantGraph qg = net.calibrate(*prepared);
   dputk::FinetuneOptions fo;
   fo.check_chained_inputs = true;
   fo.max_epochs = 3;  // the inputs are what is checked, not the tuning
-  const dputk::FinetuneReport r = dputk::fast_finetune(qg, *prepared, *data, ids, pre, fo);
+  const dputk::FinetuneReport r = dputk::fast_finetune(qg, *prepared, *net.data, net.ids, net.pre, fo);
   int tuned = 0;
   for (const auto& l : r.layers) tuned += l.epochs > 0;
   std::printf("chained %d of %zu layers (%d tuned): quantized inputs differ at %.3g of values (max %.3g LSB), float inputs by %.3g\n",

@@ -78,7 +78,7 @@ struct FloatPolicy {
   }
   template <typename Lookup>
   Kernel make_kernel(const xir::Op& op, const Lookup& lookup) const {
-    return OpRegistry::instance().make_float({op, lookup, options.fix_hook, options.fix_hook ? options.fix_point_of : nullptr}, options.fast);
+    return OpRegistry::instance().make_float({op, lookup, options.fix_hook, options.fix_point_of}, options.fast);
   }
   bool can_fuse(const Kernel& k) const { return options.fast && options.fuse && k->can_fuse(); }
   void fuse_sum(Kernel& k) const { k->fuse_sum(); }

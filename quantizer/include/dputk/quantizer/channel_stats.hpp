@@ -19,7 +19,6 @@ struct ChannelStat {
   // image, Σ x_c over its positions — image i's sums at [i·C, (i+1)·C), images in the order gathered.
   // Bias correction pairs them with the quantized network's sums on the same images.
   std::vector<double> image_sums;
-  double image_positions = 0.0;  // positions per image
   // A channel that is exactly 0 on every image (a ReLU that never fires).
   bool dead(std::size_t c) const { return min[c] == 0.0f && max[c] == 0.0f; }
   // The statistics of the value with channel c divided by s[c] (s > 0).

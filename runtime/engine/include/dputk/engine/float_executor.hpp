@@ -20,9 +20,10 @@ struct FloatExecutorOptions {
   bool fast = true;  // oneDNN convolutions; false = reference kernels only
   bool fuse = true;  // fuse activations / residual adds into convolutions (fast only)
   FixHook fix_hook;  // when set, fix ops call it instead of fake-quantizing with their attrs
-  // With fix_hook: the fix point the hook gave a fix op's latest value (INT_MIN: none yet). Then a
-  // convolution that reads a fix op's output and has fix-quantized weights runs as an int8 oneDNN
-  // convolution whose sum is exact (fast only; see kernels/fast/dnnl_fixed_conv.hpp).
+  // The fix point of a fix op's latest value (INT_MIN: none yet): the hook's during calibration, else
+  // the op's fix_point attribute (dpu::fix_spec_of). Then a convolution that reads a fix op's output and
+  // has fix-quantized weights runs as an int8 oneDNN convolution whose sum is exact (fast only; see
+  // kernels/fast/dnnl_fixed_conv.hpp).
   std::function<int(const xir::Op* fix_op)> fix_point_of;
 };
 

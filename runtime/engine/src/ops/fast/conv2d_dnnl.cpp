@@ -24,11 +24,11 @@ namespace {
 class DnnlConvKernel : public FloatKernel {
  public:
   explicit DnnlConvKernel(const FloatKernelArgs& a) : c_(ops::prepare_float_conv(a)) {
-    // Calibration: input and weights both fix-quantized → the exact int8 convolution.
+    // Input and weights both fix-quantized (fix_point_of says at which fix points) → the exact int8 convolution.
     const xir::Op& op = a.op;
     const xir::Op* in = op.get_input_op("input");
     const xir::Op* w_fix = op.get_input_op("weights");
-    if (a.fix_hook && a.fix_point_of && in && in->get_type() == "fix" && w_fix->get_type() == "fix") {
+    if (a.fix_point_of && in && in->get_type() == "fix" && w_fix->get_type() == "fix") {
       const int fw = a.fix_point_of(w_fix);
       if (fw != INT_MIN) {
         input_fix_ = in;
