@@ -153,7 +153,10 @@ def one_model(model, args, bindir):
     row["cpu_ops"] = cpu
     qdir = os.path.join(d, "quantize_result")
     q = [os.path.join(bindir, "dpu-quantize"), "--model", onnx_path, "--output_dir", qdir] + data_flags(model) + config
-    run(q + ["--quant_mode", "calib", "--subset_len", str(args.images)], log)
+    out = run(q + ["--quant_mode", "calib", "--subset_len", str(args.images)], log)
+    m = re.search(r"1x1 weight fix points: (input energy|diffs) \(auto", out)
+    if m:
+        row["pointwise_weights"] = m.group(1)  # the 1x1 convolutions' weight fix point criterion the trial chose
     out = run(q + ["--quant_mode", "test", "--subset_len", str(args.images), "--skip", str(args.images), "--compare_float"], log)
     m = re.search(r"(top-1|per-pixel label) agreement: ([0-9.]+)%.*SQNR: (-?[0-9.]+) dB", out)
     if m:

@@ -59,10 +59,15 @@ QuantGraph calibrate_model(const xir::Graph& prepared, const Dataset& data, cons
   return qg;
 }
 
-std::map<std::string, std::vector<double>> input_energies(const xir::Graph& prepared, const ChannelStats& stats) {
+bool is_pointwise_conv(const xir::Op& op) {
+  return op.get_type() == "conv2d" && op.get_attr_or<std::int32_t>("group", 1) == 1 &&
+         op.get_attr<std::vector<std::int32_t>>("kernel") == std::vector<std::int32_t>{1, 1};
+}
+
+std::map<std::string, std::vector<double>> input_energies(const xir::Graph& prepared, const ChannelStats& stats, bool pointwise) {
   std::map<std::string, std::vector<double>> energy;
   for (const xir::Op* op : prepared.get_ops())
-    if (op->get_type() == "depthwise-conv2d")
+    if (op->get_type() == "depthwise-conv2d" || (pointwise && is_pointwise_conv(*op)))
       if (const ChannelStat* s = input_stat(stats, *op)) energy[op->get_name()] = s->mean_square;
   return energy;
 }

@@ -25,7 +25,7 @@
 #include "dputk/quantizer/fast_finetune.hpp"
 #include "dputk/quantizer/quantize.hpp"
 #include "dputk/quantizer/quantize_options.hpp"
-#include "dputk/quantizer/relu6_policy.hpp"
+#include "dputk/quantizer/auto_choice.hpp"
 #include "dputk/quantizer/quant_report.hpp"
 #include "dputk/common/atomic_file.hpp"
 
@@ -138,20 +138,23 @@ int run_calib(const QuantizeOptions& o) {
   // (one float pass for both; see PrepareOptions::prepared_stats).
   const std::vector<std::size_t> stat_ids(indices.begin(), indices.begin() + static_cast<long>(std::min(indices.size(), kStatImages)));
   PrepareOptions po = prepare_options_of(cfg);
-  if (po.relu6_replace == "auto") {
-    if (po.convert_relu6_to_relu) {
-      po.relu6_replace = "relu";  // asked for explicitly (vai_q's key)
-    } else {
-      const Relu6Choice c = choose_relu6_policy(o.model, po, co, cfg.include_bias_corr, *data, indices, o.preprocess, o.batch_size);
-      po.relu6_replace = c.policy;
-      if (!c.sqnr_db.empty()) {
-        std::string all;
-        for (const auto& [p, db] : c.sqnr_db) all += (all.empty() ? "" : ", ") + p + " " + std::to_string(db).substr(0, std::to_string(db).find('.') + 3) + " dB";
-        LOG(INFO) << "relu6_replace auto: '" << c.policy << "' chosen (output SQNR against the float model on the first "
-                  << c.images << " calibration images: " << all << ")";
-        std::printf("ReLU6 policy: %s (auto; output SQNR vs float on %zu calibration images: %s)\n", c.policy.c_str(), c.images, all.c_str());
-      }
-    }
+  if (po.relu6_replace == "auto" && po.convert_relu6_to_relu) po.relu6_replace = "relu";  // asked for explicitly (vai_q's key)
+  const AutoChoice choice = choose_by_trial(o.model, po, co, cfg.include_bias_corr, *data, indices, o.preprocess, o.batch_size);
+  po.relu6_replace = choice.relu6_policy;
+  if (!choice.relu6_sqnr_db.empty()) {
+    const std::string all = format_trials(choice.relu6_sqnr_db);
+    LOG(INFO) << "relu6_replace auto: '" << choice.relu6_policy << "' chosen (output SQNR against the float model on the first "
+              << choice.images << " calibration images: " << all << ")";
+    std::printf("ReLU6 policy: %s (auto; output SQNR vs float on %zu calibration images: %s)\n", choice.relu6_policy.c_str(),
+                choice.images, all.c_str());
+  }
+  if (!choice.pointwise_sqnr_db.empty()) {
+    const std::string how = choice.pointwise_energy ? "by their input channels' energy" : "by the diffs search";
+    const std::string all = format_trials(choice.pointwise_sqnr_db);
+    LOG(INFO) << "1x1 convolution weight fix points " << how << " (output SQNR against the float model on the first " << choice.images
+              << " calibration images: " << all << ")";
+    std::printf("1x1 weight fix points: %s (auto; output SQNR vs float on %zu calibration images: %s)\n",
+                choice.pointwise_energy ? "input energy" : "diffs", choice.images, all.c_str());
   }
   // Data-driven preparation (dead channels, ReLU6-aware equalization) on the calibration images.
   po.channel_stats = [&](const xir::Graph& g) {
@@ -161,7 +164,7 @@ int run_calib(const QuantizeOptions& o) {
   po.prepared_stats = &stats;
   auto prepared = load_prepared_model(o.model, po);
   LOG(INFO) << "Quantization calibration process start up: " << indices.size() << " images of " << data->description();
-  co.input_energy = input_energies(*prepared, stats);
+  co.input_energy = input_energies(*prepared, stats, choice.pointwise_energy);
   QuantGraph qg = calibrate_model(*prepared, *data, indices, o.preprocess, o.batch_size, co);
   // The float network as prepared: test mode's per-layer reference. Fast finetune and bias correction
   // (through its statistics) compare with it and leave it as it is.

@@ -20,7 +20,7 @@ struct PrepareOptions {
   // that follows a depthwise convolution stays, and CLE does not equalize across it. MobileNet-style
   // networks trained with the clip rely on exactly those (MobileNetV2 here: 71.50% → 78.00% int8).
   // "keep" (dpu-toolkit): every ReLU6 stays (QAT-trained MobileNets). The quantizer's "auto" is
-  // resolved to one of these by measurement before preparation (see relu6_policy.hpp).
+  // resolved to one of these by measurement before preparation (see auto_choice.hpp).
   std::string relu6_replace = "relu";
   // vai_q's convert_silu_to_hswish: SiLU (x · sigmoid(x), as exported) becomes hard-swish
   // (x · hard-sigmoid(x)), which the DPU runs; it changes the function (opt-in, as in vai_q).

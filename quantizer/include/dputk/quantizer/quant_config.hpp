@@ -11,7 +11,7 @@ struct QuantConfig {
   bool include_cle = true;
   bool include_bias_corr = true;
   bool convert_relu6_to_relu = false;
-  std::string relu6_replace = "auto";       // auto | relu | keep | keep_after_depthwise (relu6_policy.hpp)
+  std::string relu6_replace = "auto";       // auto | relu | keep | keep_after_depthwise (auto_choice.hpp)
   bool convert_silu_to_hswish = false;      // x · sigmoid(x) → x · hard-sigmoid(x) (the DPU has no sigmoid)
   std::string activation_method = "diffs";  // diffs | maxmin | percentile
   std::string weight_method = "diffs";      // diffs | maxmin (weights and bias)

@@ -27,10 +27,15 @@ QuantGraph calibrate_model(const xir::Graph& prepared, const Dataset& data, cons
                            std::vector<std::string>* warnings = nullptr, bool quiet = false);
 
 // CalibOptions::input_energy from statistics of `prepared`: each depthwise convolution's input channels'
-// E[x²]. Depthwise weights are where one channel's range sets the tensor's (per-tensor scales over
-// channels of very different signal); on dense convolutions the diagonal weighting ignores how input
-// channels combine and measured worse (CIFAR ResNet32: −0.69 pp against −0.32 pp with the diffs search).
-std::map<std::string, std::vector<double>> input_energies(const xir::Graph& prepared, const ChannelStats& stats);
+// E[x²], with `pointwise` each 1×1 dense convolution's too. Depthwise weights are where one channel's
+// range sets the tensor's (per-tensor scales over channels of very different signal). On dense
+// convolutions the diagonal weighting ignores how input channels combine: measured worse on 3×3 ones
+// (CIFAR ResNet32: −0.69 pp against −0.32 pp with the diffs search), on 1×1 ones better or worse by
+// network (DeepLabV3 MobileNetV2 0.5 output +1.0 dB; MobileNetV1 / V2 classifiers −0.75 pp), so the
+// quantizer decides that by trial (see auto_choice.hpp).
+std::map<std::string, std::vector<double>> input_energies(const xir::Graph& prepared, const ChannelStats& stats, bool pointwise);
+// A dense (group 1) convolution with a 1×1 kernel.
+bool is_pointwise_conv(const xir::Op& op);
 
 // Classifier adapters for evaluate(): float graphs (float or fake-quant) and the DPU integer form.
 Classifier float_classifier(engine::FloatExecutor& exec);
