@@ -28,19 +28,16 @@ bool is_relu6_op(const xir::Op& op) { return dpu::is_relu6(op); }
 
 // Whether weighting by the input channels' energy moves any 1×1 convolution's weight fix point (when
 // none moves, the trial would quantize the same network twice: ResNet50).
-bool energy_moves_a_pointwise_fix_point(const xir::Graph& g, const ChannelStats& stats, int max_fix_point) {
-  const auto energy = input_energies(g, stats, true);
-  for (const xir::Op* op : g.get_ops()) {
-    if (!is_pointwise_conv(*op)) continue;
-    const auto e = energy.find(op->get_name());
-    const xir::Op* w = op->get_input_op("weights");
-    if (e == energy.end() || !w || w->get_type() != "const") continue;
+bool energy_moves_a_pointwise_fix_point(const xir::Graph& g, const ChannelStats& stats, const CalibOptions& calib) {
+  for (const auto& [name, energy] : input_energies(g, stats, true)) {
+    const xir::Op* op = g.get_op(name);
+    const xir::Op* w = op ? op->get_input_op("weights") : nullptr;
+    if (!w || !is_pointwise_conv(*op) || w->get_type() != "const" ||
+        w->get_output_tensor()->get_shape().back() != static_cast<std::int32_t>(energy.size()))
+      continue;
     const std::vector<float> v = const_values(*w);
     const auto n = static_cast<std::int64_t>(v.size());
-    if (e->second.empty() || n % static_cast<std::int64_t>(e->second.size()) != 0) continue;
-    if (std::min(weighted_weight_fix_point(v.data(), n, e->second), max_fix_point) !=
-        std::min(diffs_fix_point(v.data(), n, 5, dpu::RoundMode::STD_ROUND), max_fix_point))
-      return true;
+    if (weight_fix_point(v.data(), n, &energy, calib) != weight_fix_point(v.data(), n, nullptr, calib)) return true;
   }
   return false;
 }
@@ -127,7 +124,7 @@ AutoChoice choose_by_trial(const std::string& onnx_path, const PrepareOptions& b
   }
   if (pointwise_trial) {
     if (!kept.graph) kept = prepare(choice.relu6_policy);
-    if (energy_moves_a_pointwise_fix_point(*kept.graph, kept.stats, calib.max_fix_point)) {
+    if (energy_moves_a_pointwise_fix_point(*kept.graph, kept.stats, calib)) {
       const double diffs = relu6_trial ? best : output_sqnr(kept, false);
       const double energy = output_sqnr(kept, true);
       choice.pointwise_sqnr_db = {{"diffs", diffs}, {"input energy", energy}};

@@ -82,6 +82,12 @@ int weighted_weight_fix_point(const float* w, std::int64_t n, const std::vector<
   return best;
 }
 
+int weight_fix_point(const float* w, std::int64_t n, const std::vector<double>* energy, const CalibOptions& options) {
+  const int scope = options.weight_method == "maxmin" ? 1 : 5;
+  return std::min(energy ? weighted_weight_fix_point(w, n, *energy, scope) : diffs_fix_point(w, n, scope, RoundMode::STD_ROUND),
+                  options.max_fix_point);
+}
+
 namespace {
 // A ReLU6 output's range is [0, 6], so the search chooses fix point 4 or finer; finer is capped at
 // dpu::kRelu6ExactFixPoint, where the hardware's clamp and the quantizer's agree.
@@ -129,9 +135,8 @@ void Calibrator::on_fix(const xir::Op* fix, const engine::FloatTensor& in, engin
             in.shape.back() == static_cast<int>(e->second.size()))
           energy = &e->second;
       }
-      s.fix_point = std::min(energy ? weighted_weight_fix_point(in.data.data(), in.numel(), *energy, scope)
-                                    : diffs_fix_point(in.data.data(), in.numel(), scope, round),
-                             options_.max_fix_point);
+      s.fix_point = s.slot->kind == FixSlot::Kind::WEIGHTS ? weight_fix_point(in.data.data(), in.numel(), energy, options_)
+                                                            : std::min(diffs_fix_point(in.data.data(), in.numel(), scope, round), options_.max_fix_point);
       s.decided = true;
     }
   } else if (!s.slot->tie.empty() && state_.count(s.slot->tie) && state_.at(s.slot->tie).decided) {

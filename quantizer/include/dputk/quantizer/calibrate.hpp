@@ -45,6 +45,10 @@ int percentile_fix_point(const float* x, std::int64_t n, double percentage, int 
 // The diffs search on one tensor. scope 1 = maxmin.
 int diffs_fix_point(const float* x, std::int64_t n, int scope, dpu::RoundMode round, int bit_width = 8);
 
+// The fix point calibration gives a weight tensor (input channel last): the diffs search, or with
+// `energy` (CalibOptions::input_energy of its layer) weighted_weight_fix_point; at most max_fix_point.
+int weight_fix_point(const float* w, std::int64_t n, const std::vector<double>* energy, const CalibOptions& options);
+
 class Calibrator {
  public:
   Calibrator(QuantGraph& qg, CalibOptions options);
