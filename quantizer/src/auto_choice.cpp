@@ -7,8 +7,6 @@
 #include <cstdio>
 #include <memory>
 
-#include "dputk/data/batch.hpp"
-#include "dputk/engine/float_executor.hpp"
 #include "dputk/quantizer/bias_correction.hpp"
 #include "dputk/quantizer/const_data.hpp"
 #include "dputk/quantizer/evaluate.hpp"
@@ -70,14 +68,7 @@ AutoChoice choose_by_trial(const std::string& onnx_path, const PrepareOptions& b
   const std::vector<std::size_t> trial(indices.begin(), indices.begin() + static_cast<long>(std::min(indices.size(), trial_images)));
   choice.images = trial.size();
   // The original model's outputs on the trial images, once.
-  std::vector<engine::FloatTensor> want;
-  {
-    engine::FloatExecutor exec(*original);
-    for (const auto& ids : batches_of(trial, static_cast<std::size_t>(batch_size))) {
-      Batch b = make_batch(data, ids, preprocess);
-      want.push_back(std::move(exec.run({&b.input})[0]));
-    }
-  }
+  const FloatReference reference(*original, data, trial, preprocess, batch_size);
   struct Prepared {
     std::unique_ptr<xir::Graph> graph;
     ChannelStats stats;
@@ -97,14 +88,7 @@ AutoChoice choose_by_trial(const std::string& onnx_path, const PrepareOptions& b
     co.input_energy = input_energies(*p.graph, p.stats, pointwise);
     QuantGraph qg = calibrate_model(*p.graph, data, trial, preprocess, batch_size, co, nullptr, /*quiet=*/true);
     if (bias_correction) correct_biases(qg, p.stats, data, trial, preprocess, {}, /*quiet=*/true);
-    engine::FloatExecutor exec(*qg.graph);  // fix ops at their calibrated fix points
-    OutputAgreement versus_float;
-    std::size_t k = 0;
-    for (const auto& ids : batches_of(trial, static_cast<std::size_t>(batch_size))) {
-      Batch b = make_batch(data, ids, preprocess);
-      versus_float.add(want[k++], exec.run({&b.input})[0]);
-    }
-    return versus_float.sqnr_db();
+    return reference.compare(*qg.graph).sqnr_db();  // fix ops at their calibrated fix points
   };
   double best = -1e300;
   Prepared kept;  // the chosen policy's preparation (one statistics pass less for the second trial)

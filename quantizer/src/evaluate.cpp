@@ -71,4 +71,20 @@ void OutputAgreement::add(const engine::FloatTensor& f, const engine::FloatTenso
 
 double OutputAgreement::sqnr_db() const { return noise > 0.0 ? 10.0 * std::log10(std::max(signal, 1e-300) / noise) : 200.0; }
 
+FloatReference::FloatReference(const xir::Graph& float_graph, const Dataset& data, const std::vector<std::size_t>& indices,
+                               const Preprocess& preprocess, int batch_size) {
+  engine::FloatExecutor exec(float_graph);
+  for (const auto& ids : batches_of(indices, static_cast<std::size_t>(batch_size))) {
+    batches_.push_back(make_batch(data, ids, preprocess));
+    want_.push_back(std::move(exec.run({&batches_.back().input})[0]));
+  }
+}
+
+OutputAgreement FloatReference::compare(const xir::Graph& graph, const engine::FloatExecutorOptions& options) const {
+  engine::FloatExecutor exec(graph, options);
+  OutputAgreement a;
+  for (std::size_t k = 0; k < batches_.size(); ++k) a.add(want_[k], exec.run({&batches_[k].input})[0]);
+  return a;
+}
+
 }  // namespace dputk

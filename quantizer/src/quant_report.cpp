@@ -133,15 +133,7 @@ void add_sensitivity(std::vector<ReportTensor>& tensors, const std::string& quan
     if (f && f->get_type() == "const" && f->get_output_tensor()->get_element_num() == c->get_output_tensor()->get_element_num())
       set_const_values(*c, const_values(*f));
   }
-  std::vector<Batch> batches;
-  for (const auto& ids : batches_of(indices, static_cast<std::size_t>(batch_size))) {
-    batches.push_back(make_batch(data, ids, preprocess));
-  }
-  std::vector<engine::FloatTensor> want;
-  {
-    engine::FloatExecutor exec(prepared);
-    for (const Batch& b : batches) want.push_back(std::move(exec.run({&b.input})[0]));
-  }
+  const FloatReference reference(prepared, data, indices, preprocess, batch_size);
   Progress progress("sensitivity", tensors.size(), "layers");
   for (ReportTensor& t : tensors) {
     std::set<std::string> active{t.fix_op};
@@ -160,9 +152,7 @@ void add_sensitivity(std::vector<ReportTensor>& tensors, const std::string& quan
       const auto round = src && src->get_type() == "const" ? dpu::RoundMode::STD_ROUND : dpu::RoundMode::DPU_ROUND;
       dpu::fake_quantize_array(in.data.data(), in.numel(), dpu::FixSpec{fix_point_of(fix), 8, true, round}, out.data.data());
     };
-    engine::FloatExecutor exec(*graph, eo);
-    OutputAgreement versus_float;
-    for (std::size_t k = 0; k < batches.size(); ++k) versus_float.add(want[k], exec.run({&batches[k].input})[0]);
+    const OutputAgreement versus_float = reference.compare(*graph, eo);
     t.has_sensitivity = true;
     t.sens_sqnr = versus_float.sqnr_db();
     t.sens_agreement = versus_float.agreement_percent();

@@ -141,21 +141,15 @@ int run_calib(const QuantizeOptions& o) {
   if (po.relu6_replace == "auto" && po.convert_relu6_to_relu) po.relu6_replace = "relu";  // asked for explicitly (vai_q's key)
   const AutoChoice choice = choose_by_trial(o.model, po, co, cfg.include_bias_corr, *data, indices, o.preprocess, o.batch_size);
   po.relu6_replace = choice.relu6_policy;
-  if (!choice.relu6_sqnr_db.empty()) {
-    const std::string all = format_trials(choice.relu6_sqnr_db);
-    LOG(INFO) << "relu6_replace auto: '" << choice.relu6_policy << "' chosen (output SQNR against the float model on the first "
-              << choice.images << " calibration images: " << all << ")";
-    std::printf("ReLU6 policy: %s (auto; output SQNR vs float on %zu calibration images: %s)\n", choice.relu6_policy.c_str(),
-                choice.images, all.c_str());
-  }
-  if (!choice.pointwise_sqnr_db.empty()) {
-    const std::string how = choice.pointwise_energy ? "by their input channels' energy" : "by the diffs search";
-    const std::string all = format_trials(choice.pointwise_sqnr_db);
-    LOG(INFO) << "1x1 convolution weight fix points " << how << " (output SQNR against the float model on the first " << choice.images
-              << " calibration images: " << all << ")";
-    std::printf("1x1 weight fix points: %s (auto; output SQNR vs float on %zu calibration images: %s)\n",
-                choice.pointwise_energy ? "input energy" : "diffs", choice.images, all.c_str());
-  }
+  auto report = [&choice](const char* what, const std::string& chosen, const std::vector<std::pair<std::string, double>>& trials) {
+    if (trials.empty()) return;
+    const std::string line = std::string(what) + ": " + chosen + " (auto; output SQNR vs float on " + std::to_string(choice.images) +
+                             " calibration images: " + format_trials(trials) + ")";
+    LOG(INFO) << line;
+    std::printf("%s\n", line.c_str());
+  };
+  report("ReLU6 policy", choice.relu6_policy, choice.relu6_sqnr_db);
+  report("1x1 weight fix points", choice.pointwise_energy ? "input energy" : "diffs", choice.pointwise_sqnr_db);
   // Data-driven preparation (dead channels, ReLU6-aware equalization) on the calibration images.
   po.channel_stats = [&](const xir::Graph& g) {
     return gather_channel_stats(g, *data, stat_ids, o.preprocess, o.batch_size);

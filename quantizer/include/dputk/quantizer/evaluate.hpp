@@ -4,9 +4,12 @@
 #include <string>
 #include <vector>
 
+#include "dputk/data/batch.hpp"
 #include "dputk/data/dataset.hpp"
+#include "dputk/engine/float_executor.hpp"
 #include "dputk/engine/float_tensor.hpp"
 #include "dputk/data/preprocess.hpp"
+#include "xir/graph/graph.hpp"
 
 namespace dputk {
 
@@ -41,6 +44,20 @@ struct OutputAgreement {
   void add(const engine::FloatTensor& reference, const engine::FloatTensor& quantized);
   double agreement_percent() const { return labels ? 100.0 * static_cast<double>(agree) / static_cast<double>(labels) : 0.0; }
   double sqnr_db() const;
+};
+
+// A float model's outputs on some images, kept with the preprocessed batches, to compare variants of
+// it with (the auto choices' candidates, the sensitivity analysis' one-layer-quantized networks).
+class FloatReference {
+ public:
+  FloatReference(const xir::Graph& float_graph, const Dataset& data, const std::vector<std::size_t>& indices, const Preprocess& preprocess,
+                 int batch_size);
+  // `graph` (e.g. a quantizer form, its fix ops fake-quantizing) on the same batches against the float outputs.
+  OutputAgreement compare(const xir::Graph& graph, const engine::FloatExecutorOptions& options = {}) const;
+
+ private:
+  std::vector<Batch> batches_;
+  std::vector<engine::FloatTensor> want_;
 };
 
 // Whether label is among the k largest logits (ties count in favour of lower indices).
