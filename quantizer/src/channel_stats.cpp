@@ -78,6 +78,18 @@ void ChannelStat::scale_channels(const std::vector<float>& s) {
   for (std::size_t i = 0; channels && i < image_sums.size(); ++i) image_sums[i] /= s[i % channels];
 }
 
+ChannelStats first_images(const ChannelStats& stats, std::size_t images) {
+  ChannelStats cut;
+  for (const auto& [name, s] : stats) {
+    ChannelStat& c = cut[name];
+    c.min = s.min;
+    c.max = s.max;
+    c.mean_square = s.mean_square;
+    c.image_sums.assign(s.image_sums.begin(), s.image_sums.begin() + static_cast<long>(std::min(s.image_sums.size(), images * s.max.size())));
+  }
+  return cut;
+}
+
 const ChannelStat* input_stat(const ChannelStats& stats, const xir::Op& weighted_op) {
   const xir::Op* in = weighted_op.get_input_op("input", 0);
   if (!in) return nullptr;

@@ -1,3 +1,4 @@
+#include <cstdlib>
 // dpu-quantize's modes: float (evaluate the float model), calib (choose fix points, write
 // quant_info.json and <Graph>_int.xmodel), test (evaluate what the DPU computes, in integers).
 #include <glog/logging.h>
@@ -129,7 +130,6 @@ int run_calib(const QuantizeOptions& o) {
   const std::string list = o.calib_dir.empty() ? o.val_list : o.calib_list;
   auto data = open_images(o, dir, list);
   auto indices = pick(*data, o);
-  check_input_geometry(*load_prepared_model(o.model, {false, false}, nullptr, true), *data, indices, o.preprocess);
   CalibOptions co;
   co.method = cfg.activation_method;
   co.weight_method = cfg.weight_method;
@@ -139,26 +139,31 @@ int run_calib(const QuantizeOptions& o) {
   const std::vector<std::size_t> stat_ids(indices.begin(), indices.begin() + static_cast<long>(std::min(indices.size(), kStatImages)));
   PrepareOptions po = prepare_options_of(cfg);
   if (po.relu6_replace == "auto" && po.convert_relu6_to_relu) po.relu6_replace = "relu";  // asked for explicitly (vai_q's key)
-  const AutoChoice choice = choose_by_trial(o.model, po, co, cfg.include_bias_corr, *data, indices, o.preprocess, o.batch_size);
-  po.relu6_replace = choice.relu6_policy;
-  auto report = [&choice](const char* what, const std::string& chosen, const std::vector<std::pair<std::string, double>>& trials) {
-    if (trials.empty()) return;
-    const std::string line = std::string(what) + ": " + chosen + " (auto; output SQNR vs float on " + std::to_string(choice.images) +
-                             " calibration images: " + format_trials(trials) + ")";
-    LOG(INFO) << line;
-    std::printf("%s\n", line.c_str());
-  };
-  report("ReLU6 policy", choice.relu6_policy, choice.relu6_sqnr_db);
-  report("1x1 weight fix points", choice.pointwise_energy ? "input energy" : "diffs", choice.pointwise_sqnr_db);
-  // Data-driven preparation (dead channels, ReLU6-aware equalization) on the calibration images.
-  po.channel_stats = [&](const xir::Graph& g) {
-    return gather_channel_stats(g, *data, stat_ids, o.preprocess, o.batch_size);
-  };
   ChannelStats stats;
-  po.prepared_stats = &stats;
-  auto prepared = load_prepared_model(o.model, po);
+  std::unique_ptr<xir::Graph> prepared;
+  bool pointwise_energy = false;
+  {  // the user's float model and the trials' reference outputs: only for the choices
+    const auto original = load_prepared_model(o.model, {false, false}, nullptr, true);
+    check_input_geometry(*original, *data, indices, o.preprocess);
+    AutoChooser chooser(*original, co, cfg.include_bias_corr, *data, indices, o.preprocess, o.batch_size);
+    auto report = [&chooser](const char* what, const std::string& chosen, const std::vector<std::pair<std::string, double>>& trials) {
+      if (trials.empty()) return;
+      const std::string line = std::string(what) + ": " + chosen + " (auto; output SQNR vs float on " +
+                               std::to_string(chooser.choice().images) + " calibration images: " + format_trials(trials) + ")";
+      LOG(INFO) << line;
+      std::printf("%s\n", line.c_str());
+    };
+    po.relu6_replace = chooser.relu6_policy(o.model, po);
+    report("ReLU6 policy", po.relu6_replace, chooser.choice().relu6_sqnr_db);
+    // Data-driven preparation (dead channels, ReLU6-aware equalization) on the calibration images.
+    po.channel_stats = [&](const xir::Graph& g) { return gather_channel_stats(g, *data, stat_ids, o.preprocess, o.batch_size); };
+    po.prepared_stats = &stats;
+    prepared = load_prepared_model(o.model, po);
+    pointwise_energy = chooser.pointwise_energy(*prepared, stats);
+    report("1x1 weight fix points", pointwise_energy ? "input energy" : "diffs", chooser.choice().pointwise_sqnr_db);
+  }
   LOG(INFO) << "Quantization calibration process start up: " << indices.size() << " images of " << data->description();
-  co.input_energy = input_energies(*prepared, stats, choice.pointwise_energy);
+  co.input_energy = input_energies(*prepared, stats, pointwise_energy);
   QuantGraph qg = calibrate_model(*prepared, *data, indices, o.preprocess, o.batch_size, co);
   // The float network as prepared: test mode's per-layer reference. Fast finetune and bias correction
   // (through its statistics) compare with it and leave it as it is.
@@ -191,6 +196,33 @@ int run_calib(const QuantizeOptions& o) {
     const BiasCorrectionResult bc = correct_biases(qg, stats, *data, stat_ids, o.preprocess);
     corrected = bc.layers;
     LOG(INFO) << "bias correction: " << bc.layers << " layers, mean |shift| " << bc.mean_shift;
+  }
+  if (const char* e = std::getenv("DPUTK_EXP_SEARCH")) {
+    const std::size_t n = std::strtoul(e, nullptr, 10);
+    const std::string kinds = std::getenv("DPUTK_EXP_KINDS") ? std::getenv("DPUTK_EXP_KINDS") : "a";
+    std::vector<std::size_t> ids(indices.begin(), indices.begin() + static_cast<long>(std::min(indices.size(), n)));
+    auto orig = load_prepared_model(o.model, {false, false}, nullptr, true);
+    FloatReference ref(*orig, *data, ids, o.preprocess, o.batch_size);
+    auto score = [&]() { auto a = ref.compare(*qg.graph); return std::make_pair(a.sqnr_db(), a.agreement_percent()); };
+    auto best = score();
+    std::fprintf(stderr, "EXP start sqnr %.3f agree %.4f\n", best.first, best.second);
+    for (const FixSlot& s : qg.slots) {
+      if (!s.tie.empty()) continue;
+      const bool want = (s.kind == FixSlot::Kind::ACTIVATION && kinds.find('a') != std::string::npos) ||
+                        (s.kind == FixSlot::Kind::WEIGHTS && kinds.find('w') != std::string::npos);
+      if (!want) continue;
+      std::vector<xir::Op*> ops{qg.graph->get_op(s.fix_op)};
+      for (const FixSlot& t : qg.slots) if (t.tie == s.fix_op) ops.push_back(qg.graph->get_op(t.fix_op));
+      const int fp0 = ops[0]->get_attr<std::int32_t>("fix_point");
+      int keep = fp0;
+      for (int d : {-1, 1}) {
+        for (xir::Op* op : ops) op->set_attr<std::int32_t>("fix_point", fp0 + d);
+        auto sc = score();
+        if (sc.first > best.first + 0.01) { best = sc; keep = fp0 + d; }
+      }
+      for (xir::Op* op : ops) op->set_attr<std::int32_t>("fix_point", keep);
+      if (keep != fp0) std::fprintf(stderr, "EXP %s %d -> %d: sqnr %.3f agree %.4f\n", s.fix_op.c_str(), fp0, keep, best.first, best.second);
+    }
   }
   lower_to_fix_form(*qg.graph);  // fail now, not at test time, when the result cannot run on the DPU
   fs::create_directories(o.output_dir);

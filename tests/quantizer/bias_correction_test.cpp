@@ -3,6 +3,7 @@
 // shrinks to what the biases' grid leaves. Google's QAT MobileNetV1 0.25/128 (ReLU6 kept), 8 images.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -61,6 +62,20 @@ TEST(BiasCorrection, TakesOutTheMeanErrorAgainstTheFloatStatistics) {
   // Statistics over other images than those corrected on are refused.
   const std::vector<std::size_t> other{8, 9};
   EXPECT_THROW(dputk::correct_biases(qg, stats, *net.data, other, net.pre, {}, true), std::logic_error);
+  // The auto choices' trials correct on the first images of the statistics: first_images keeps those
+  // images' sums (and every other statistic over all images).
+  const std::vector<std::size_t> first4(net.ids.begin(), net.ids.begin() + 4);
+  EXPECT_THROW(dputk::correct_biases(qg, stats, *net.data, first4, net.pre, {}, true), std::logic_error);
+  const dputk::ChannelStats cut = dputk::first_images(stats, first4.size());
+  ASSERT_EQ(cut.size(), stats.size());
+  for (const auto& [name, s] : stats) {
+    const dputk::ChannelStat& c = cut.at(name);
+    EXPECT_EQ(c.max, s.max);
+    EXPECT_EQ(c.mean_square, s.mean_square);
+    ASSERT_EQ(c.image_sums.size(), std::min(s.image_sums.size(), first4.size() * s.max.size())) << name;
+    EXPECT_TRUE(std::equal(c.image_sums.begin(), c.image_sums.end(), s.image_sums.begin())) << name;
+  }
+  EXPECT_GE(dputk::correct_biases(qg, cut, *net.data, first4, net.pre, {}, true).layers, 20);
 }
 
 }  // namespace

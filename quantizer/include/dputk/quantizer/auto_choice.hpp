@@ -10,13 +10,18 @@
 //    keep_after_depthwise 66.25%, relu 44.50% (73.50%); MobileNetV1 0.25/128 keep 50.00%, 41.00%,
 //    29.50% (55.25%); MobileNetV2 keep 77.25%, 76.25%, 64.50% (77.75%). The output SQNR ranks them the
 //    same way on the calibration images.
-// 2. Then, for the policy kept, the 1×1 dense convolutions' weight fix points: the diffs search on the
-//    weights, or weighted by their input channels' energy (input_energies). Networks without such a
-//    convolution skip this. Measured the same way: DeepLabV3 MobileNetV2 0.5 (calibrate on 100 photos of
-//    val_500, label agreement with float on the first 8) 96.44% → 96.95%, output SQNR 19.3 → 20.3 dB;
-//    MobileNetV2 78.00% → 77.25%, MobileNetV1 0.5 71.25% → 70.50%, 0.25 50.25% → 49.50%. Here too the
-//    output SQNR on the calibration images ranks them the same way.
+// 2. Then, on the preparation the quantizer goes on with (the policy kept, statistics over all its
+//    statistics images), the 1×1 dense convolutions' weight fix points: the diffs search on the
+//    weights, or weighted by their input channels' energy (input_energies) when that is at least
+//    0.25 dB better. Skipped for networks without such a convolution and where the weighting moves no
+//    fix point (ResNet50: no reference run, no trial). Measured the same way: DeepLabV3 MobileNetV2 0.5
+//    (calibrate on 100 photos of val_500, label agreement with float on the first 8) 96.44% → 96.95%,
+//    output SQNR 19.3 → 20.3 dB (trial 19.3 vs 20.1 dB); MobileNetV2 78.00% → 77.25%, MobileNetV1 0.5
+//    71.25% → 70.50%, 0.25 50.25% → 49.50% (trials: diffs ahead, or energy by 0.06 dB on MobileNetV1
+//    0.25).
 #pragma once
+#include <cstddef>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +29,8 @@
 #include "dputk/data/dataset.hpp"
 #include "dputk/data/preprocess.hpp"
 #include "dputk/quantizer/calibrate.hpp"
+#include "dputk/quantizer/channel_stats.hpp"
+#include "dputk/quantizer/evaluate.hpp"
 #include "dputk/quantizer/prepare.hpp"
 
 namespace dputk {
@@ -33,15 +40,40 @@ struct AutoChoice {
   bool pointwise_energy = false;                              // 1×1 dense weights' fix points by input energy
   std::vector<std::pair<std::string, double>> relu6_sqnr_db;  // each ReLU6 candidate's output SQNR (empty: not tried)
   std::vector<std::pair<std::string, double>> pointwise_sqnr_db;  // "diffs", "input energy" (empty: not tried)
-  std::size_t images = 0;
+  std::size_t images = 0;                                     // trial images
 };
 
-// The candidates are tried on the first `trial_images` of `indices`. `base` is the rest of the
-// preparation (CLE, SiLU; the statistics callback is set here); its relu6_replace is tried when "auto"
-// (and kept as it is otherwise).
-AutoChoice choose_by_trial(const std::string& onnx_path, const PrepareOptions& base, const CalibOptions& calib, bool bias_correction,
-                           const Dataset& data, const std::vector<std::size_t>& indices, const Preprocess& preprocess, int batch_size,
-                           std::size_t trial_images = 32);
+// The trials of one calibration: candidates are tried on the first `trial_images` of `indices` against
+// `original` (the user's float model; its outputs are computed once, when a trial first needs them).
+class AutoChooser {
+ public:
+  AutoChooser(const xir::Graph& original, const CalibOptions& calib, bool bias_correction, const Dataset& data,
+              const std::vector<std::size_t>& indices, const Preprocess& preprocess, int batch_size, std::size_t trial_images = 32);
+  ~AutoChooser();
+
+  // `base.relu6_replace` resolved: tried when "auto", kept as it is otherwise. `base` is the rest of the
+  // preparation (CLE, SiLU; the statistics callback is set here).
+  std::string relu6_policy(const std::string& onnx_path, const PrepareOptions& base);
+  // Whether the 1×1 dense convolutions' weight fix points are weighted by input energy. `prepared` is
+  // the graph the quantizer calibrates, `stats` its statistics over the first images of `indices` (at
+  // least the trial images).
+  bool pointwise_energy(const xir::Graph& prepared, const ChannelStats& stats);
+
+  const AutoChoice& choice() const { return choice_; }
+
+ private:
+  double output_sqnr(const xir::Graph& prepared, const ChannelStats& stats, bool pointwise);
+
+  const xir::Graph& original_;
+  CalibOptions calib_;
+  bool bias_correction_;
+  const Dataset& data_;
+  std::vector<std::size_t> trial_;
+  Preprocess preprocess_;
+  int batch_size_;
+  std::unique_ptr<FloatReference> reference_;  // made by the first trial
+  AutoChoice choice_;
+};
 
 // "keep 19.29 dB, relu 12.07 dB": a candidate list for the log.
 std::string format_trials(const std::vector<std::pair<std::string, double>>& sqnr_db);

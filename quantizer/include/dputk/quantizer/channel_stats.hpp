@@ -30,6 +30,10 @@ using ChannelStats = std::map<std::string, ChannelStat>;  // by op name (ops who
 ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, const std::vector<std::size_t>& indices,
                                   const Preprocess& preprocess, int batch_size);
 
+// `stats` with each op's per-image sums cut to its first `images` images (what bias correction on those
+// images pairs with); the other statistics stay those over all images.
+ChannelStats first_images(const ChannelStats& stats, std::size_t images);
+
 // The statistics of the value a weighted op (convolution, fully connected) reads as its input, or
 // nullptr when they were not gathered.
 const ChannelStat* input_stat(const ChannelStats& stats, const xir::Op& weighted_op);
