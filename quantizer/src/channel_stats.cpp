@@ -35,6 +35,7 @@ ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, 
       if (s.max.empty()) {
         s.min.assign(c, std::numeric_limits<float>::infinity());
         s.max.assign(c, -std::numeric_limits<float>::infinity());
+        s.mean.assign(c, 0.0);
         s.mean_square.assign(c, 0.0);
       }
       if (s.max.size() != c) return;
@@ -42,6 +43,7 @@ ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, 
       const std::size_t images = static_cast<std::size_t>(v.shape[0]), per_image = v.data.size() / images;
       float* lo = s.min.data();
       float* hi = s.max.data();
+      double* sx = s.mean.data();
       double* sq = s.mean_square.data();
       for (std::size_t i = 0; i < images; ++i) {
         double* sum = nullptr;
@@ -54,6 +56,7 @@ ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, 
           for (std::size_t k = 0; k < c; ++k) {
             lo[k] = std::min(lo[k], x[k]);
             hi[k] = std::max(hi[k], x[k]);
+            sx[k] += x[k];
             sq[k] += static_cast<double>(x[k]) * x[k];
           }
           if (sum)
@@ -64,7 +67,8 @@ ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, 
     });
   }
   for (auto& [name, s] : stats)
-    for (double& m : s.mean_square) m /= std::max(1.0, counts[name]);
+    for (auto* v : {&s.mean, &s.mean_square})
+      for (double& m : *v) m /= std::max(1.0, counts[name]);
   return stats;
 }
 
@@ -72,6 +76,7 @@ void ChannelStat::scale_channels(const std::vector<float>& s) {
   for (std::size_t c = 0; c < s.size() && c < max.size(); ++c) {
     min[c] /= s[c];
     max[c] /= s[c];
+    mean[c] /= s[c];
     mean_square[c] /= static_cast<double>(s[c]) * s[c];
   }
   const std::size_t channels = max.size();
@@ -84,6 +89,7 @@ ChannelStats first_images(const ChannelStats& stats, std::size_t images) {
     ChannelStat& c = cut[name];
     c.min = s.min;
     c.max = s.max;
+    c.mean = s.mean;
     c.mean_square = s.mean_square;
     c.image_sums.assign(s.image_sums.begin(), s.image_sums.begin() + static_cast<long>(std::min(s.image_sums.size(), images * s.max.size())));
   }

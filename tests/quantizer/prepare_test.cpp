@@ -122,72 +122,128 @@ TEST(Prepare, ALoneBatchNormBecomesADepthwiseConvolution) {
 
 }  // namespace
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
 #include "dputk/data/batch.hpp"
 #include "dputk/data/dataset.hpp"
+#include "dputk/dpu/op_traits.hpp"
+#include "dputk/quantizer/const_data.hpp"
 #include "dputk/quantizer/quantize.hpp"
 #include "test_data.hpp"
 
 namespace {
 
-// The data-driven preparation (dead channels zeroed, equalization across ReLU6 only where the clip
-// does not bind) leaves the function unchanged on the calibration images: Google's QAT MobileNetV1.
-TEST(PrepareWithStatistics, MobileNetV1KeepsItsOutputsOnTheCalibrationImages) {
-  auto data = dputk::open_dataset(dputk::test::data_path("imagenet/val_500"), dputk::test::data_path("imagenet/val_500.txt"));
-  dputk::Preprocess pre = dputk::Preprocess::preset("inception");
-  pre.resize = 182;
-  pre.crop = 160;
+// Google's QAT MobileNetV1 0.5/160 on 16 calibration images, prepared with statistics (ReLU6 kept).
+struct StatPrepared {
+  std::unique_ptr<dputk::Dataset> data = dputk::open_dataset(dputk::test::data_path("imagenet/val_500"), dputk::test::data_path("imagenet/val_500.txt"));
+  dputk::Preprocess pre = [] {
+    dputk::Preprocess p = dputk::Preprocess::preset("inception");
+    p.resize = 182;
+    p.crop = 160;
+    return p;
+  }();
   const std::vector<std::size_t> ids{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
   const std::string model = dputk::test::data_path("imagenet/mobilenet_v1_0.5_160_quant_dequant.onnx");
-  auto original = dputk::load_prepared_model(model, {false, false});
-  dputk::PrepareOptions po;
-  po.relu6_replace = "keep";
-  po.channel_stats = [&](const xir::Graph& g) { return dputk::gather_channel_stats(g, *data, ids, pre, 8); };
-  dputk::ChannelStats carried;
-  po.prepared_stats = &carried;
-  std::vector<std::string> log;
-  auto prepared = dputk::load_prepared_model(model, po, &log);
-  // The statistics carried through the preparation (channels scaled by equalization) are those of a new
-  // pass over the prepared graph: what the depthwise weight fix points read, without that pass.
-  const dputk::ChannelStats fresh = dputk::gather_channel_stats(*prepared, *data, ids, pre, 8);
-  ASSERT_EQ(carried.size(), fresh.size());
-  int compared = 0;
-  std::size_t sums = 0;
-  for (const auto& [name, f] : fresh) {
+  std::unique_ptr<xir::Graph> original = dputk::load_prepared_model(model, {false, false});
+  std::unique_ptr<xir::Graph> prepared;
+  dputk::ChannelStats carried, fresh;  // carried through the preparation; a new pass over the prepared graph
+  std::string log;
+
+  explicit StatPrepared(bool absorb) {
+    dputk::PrepareOptions po;
+    po.relu6_replace = "keep";
+    po.absorb_relu6_offsets = absorb;
+    po.channel_stats = [&](const xir::Graph& g) { return dputk::gather_channel_stats(g, *data, ids, pre, 8); };
+    po.prepared_stats = &carried;
+    std::vector<std::string> lines;
+    prepared = dputk::load_prepared_model(model, po, &lines);
+    for (const auto& l : lines) log += l + "\n";
+    fresh = dputk::gather_channel_stats(*prepared, *data, ids, pre, 8);
+  }
+  // Carried and fresh statistics of one value agree; returns the channels compared.
+  int expect_carried_equal_fresh(const std::string& name, std::size_t* sums = nullptr) const {
+    const dputk::ChannelStat& f = fresh.at(name);
     const dputk::ChannelStat& c = carried.at(name);
-    ASSERT_EQ(c.max.size(), f.max.size()) << name;
+    EXPECT_EQ(c.max.size(), f.max.size()) << name;
+    if (c.max.size() != f.max.size()) return 0;
     for (std::size_t k = 0; k < f.max.size(); ++k) {
       EXPECT_NEAR(c.max[k], f.max[k], 1e-4 * (1 + std::fabs(f.max[k]))) << name << " channel " << k;
       EXPECT_NEAR(c.min[k], f.min[k], 1e-4 * (1 + std::fabs(f.min[k]))) << name << " channel " << k;
+      EXPECT_NEAR(c.mean[k], f.mean[k], 1e-3 * (1e-6 + std::fabs(f.mean[k]))) << name << " channel " << k;
       EXPECT_NEAR(c.mean_square[k], f.mean_square[k], 1e-3 * (1e-6 + f.mean_square[k])) << name << " channel " << k;
-      ++compared;
     }
-    ASSERT_EQ(c.image_sums.size(), f.image_sums.size()) << name;
-    for (std::size_t i = 0; i < f.image_sums.size(); ++i)
+    EXPECT_EQ(c.image_sums.size(), f.image_sums.size()) << name;
+    for (std::size_t i = 0; i < f.image_sums.size() && i < c.image_sums.size(); ++i)
       EXPECT_NEAR(c.image_sums[i], f.image_sums[i], 1e-3 * (1 + std::fabs(f.image_sums[i]))) << name << " sum " << i;
-    sums += f.image_sums.size();
+    if (sums) *sums += f.image_sums.size();
+    return static_cast<int>(f.max.size());
   }
+  // SQNR (dB) of the prepared network's output against the original's on the calibration images.
+  double output_sqnr() const {
+    dputk::engine::FloatExecutor a(*original), b(*prepared);
+    auto batch = dputk::make_batch(*data, ids, pre);
+    const auto ya = a.run({&batch.input})[0], yb = b.run({&batch.input})[0];
+    EXPECT_EQ(ya.data.size(), yb.data.size());
+    double sig = 0, noise = 0;
+    for (std::size_t i = 0; i < ya.data.size() && i < yb.data.size(); ++i) {
+      sig += static_cast<double>(ya.data[i]) * ya.data[i];
+      noise += (static_cast<double>(ya.data[i]) - yb.data[i]) * (static_cast<double>(ya.data[i]) - yb.data[i]);
+    }
+    return 10.0 * std::log10(sig / std::max(noise, 1e-30));
+  }
+};
+
+float weight_range(const xir::Graph& g, const std::string& conv) {
+  float r = 0.0f;
+  for (float v : dputk::const_values(*g.get_op(conv)->get_input_op("weights"))) r = std::max(r, std::fabs(v));
+  return r;
+}
+
+// The data-driven preparation (dead channels zeroed, equalization across ReLU6 only where the clip
+// does not bind) leaves the function unchanged on the calibration images.
+TEST(PrepareWithStatistics, MobileNetV1KeepsItsOutputsOnTheCalibrationImages) {
+  const StatPrepared p(/*absorb=*/false);
+  // The statistics carried through the preparation (channels scaled by equalization) are those of a new
+  // pass over the prepared graph: what the depthwise weight fix points read, without that pass.
+  ASSERT_EQ(p.carried.size(), p.fresh.size());
+  int compared = 0;
+  std::size_t sums = 0;
+  for (const auto& [name, f] : p.fresh) compared += p.expect_carried_equal_fresh(name, &sums);
   EXPECT_GT(compared, 1000);
   EXPECT_GT(sums, 1000u) << "per-image sums of the layers (bias correction's reference)";
-  std::string all;
-  for (const auto& l : log) all += l + "\n";
-  EXPECT_NE(all.find("channels that are 0 on every calibration image set to 0"), std::string::npos) << all;
-  EXPECT_NE(all.find("across a ReLU6, on channels whose clip does not bind"), std::string::npos) << all;
-  dputk::engine::FloatExecutor a(*original), b(*prepared);
-  auto batch = dputk::make_batch(*data, ids, pre);
-  const auto ya = a.run({&batch.input})[0], yb = b.run({&batch.input})[0];
-  ASSERT_EQ(ya.data.size(), yb.data.size());
-  double sig = 0, noise = 0;
-  for (std::size_t i = 0; i < ya.data.size(); ++i) {
-    sig += static_cast<double>(ya.data[i]) * ya.data[i];
-    noise += (static_cast<double>(ya.data[i]) - yb.data[i]) * (static_cast<double>(ya.data[i]) - yb.data[i]);
-  }
-  EXPECT_GT(10.0 * std::log10(sig / std::max(noise, 1e-30)), 80.0) << "the prepared network computes something else";
+  EXPECT_NE(p.log.find("channels that are 0 on every calibration image set to 0"), std::string::npos) << p.log;
+  EXPECT_NE(p.log.find("across a ReLU6, on channels whose clip does not bind"), std::string::npos) << p.log;
+  EXPECT_GT(p.output_sqnr(), 80.0) << "the prepared network computes something else";
   // Without the statistics, equalization would not cross a ReLU6 at all.
   dputk::PrepareOptions plain;
   plain.relu6_replace = "keep";
   std::vector<std::string> log2;
-  dputk::load_prepared_model(model, plain, &log2);
+  dputk::load_prepared_model(p.model, plain, &log2);
   for (const auto& l : log2) EXPECT_EQ(l.find("across a ReLU6"), std::string::npos) << l;
+}
+
+// Offsets under a ReLU6 absorbed into the consumer whose weight range they set: op4's channel 3 never
+// falls below 2.16, and op5 (depthwise) reads it with −11.2 at the centre tap, above every other
+// channel's weights (≤ 7.5) — after the absorption op5's weights fit fix point 4 (|w| ≤ 127/16). The
+// carried statistics of the shifted values are a fresh pass's, and the network changes only where a
+// consumer's window meets its padding.
+TEST(PrepareWithStatistics, ReLU6OffsetsAbsorbedWhereTheySetTheNextLayersRange) {
+  const StatPrepared off(/*absorb=*/false), on(/*absorb=*/true);
+  EXPECT_NE(on.log.find("absorbed into the next layer, whose weight range they set"), std::string::npos) << on.log;
+  const std::string op5 = "op5_depthwise_conv_2d_out";
+  EXPECT_GT(weight_range(*off.prepared, op5), 127.0f / 16);
+  EXPECT_LE(weight_range(*on.prepared, op5), 127.0f / 16);
+  // op4 (its output before the ReLU6) and the ReLU6 after it: shifted by beta and scaled.
+  const xir::Op* relu6 = on.prepared->get_op(op5)->get_input_op("input");
+  ASSERT_TRUE(relu6 && dputk::dpu::is_relu6(*relu6));
+  EXPECT_GT(on.expect_carried_equal_fresh(relu6->get_name()), 0);
+  EXPECT_GT(on.expect_carried_equal_fresh(relu6->get_input_op("input")->get_name()), 0);
+  EXPECT_LT(on.carried.at(relu6->get_name()).min[3], 0.01f) << "channel 3 now starts at 0";
+  const double sqnr = on.output_sqnr();
+  std::printf("output SQNR against the original with offsets absorbed: %.1f dB\n", sqnr);
+  EXPECT_GT(sqnr, 20.0);
 }
 
 }  // namespace

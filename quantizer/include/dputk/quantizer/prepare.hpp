@@ -29,6 +29,10 @@ struct PrepareOptions {
   // gather calibration statistics; then weights that read always-zero channels are zeroed and
   // equalization may cross a ReLU6 where its clip does not bind (see prepare.cpp).
   std::function<ChannelStats(const xir::Graph&)> channel_stats;
+  // With channel_stats: a ReLU6 channel that never falls below an offset and whose consumer's weights
+  // set that layer's range has the offset absorbed into the consumer (see prepare.cpp; exact except
+  // where the consumer's window meets its padding).
+  bool absorb_relu6_offsets = true;
   // When set (with channel_stats): receives those statistics as they stand for the prepared graph —
   // equalization scales channels exactly on the calibration data (ReLU, or a ReLU6 whose clip does not
   // bind), and zeroed weights read channels that are 0 anyway, so no second pass over the images.
