@@ -83,6 +83,15 @@ void ChannelStat::scale_channels(const std::vector<float>& s) {
   for (std::size_t i = 0; channels && i < image_sums.size(); ++i) image_sums[i] /= s[i % channels];
 }
 
+void ChannelStat::shift_scale_channel(std::size_t c, float beta, float s, double positions) {
+  min[c] = s * (min[c] - beta);
+  max[c] = s * (max[c] - beta);
+  mean_square[c] = static_cast<double>(s) * s * (mean_square[c] - 2.0 * beta * mean[c] + static_cast<double>(beta) * beta);
+  mean[c] = s * (mean[c] - beta);
+  const std::size_t channels = max.size();
+  for (std::size_t i = c; channels && i < image_sums.size(); i += channels) image_sums[i] = s * (image_sums[i] - beta * positions);
+}
+
 ChannelStats first_images(const ChannelStats& stats, std::size_t images) {
   ChannelStats cut;
   for (const auto& [name, s] : stats) {

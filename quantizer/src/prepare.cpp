@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <stdexcept>
+#include <type_traits>
 
 #include "dputk/quantizer/const_data.hpp"
 #include "dputk/dpu/op_traits.hpp"
@@ -185,14 +186,21 @@ struct ConvWeights {
       for (std::size_t i = 0; i < per; ++i) fn(w[o * per + i]);
     }
   }
-  // Weights that read input channel c.
+  // Weights that read input channel c: fn(w), or fn(o, w) with o the weights' outer index (the output
+  // channel of a dense convolution; a depthwise one's channel multiplier).
   template <typename Fn>
   void for_input(int c, Fn fn) {
     const int kh = shape[1], kw = shape[2], ic = shape[3];
     const int outer = shape[0];
     for (int o = 0; o < outer; ++o)
       for (int y = 0; y < kh; ++y)
-        for (int x = 0; x < kw; ++x) fn(w[((static_cast<std::size_t>(o) * kh + y) * kw + x) * ic + c]);
+        for (int x = 0; x < kw; ++x) {
+          float& v = w[((static_cast<std::size_t>(o) * kh + y) * kw + x) * ic + c];
+          if constexpr (std::is_invocable_v<Fn, int, float&>)
+            fn(o, v);
+          else
+            fn(v);
+        }
   }
 };
 
@@ -386,25 +394,14 @@ void absorb_relu6_offsets(xir::Graph& g, ChannelStats& stats, std::vector<std::s
       }
       w0.for_output(c, [&](float& v) { v *= s; });
       b0[c] = s * (b0[c] - beta);
-      const int kh = w1.shape[1], kw = w1.shape[2];
-      for (int o = 0; o < w1.shape[0]; ++o) {  // conv1's output o (depthwise: channel c) reads channel c
-        double sum = 0.0;
-        for (int y = 0; y < kh; ++y)
-          for (int k = 0; k < kw; ++k) {
-            float& v = w1.w[((static_cast<std::size_t>(o) * kh + y) * kw + k) * w1.shape[3] + c];
-            sum += v;
-            v /= s;
-          }
-        b1[w1.depthwise ? c : o] += static_cast<float>(beta * sum);
-      }
-      for (ChannelStat* st : {&z->second, &x->second}) {  // v → s·(v − beta) (the ReLU6 value too: z ≥ beta)
-        st->min[c] = s * (st->min[c] - beta);
-        st->max[c] = s * (st->max[c] - beta);
-        st->mean_square[c] = static_cast<double>(s) * s * (st->mean_square[c] - 2.0 * beta * st->mean[c] + static_cast<double>(beta) * beta);
-        st->mean[c] = s * (st->mean[c] - beta);
-        const std::size_t images = st->image_sums.size() / static_cast<std::size_t>(C);
-        for (std::size_t i = 0; i < images; ++i) st->image_sums[i * C + c] = s * (st->image_sums[i * C + c] - beta * positions);
-      }
+      std::vector<double> sums(static_cast<std::size_t>(w1.shape[0]), 0.0);  // conv1's output o (depthwise: channel c) reads channel c
+      w1.for_input(c, [&](int o, float& v) {
+        sums[static_cast<std::size_t>(o)] += v;
+        v /= s;
+      });
+      for (int o = 0; o < w1.shape[0]; ++o) b1[w1.depthwise ? c : o] += static_cast<float>(beta * sums[static_cast<std::size_t>(o)]);
+      z->second.shift_scale_channel(c, beta, s, positions);
+      x->second.shift_scale_channel(c, beta, s, positions);  // the ReLU6 value too: z ≥ beta, so relu6(z) − beta = z − beta below the clip
       done[c] = true;
       r1[c] /= s;
       ++here;

@@ -23,6 +23,9 @@ struct ChannelStat {
   bool dead(std::size_t c) const { return min[c] == 0.0f && max[c] == 0.0f; }
   // The statistics of the value with channel c divided by s[c] (s > 0).
   void scale_channels(const std::vector<float>& s);
+  // The statistics of the value with channel c replaced by s·(v − beta) (s > 0); `positions` per image
+  // (for the per-image sums).
+  void shift_scale_channel(std::size_t c, float beta, float s, double positions);
 };
 using ChannelStats = std::map<std::string, ChannelStat>;  // by op name (ops whose value the executor materialises)
 
