@@ -16,13 +16,12 @@ namespace dputk {
 
 namespace {
 
-bool has_op(const xir::Graph& g, bool (*pred)(const xir::Op&)) {
+template <typename Pred>
+bool has_op(const xir::Graph& g, Pred pred) {
   for (const xir::Op* op : g.get_ops())
     if (pred(*op)) return true;
   return false;
 }
-
-bool is_relu6_op(const xir::Op& op) { return dpu::is_relu6(op); }
 
 // Whether weighting by the input channels' energy moves any 1×1 convolution's weight fix point (when
 // none moves, the trial would quantize the same network twice: ResNet50).
@@ -77,7 +76,7 @@ double AutoChooser::output_sqnr(const xir::Graph& prepared, const ChannelStats& 
 std::string AutoChooser::relu6_policy(const std::string& onnx_path, const PrepareOptions& base) {
   choice_.relu6_policy = base.relu6_replace;
   if (base.relu6_replace != "auto") return choice_.relu6_policy;
-  if (!has_op(original_, is_relu6_op) || !(base.include_cle || base.convert_relu6_to_relu))
+  if (!has_op(original_, [](const xir::Op& op) { return dpu::is_relu6(op); }) || !(base.include_cle || base.convert_relu6_to_relu))
     return choice_.relu6_policy = "keep";  // nothing to replace (or nothing asks for it)
   double best = -1e300;
   for (const char* policy : {"keep", "keep_after_depthwise", "relu"}) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <type_traits>
 
@@ -219,6 +220,37 @@ xir::Op* ensure_bias(xir::Graph& g, xir::Op* conv, int channels) {
   return b;
 }
 
+// conv0 → [act] → conv1, every link with a single consumer, both convolutions dense (group 1) or
+// depthwise with multiplier 1, their weights const and not shared, conv1 reading conv0's channels: the
+// pairs equalization and the ReLU6 offset absorption rewrite channel by channel. `act` is the op between
+// them when `activation(op)` holds for conv0's consumer (nullptr: the convolutions are adjacent).
+struct ConvChain {
+  xir::Op* act;
+  xir::Op* conv1;
+  ConvWeights w0, w1;
+};
+template <typename Activation>
+std::optional<ConvChain> conv_chain(xir::Op* conv0, Activation activation) {
+  auto dense_or_depthwise = [](const xir::Op* op) {
+    return is_conv(op) && (op->get_type() != "conv2d" || op->get_attr_or<std::int32_t>("group", 1) == 1);
+  };
+  if (!dense_or_depthwise(conv0) || conv0->get_fanout_num() != 1) return std::nullopt;
+  xir::Op* act = conv0->get_fanout_ops()[0];
+  xir::Op* conv1 = act;
+  if (activation(*act)) {
+    if (act->get_fanout_num() != 1) return std::nullopt;
+    conv1 = act->get_fanout_ops()[0];
+  } else {
+    act = nullptr;
+  }
+  if (!dense_or_depthwise(conv1) || conv1->get_input_op("input") == nullptr) return std::nullopt;
+  ConvChain c{act, conv1, weights_of(conv0), weights_of(conv1)};
+  if ((c.w0.depthwise && c.w0.shape[0] != 1) || (c.w1.depthwise && c.w1.shape[0] != 1)) return std::nullopt;
+  if (c.w0.op->get_fanout_num() != 1 || c.w1.op->get_fanout_num() != 1) return std::nullopt;  // shared weights
+  if (c.w1.in_channels() != c.w0.out_channels()) return std::nullopt;
+  return c;
+}
+
 void fold_batchnorms(xir::Graph& g, std::vector<std::string>& log) {
   for (xir::Op* bn : g.topological_sort()) {
     if (bn->get_type() != "batchnorm") continue;
@@ -354,21 +386,15 @@ constexpr float kMaxOffset = 5.95f;  // beyond: the channel is all but the const
 void absorb_relu6_offsets(xir::Graph& g, ChannelStats& stats, std::vector<std::string>& log) {
   int channels = 0, layers = 0;
   for (xir::Op* conv0 : g.topological_sort()) {
-    if (!is_conv(conv0) || conv0->get_fanout_num() != 1) continue;
-    if (conv0->get_type() == "conv2d" && conv0->get_attr_or<std::int32_t>("group", 1) != 1) continue;
-    xir::Op* act = conv0->get_fanout_ops()[0];
-    if (!dpu::is_relu6(*act) || act->get_fanout_num() != 1) continue;
-    xir::Op* conv1 = act->get_fanout_ops()[0];
-    if (!is_conv(conv1) || conv1->get_input_op("input") != act) continue;
-    if (conv1->get_type() == "conv2d" && conv1->get_attr_or<std::int32_t>("group", 1) != 1) continue;
+    auto chain = conv_chain(conv0, [](const xir::Op& op) { return dpu::is_relu6(op); });
+    if (!chain || !chain->act) continue;
+    xir::Op *act = chain->act, *conv1 = chain->conv1;
+    ConvWeights &w0 = chain->w0, &w1 = chain->w1;
     auto z = stats.find(conv0->get_name()), x = stats.find(act->get_name());
     xir::Op* b0op = conv0->get_input_op("bias");
     if (z == stats.end() || x == stats.end() || !b0op) continue;
-    ConvWeights w0 = weights_of(conv0), w1 = weights_of(conv1);
-    if ((w0.depthwise && w0.shape[0] != 1) || (w1.depthwise && w1.shape[0] != 1)) continue;
-    if (w0.op->get_fanout_num() != 1 || w1.op->get_fanout_num() != 1) continue;  // shared weights
     const int C = w0.out_channels();
-    if (w1.in_channels() != C || z->second.min.size() != static_cast<std::size_t>(C) || x->second.min.size() != z->second.min.size()) continue;
+    if (z->second.min.size() != static_cast<std::size_t>(C) || x->second.min.size() != z->second.min.size()) continue;
     std::vector<float> r1(C, 0.0f);  // conv1's largest |weight| reading each channel
     for (int c = 0; c < C; ++c) w1.for_input(c, [&](float& v) { r1[c] = std::max(r1[c], std::fabs(v)); });
     float range0 = 0.0f;
@@ -427,29 +453,21 @@ constexpr float kClipHeadroom = 1.0f;
 void equalize(xir::Graph& g, ChannelStats* stats, std::vector<std::string>& log) {
   int pairs = 0, relu6_pairs = 0;
   for (xir::Op* conv0 : g.topological_sort()) {
-    if (!is_conv(conv0) || conv0->get_fanout_num() != 1) continue;
-    if (conv0->get_type() == "conv2d" && conv0->get_attr_or<std::int32_t>("group", 1) != 1) continue;
-    xir::Op* next = conv0->get_fanout_ops()[0];
+    auto chain = conv_chain(conv0, [stats](const xir::Op& op) { return op.get_type() == "relu" || (stats && dpu::is_relu6(op)); });
+    if (!chain) continue;
+    xir::Op* next = chain->conv1;
     const ChannelStat* clip = nullptr;  // the ReLU6's statistics when the pair is joined by one
     std::vector<std::string> scaled{conv0->get_name()};  // the values channel c's 1/s scales
-    if (next->get_type() == "relu" || (stats && dpu::is_relu6(*next))) {
-      scaled.push_back(next->get_name());
-      if (next->get_fanout_num() != 1) continue;
-      if (next->get_type() != "relu") {
-        auto it = stats->find(next->get_name());
+    if (chain->act) {
+      scaled.push_back(chain->act->get_name());
+      if (chain->act->get_type() != "relu") {
+        auto it = stats->find(chain->act->get_name());
         if (it == stats->end()) continue;
         clip = &it->second;
       }
-      next = next->get_fanout_ops()[0];
     }
-    if (!is_conv(next) || next->get_input_op("input") == nullptr) continue;
-    if (next->get_type() == "conv2d" && next->get_attr_or<std::int32_t>("group", 1) != 1) continue;
-    ConvWeights w0 = weights_of(conv0), w1 = weights_of(next);
-    if (w0.depthwise && w0.shape[0] != 1) continue;
-    if (w1.depthwise && w1.shape[0] != 1) continue;
-    if (w0.op->get_fanout_num() != 1 || w1.op->get_fanout_num() != 1) continue;  // shared weights
+    ConvWeights &w0 = chain->w0, &w1 = chain->w1;
     const int channels = w0.out_channels();
-    if (w1.in_channels() != channels) continue;
     xir::Op* b0op = conv0->get_input_op("bias");
     std::vector<float> b0 = b0op ? const_values(*b0op) : std::vector<float>();
     std::vector<float> r0(channels, 0.0f), r1(channels, 0.0f);

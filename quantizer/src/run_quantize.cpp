@@ -1,4 +1,3 @@
-#include <cstdlib>
 // dpu-quantize's modes: float (evaluate the float model), calib (choose fix points, write
 // quant_info.json and <Graph>_int.xmodel), test (evaluate what the DPU computes, in integers).
 #include <glog/logging.h>
@@ -196,33 +195,6 @@ int run_calib(const QuantizeOptions& o) {
     const BiasCorrectionResult bc = correct_biases(qg, stats, *data, stat_ids, o.preprocess);
     corrected = bc.layers;
     LOG(INFO) << "bias correction: " << bc.layers << " layers, mean |shift| " << bc.mean_shift;
-  }
-  if (const char* e = std::getenv("DPUTK_EXP_SEARCH")) {
-    const std::size_t n = std::strtoul(e, nullptr, 10);
-    const std::string kinds = std::getenv("DPUTK_EXP_KINDS") ? std::getenv("DPUTK_EXP_KINDS") : "a";
-    std::vector<std::size_t> ids(indices.begin(), indices.begin() + static_cast<long>(std::min(indices.size(), n)));
-    auto orig = load_prepared_model(o.model, {false, false}, nullptr, true);
-    FloatReference ref(*orig, *data, ids, o.preprocess, o.batch_size);
-    auto score = [&]() { auto a = ref.compare(*qg.graph); return std::make_pair(a.sqnr_db(), a.agreement_percent()); };
-    auto best = score();
-    std::fprintf(stderr, "EXP start sqnr %.3f agree %.4f\n", best.first, best.second);
-    for (const FixSlot& s : qg.slots) {
-      if (!s.tie.empty()) continue;
-      const bool want = (s.kind == FixSlot::Kind::ACTIVATION && kinds.find('a') != std::string::npos) ||
-                        (s.kind == FixSlot::Kind::WEIGHTS && kinds.find('w') != std::string::npos);
-      if (!want) continue;
-      std::vector<xir::Op*> ops{qg.graph->get_op(s.fix_op)};
-      for (const FixSlot& t : qg.slots) if (t.tie == s.fix_op) ops.push_back(qg.graph->get_op(t.fix_op));
-      const int fp0 = ops[0]->get_attr<std::int32_t>("fix_point");
-      int keep = fp0;
-      for (int d : {-1, 1}) {
-        for (xir::Op* op : ops) op->set_attr<std::int32_t>("fix_point", fp0 + d);
-        auto sc = score();
-        if (sc.first > best.first + 0.01) { best = sc; keep = fp0 + d; }
-      }
-      for (xir::Op* op : ops) op->set_attr<std::int32_t>("fix_point", keep);
-      if (keep != fp0) std::fprintf(stderr, "EXP %s %d -> %d: sqnr %.3f agree %.4f\n", s.fix_op.c_str(), fp0, keep, best.first, best.second);
-    }
   }
   lower_to_fix_form(*qg.graph);  // fail now, not at test time, when the result cannot run on the DPU
   fs::create_directories(o.output_dir);
