@@ -17,7 +17,7 @@
 #include "dputk/dpu/op_error.hpp"
 #include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/float_executor.hpp"
-#include "torch_fix.hpp"
+#include "dputk/dpu/fix_math.hpp"
 #include "torch_layout.hpp"
 
 namespace dputk {
@@ -28,10 +28,28 @@ using IV = std::vector<std::int32_t>;
 
 [[noreturn]] void fail(const xir::Op* op, const std::string& why) { dpu::op_fail(*op, why, "fast finetune,"); }
 
-// Fake quantization with straight-through gradients.
+// Fake quantization with a straight-through gradient: the values of dpu/fix_math.hpp's
+// fake_quantize_array (one pass, on torch's threads), the gradient passed through unchanged — what
+// x + (fix(x) − x).detach() computes in ten passes over the tensor.
+struct FixSte : torch::autograd::Function<FixSte> {
+  static torch::Tensor forward(torch::autograd::AutogradContext*, const torch::Tensor& x, std::int64_t fp, std::int64_t mode) {
+    const torch::Tensor in = x.contiguous();
+    if (in.scalar_type() != torch::kFloat32) throw std::logic_error("fast finetune: fix of a non-float32 tensor");
+    torch::Tensor out = torch::empty_like(in);
+    const dpu::FixSpec spec{static_cast<int>(fp), 8, true, static_cast<dpu::RoundMode>(mode)};
+    const float* src = in.data_ptr<float>();
+    float* dst = out.data_ptr<float>();
+    at::parallel_for(0, in.numel(), std::int64_t{1} << 16,
+                     [&](std::int64_t b, std::int64_t e) { dpu::fake_quantize_array(src + b, e - b, spec, dst + b); });
+    return out;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext*, torch::autograd::variable_list grad) {
+    return {grad[0], torch::Tensor(), torch::Tensor()};
+  }
+};
+
 torch::Tensor fix(const torch::Tensor& x, int fp, const std::string& mode) {
-  const torch::Tensor q = torch_fix::fix(x.detach(), fp, dpu::parse_round_mode(mode));
-  return x + (q - x).detach();
+  return FixSte::apply(x, static_cast<std::int64_t>(fp), static_cast<std::int64_t>(dpu::parse_round_mode(mode)));
 }
 
 struct Layer {
@@ -327,6 +345,49 @@ FinetuneLayer tune(Layer& l, const xir::Graph& prepared, const torch::Tensor& x,
   return r;
 }
 
+// Whether op's value is read by an add (a residual connection): such values are kept until the add's
+// value is computed from them.
+bool feeds_add(const xir::Op* op) {
+  for (const xir::Op* user : op->get_fanout_ops())
+    if (user->get_type() == "add") return true;
+  return false;
+}
+
+// Values of a graph (by op name; NCHW, all fine-tuning images) kept for the adds that read them, and
+// what follows from them through add, activation and (quantized graph) fix ops: the input of a layer
+// after a residual connection, without running the network. Undefined when op's value does not follow
+// from kept values alone.
+struct Kept {
+  std::map<std::string, torch::Tensor> values;
+  torch::Tensor eval(const xir::Op* op, std::vector<std::string>& used) const {
+    torch::NoGradGuard ng;
+    auto it = values.find(op->get_name());
+    if (it != values.end()) {
+      used.push_back(it->first);
+      return it->second.to(torch::kFloat32);
+    }
+    const std::string& t = op->get_type();
+    if (t == "add") {
+      torch::Tensor sum;
+      for (const xir::Op* in : op->get_input_ops("input")) {
+        const torch::Tensor v = eval(in, used);
+        if (!v.defined() || (sum.defined() && !v.sizes().equals(sum.sizes()))) return torch::Tensor();
+        sum = sum.defined() ? sum + v : v;
+      }
+      return sum;
+    }
+    const xir::Op* in = op->get_input_num() == 1 ? op->get_input_op("input") : nullptr;
+    if (!in) return torch::Tensor();
+    const torch::Tensor x = eval(in, used);
+    if (!x.defined()) return x;
+    if (t == "fix") return fix(x, op->get_attr<std::int32_t>("fix_point"), op->get_attr<std::string>("round_mode"));
+    if (t == "relu") return torch::relu(x);
+    if (t == "relu6") return torch::clamp(x, 0, 6);
+    if (t == "clamp") return torch::clamp(x, op->get_attr<float>("min"), op->get_attr<float>("max"));
+    return torch::Tensor();
+  }
+};
+
 }  // namespace
 
 bool fast_finetune_supported() { return true; }
@@ -366,6 +427,7 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
     const Layer* layer = nullptr;  // whose inputs these are
     torch::Tensor quantized, real;  // NCHW on all fine-tuning images (real: the float network's)
   } held;
+  Kept kept_q, kept_f;  // quantized graph's values, float graph's values
   const std::int64_t chunk_elements = kTuneElements;
   // f over x a chunk of images at a time, into one tensor (of type `as`).
   auto chunked = [&](const torch::Tensor& x, torch::ScalarType as, const std::function<torch::Tensor(const torch::Tensor&)>& f) {
@@ -387,6 +449,18 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
   // A quantized value (on the grid of fix point fp, 8 bits) is held in half precision when that is
   // exact (multiples of 2^-fp up to 127·2^-fp), else in float.
   auto compact = [](int fp) { return fp >= -8 && fp <= 24 ? torch::kFloat16 : torch::kFloat32; };
+  // Tests: inputs computed without a network run against the networks' own (fp: the quantized input's
+  // fix point, for the difference in LSBs).
+  auto check_inputs = [&](const Layer& l, const xir::Op* real_in, const Inputs& in, int fp) {
+    const torch::Tensor q = capture(*qg.graph, true, batch.input, {l.input->get_name()}, false).values.at(0);
+    const torch::Tensor f = capture(prepared, false, batch.input, {real_in->get_name()}, false).values.at(0);
+    if (!q.defined() || !f.defined() || !q.sizes().equals(in.quantized.sizes()) || !f.sizes().equals(in.real.sizes()))
+      fail(l.op, "computed inputs: the networks' values have other shapes");
+    const torch::Tensor dq = (q.to(torch::kFloat32) - in.quantized.to(torch::kFloat32)).abs();
+    report.chain_mismatch = std::max(report.chain_mismatch, (dq > 0).to(torch::kDouble).mean().item<double>());
+    report.chain_max_lsb = std::max(report.chain_max_lsb, dq.max().item<double>() * std::ldexp(1.0, fp));
+    report.chain_float_rel = std::max(report.chain_float_rel, ((f - in.real).abs().max() / f.abs().max().clamp_min(1e-30)).item<double>());
+  };
   report.layers.reserve(layers.size());
   std::size_t index = 0;
   for (Layer& l : layers) {
@@ -423,17 +497,18 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
       held.quantized = torch::Tensor();
       in.real = chunked(held.real, torch::kFloat32, [&](const torch::Tensor& x) { return float_forward(p, x, fw, fb); });
       ++report.chained;
-      if (options.check_chained_inputs) {
-        const torch::Tensor q = capture(*qg.graph, true, batch.input, {l.input->get_name()}, false).values.at(0);
-        const torch::Tensor f = capture(prepared, false, batch.input, {real_in->get_name()}, false).values.at(0);
-        if (!q.defined() || !f.defined() || !q.sizes().equals(in.quantized.sizes()) || !f.sizes().equals(in.real.sizes()))
-          fail(l.op, "chained inputs: the networks' values have other shapes");
-        const torch::Tensor dq = (q - in.quantized.to(torch::kFloat32)).abs();
-        report.chain_mismatch = std::max(report.chain_mismatch, (dq > 0).to(torch::kDouble).mean().item<double>());
-        report.chain_max_lsb = std::max(report.chain_max_lsb, dq.max().item<double>() * std::ldexp(1.0, p.fo));
-        report.chain_float_rel = std::max(report.chain_float_rel, ((f - in.real).abs().max() / f.abs().max().clamp_min(1e-30)).item<double>());
-      }
+      if (options.check_chained_inputs) check_inputs(l, real_in, in, p.fo);
+    } else if (std::vector<std::string> used_q, used_f;
+               (in.quantized = kept_q.eval(l.input, used_q)).defined() & (in.real = kept_f.eval(real_in, used_f)).defined()) {  // both tried: what a failed one used is dropped below
+      // After a residual connection: the add (and what follows it) over the values kept for it.
+      if (l.input->get_type() == "fix") in.quantized = in.quantized.to(compact(l.input->get_attr<std::int32_t>("fix_point")));
+      for (const auto& n : used_q) kept_q.values.erase(n);
+      for (const auto& n : used_f) kept_f.values.erase(n);
+      ++report.from_kept;
+      if (options.check_chained_inputs) check_inputs(l, real_in, in, l.input->get_type() == "fix" ? l.input->get_attr<std::int32_t>("fix_point") : 0);
     } else {
+      for (const auto& n : used_q) kept_q.values.erase(n);  // kept for an add that cannot be computed here (a slice, a pad)
+      for (const auto& n : used_f) kept_f.values.erase(n);
       in.quantized = capture(*qg.graph, true, batch.input, {l.input->get_name()}, false).values.at(0);
       if (!in.quantized.defined()) fail(l.op, "its input '" + l.input->get_name() + "' was not observed");
       if (l.input->get_type() == "fix") in.quantized = in.quantized.to(compact(l.input->get_attr<std::int32_t>("fix_point")));
@@ -453,9 +528,22 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
               << " epochs, " << std::fixed << std::setprecision(1) << r.seconds << " s, "
               << std::chrono::duration<double>(t1 - l0).count() << " s of it for the data)" << std::defaultfloat;
     report.layers.push_back(r);
+    // Values a residual add reads: this layer's inputs, and its outputs (with the parameters it ended with).
+    if (feeds_add(l.input)) kept_q.values[l.input->get_name()] = in.quantized;
+    if (feeds_add(real_in)) kept_f.values[real_in->get_name()] = in.real;
+    const xir::Op* out_fix = qg.graph->get_op(l.output_fix);
+    const xir::Op* real_out = prepared.get_op(l.target);
+    if (out_fix && real_out && feeds_add(out_fix) && feeds_add(real_out)) {
+      const auto [qw, qb] = params_of(l, prepared, false);
+      kept_q.values[l.output_fix] = chunked(in.quantized, compact(l.fo), [&, qw = qw, qb = qb](const torch::Tensor& x) {
+        return forward(l, x, fix(qw, l.fw, l.w_mode), qb.defined() ? fix(qb, l.fb, l.b_mode) : qb);
+      });
+      kept_f.values[l.target] = target;
+    }
     held = std::move(in);
   }
-  LOG(INFO) << "Fast finetune: " << report.chained << " of " << layers.size() << " layers took their inputs from the layer before";
+  LOG(INFO) << "Fast finetune: " << report.chained << " of " << layers.size() << " layers took their inputs from the layer before, "
+            << report.from_kept << " from the values a residual connection adds";
   report.net_loss = best_net;
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return report;

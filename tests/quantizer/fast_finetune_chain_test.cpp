@@ -1,7 +1,8 @@
 // Fast finetune takes a layer's inputs from the layer tuned just before when it reads that layer's
-// output (no network run): those inputs must be the ones the networks compute. Google's QAT MobileNetV1
-// 0.25/128 (a chain of 27 convolutions), calibrated on 8 images and tuned on them, with every chained
-// input also captured from the quantized and float networks.
+// output, and after a residual connection from the values the add reads, kept since (no network run):
+// those inputs must be the ones the networks compute. Google's QAT MobileNetV1 0.25/128 (a chain of 27
+// convolutions) and the CIFAR ResNet20 (identity shortcuts: add + ReLU), calibrated on 8 images and
+// tuned on them, with every such input also captured from the quantized and float networks.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include "dputk/quantizer/fast_finetune.hpp"
 #include "dputk/quantizer/quantize.hpp"
 #include "small_mobilenet.hpp"
+#include "test_data.hpp"
 
 namespace {
 
@@ -29,6 +31,28 @@ TEST(FastFinetuneChain, ChainedInputsAreTheNetworksOwn) {
   EXPECT_GE(r.chained, 10) << "of " << r.layers.size() << " layers (" << tuned << " tuned)";
   // Quantized inputs: on the grid, equal but where a float sum lands on a rounding boundary differently
   // (torch's convolution vs oneDNN's summation order): at most one LSB, rarely.
+  EXPECT_LE(r.chain_max_lsb, 1.0 + 1e-6);
+  EXPECT_LT(r.chain_mismatch, 1e-3);
+  EXPECT_LT(r.chain_float_rel, 1e-4);
+}
+
+TEST(FastFinetuneChain, InputsAfterResidualAddsAreTheNetworksOwn) {
+  if (!dputk::fast_finetune_supported()) GTEST_SKIP() << "built without libtorch";
+  auto data = dputk::open_dataset(dputk::test::data_path("cifar10/test_batch.bin"));
+  const dputk::Preprocess pre = dputk::Preprocess::preset("cifar");
+  const std::vector<std::size_t> ids{0, 1, 2, 3, 4, 5, 6, 7};
+  auto prepared = dputk::load_prepared_model(dputk::test::data_path("cifar10/resnet20.onnx"), {}, nullptr, true);
+  dputk::QuantGraph qg = dputk::calibrate_model(*prepared, *data, ids, pre, 8, {}, nullptr, true);
+  dputk::FinetuneOptions fo;
+  fo.check_chained_inputs = true;
+  fo.max_epochs = 3;
+  const dputk::FinetuneReport r = dputk::fast_finetune(qg, *prepared, *data, ids, pre, fo);
+  std::printf("%zu layers: %d chained, %d after a residual add from kept values; quantized inputs differ at %.3g of values (max %.3g LSB), "
+              "float inputs by %.3g\n",
+              r.layers.size(), r.chained, r.from_kept, r.chain_mismatch, r.chain_max_lsb, r.chain_float_rel);
+  // Blocks 2, 3, 4 and 6: the downsampling blocks' shortcut is a slice and a pad (captured), and the
+  // 8×8 stage's layers are left as calibrated on 8 images (fewer positions than 4× their fan-in).
+  EXPECT_GE(r.from_kept, 4) << "identity-shortcut blocks whose first convolution took its input from kept values";
   EXPECT_LE(r.chain_max_lsb, 1.0 + 1e-6);
   EXPECT_LT(r.chain_mismatch, 1e-3);
   EXPECT_LT(r.chain_float_rel, 1e-4);

@@ -19,8 +19,11 @@
 // layer's input in the quantized network and in the float network are captured when the layer is
 // tuned (8 images per executor run; the runs stop at the layer) — or, when it reads the output of the
 // layer tuned just before (a chain: MobileNetV1 throughout, MobileNetV2 within its blocks), computed
-// from that layer's inputs and final parameters without running the networks; its target is its float
-// computation on its float input. Every loss passes over its images in chunks of at most 4M values,
+// from that layer's inputs and final parameters without running the networks; after a residual
+// connection (MobileNetV2's and ResNet's identity shortcuts), computed by the add (and its activation
+// and fix) from the values it reads, kept since the layers that produced them were tuned. Its target
+// is its float computation on its float input. Fake quantization is fix_math.hpp's, one pass, with a
+// straight-through gradient. Every loss passes over its images in chunks of at most 4M values,
 // accumulating the gradient. One log line per layer.
 // The fine-tuned weights' fix-quantized values replace the quantized graph's; the float graph is not
 // changed (every layer's target is the float network's own value).
@@ -55,6 +58,7 @@ struct FinetuneReport {
   std::vector<FinetuneLayer> layers;
   double net_loss = 0;  // L_net after fine-tuning
   int chained = 0;       // layers whose inputs came from the layer before
+  int from_kept = 0;     // layers whose inputs a residual add computed from kept values
   // With check_chained_inputs, over those layers: the largest share of quantized input values that
   // differ from the network's, the largest such difference in LSBs, and the largest float input
   // difference relative to the value's largest magnitude.
