@@ -449,6 +449,14 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
   // A quantized value (on the grid of fix point fp, 8 bits) is held in half precision when that is
   // exact (multiples of 2^-fp up to 127·2^-fp), else in float.
   auto compact = [](int fp) { return fp >= -8 && fp <= 24 ? torch::kFloat16 : torch::kFloat32; };
+  // A layer's output in the quantized network on all fine-tuning images, from its quantized input, with
+  // the parameters it stands with.
+  auto quantized_output = [&](const Layer& p, const torch::Tensor& input) {
+    const auto [qw, qb] = params_of(p, prepared, false);
+    return chunked(input, compact(p.fo), [&, qw = qw, qb = qb](const torch::Tensor& x) {
+      return forward(p, x, fix(qw, p.fw, p.w_mode), qb.defined() ? fix(qb, p.fb, p.b_mode) : qb);
+    });
+  };
   // Tests: inputs computed without a network run against the networks' own (fp: the quantized input's
   // fix point, for the difference in LSBs).
   auto check_inputs = [&](const Layer& l, const xir::Op* real_in, const Inputs& in, int fp) {
@@ -490,30 +498,34 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
     in.layer = &l;
     if (held.layer && held.layer->output_fix == l.input->get_name() && held.layer->target == real_in->get_name()) {
       const Layer& p = *held.layer;
-      const auto [qw, qb] = params_of(p, prepared, false);
       const auto [fw, fb] = params_of(p, prepared, true);
-      in.quantized = chunked(held.quantized, compact(p.fo),
-                             [&](const torch::Tensor& x) { return forward(p, x, fix(qw, p.fw, p.w_mode), qb.defined() ? fix(qb, p.fb, p.b_mode) : qb); });
+      in.quantized = quantized_output(p, held.quantized);
       held.quantized = torch::Tensor();
       in.real = chunked(held.real, torch::kFloat32, [&](const torch::Tensor& x) { return float_forward(p, x, fw, fb); });
       ++report.chained;
       if (options.check_chained_inputs) check_inputs(l, real_in, in, p.fo);
-    } else if (std::vector<std::string> used_q, used_f;
-               (in.quantized = kept_q.eval(l.input, used_q)).defined() & (in.real = kept_f.eval(real_in, used_f)).defined()) {  // both tried: what a failed one used is dropped below
-      // After a residual connection: the add (and what follows it) over the values kept for it.
-      if (l.input->get_type() == "fix") in.quantized = in.quantized.to(compact(l.input->get_attr<std::int32_t>("fix_point")));
+    } else {
+      // After a residual connection: the add (and what follows it) over the values kept for it. Each
+      // kept value feeds one add: it is dropped once read, also when the add cannot be computed from
+      // kept values (a shortcut through a slice and a pad) and both networks run up to the layer.
+      std::vector<std::string> used_q, used_f;
+      in.quantized = kept_q.eval(l.input, used_q);
+      in.real = kept_f.eval(real_in, used_f);
       for (const auto& n : used_q) kept_q.values.erase(n);
       for (const auto& n : used_f) kept_f.values.erase(n);
-      ++report.from_kept;
-      if (options.check_chained_inputs) check_inputs(l, real_in, in, l.input->get_type() == "fix" ? l.input->get_attr<std::int32_t>("fix_point") : 0);
-    } else {
-      for (const auto& n : used_q) kept_q.values.erase(n);  // kept for an add that cannot be computed here (a slice, a pad)
-      for (const auto& n : used_f) kept_f.values.erase(n);
-      in.quantized = capture(*qg.graph, true, batch.input, {l.input->get_name()}, false).values.at(0);
-      if (!in.quantized.defined()) fail(l.op, "its input '" + l.input->get_name() + "' was not observed");
-      if (l.input->get_type() == "fix") in.quantized = in.quantized.to(compact(l.input->get_attr<std::int32_t>("fix_point")));
-      in.real = capture(prepared, false, batch.input, {real_in->get_name()}, false).values.at(0);
-      if (!in.real.defined()) fail(l.op, "the float graph did not compute its input '" + real_in->get_name() + "'");
+      const bool computed = in.quantized.defined() && in.real.defined();
+      if (!computed) {
+        in.quantized = capture(*qg.graph, true, batch.input, {l.input->get_name()}, false).values.at(0);
+        if (!in.quantized.defined()) fail(l.op, "its input '" + l.input->get_name() + "' was not observed");
+        in.real = capture(prepared, false, batch.input, {real_in->get_name()}, false).values.at(0);
+        if (!in.real.defined()) fail(l.op, "the float graph did not compute its input '" + real_in->get_name() + "'");
+      }
+      const int fp = l.input->get_type() == "fix" ? l.input->get_attr<std::int32_t>("fix_point") : 0;
+      if (l.input->get_type() == "fix") in.quantized = in.quantized.to(compact(fp));
+      if (computed) {
+        ++report.from_kept;
+        if (options.check_chained_inputs) check_inputs(l, real_in, in, fp);
+      }
     }
     held = Inputs();
     const auto [fw, fb] = params_of(l, prepared, true);
@@ -534,10 +546,7 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
     const xir::Op* out_fix = qg.graph->get_op(l.output_fix);
     const xir::Op* real_out = prepared.get_op(l.target);
     if (out_fix && real_out && feeds_add(out_fix) && feeds_add(real_out)) {
-      const auto [qw, qb] = params_of(l, prepared, false);
-      kept_q.values[l.output_fix] = chunked(in.quantized, compact(l.fo), [&, qw = qw, qb = qb](const torch::Tensor& x) {
-        return forward(l, x, fix(qw, l.fw, l.w_mode), qb.defined() ? fix(qb, l.fb, l.b_mode) : qb);
-      });
+      kept_q.values[l.output_fix] = quantized_output(l, in.quantized);
       kept_f.values[l.target] = target;
     }
     held = std::move(in);
