@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <set>
 
+#include "dputk/common/progress.hpp"
 #include "dputk/data/batch.hpp"
 #include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/float_executor.hpp"
@@ -11,7 +13,7 @@
 namespace dputk {
 
 ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, const std::vector<std::size_t>& indices,
-                                  const Preprocess& preprocess, int batch_size) {
+                                  const Preprocess& preprocess, int batch_size, bool progress) {
   // Only the values something reads: weighted ops (their own output: bias correction's reference,
   // equalization's scaling) and their inputs (dead channels, input energies), ReLU6 outputs (clips).
   std::set<const xir::Op*> wanted;
@@ -26,6 +28,8 @@ ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, 
   engine::FloatExecutorOptions eo;
   eo.fuse = false;  // every op's own value (a convolution's before its activation)
   engine::FloatExecutor exec(graph, eo);
+  std::optional<Progress> shown;
+  if (progress) shown.emplace("float statistics", indices.size());
   for (const auto& ids : batches_of(indices, static_cast<std::size_t>(batch_size))) {
     Batch b = make_batch(data, ids, preprocess);
     exec.run({&b.input}, [&](const xir::Op* op, engine::FloatTensor& v) {
@@ -65,7 +69,9 @@ ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, 
       }
       counts[op->get_name()] += static_cast<double>(v.data.size() / c);
     });
+    if (shown) shown->advance(ids.size());
   }
+  if (shown) shown->finish();
   for (auto& [name, s] : stats)
     for (auto* v : {&s.mean, &s.mean_square})
       for (double& m : *v) m /= std::max(1.0, counts[name]);

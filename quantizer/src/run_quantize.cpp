@@ -155,7 +155,7 @@ int run_calib(const QuantizeOptions& o) {
     po.relu6_replace = chooser.relu6_policy(o.model, po);
     report("ReLU6 policy", po.relu6_replace, chooser.choice().relu6_sqnr_db);
     // Data-driven preparation (dead channels, ReLU6-aware equalization) on the calibration images.
-    po.channel_stats = [&](const xir::Graph& g) { return gather_channel_stats(g, *data, stat_ids, o.preprocess, o.batch_size); };
+    po.channel_stats = [&](const xir::Graph& g) { return gather_channel_stats(g, *data, stat_ids, o.preprocess, o.batch_size, true); };
     po.prepared_stats = &stats;
     prepared = load_prepared_model(o.model, po);
     pointwise_energy = chooser.pointwise_energy(*prepared, stats);

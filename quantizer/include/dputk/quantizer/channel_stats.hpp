@@ -29,9 +29,10 @@ struct ChannelStat {
 };
 using ChannelStats = std::map<std::string, ChannelStat>;  // by op name (ops whose value the executor materialises)
 
-// Runs `graph` in float on the images (in batches) and returns the statistics of every op's value.
+// Runs `graph` in float on the images (in batches) and returns the statistics of every op's value;
+// with `progress`, a progress line ("float statistics").
 ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, const std::vector<std::size_t>& indices,
-                                  const Preprocess& preprocess, int batch_size);
+                                  const Preprocess& preprocess, int batch_size, bool progress = false);
 
 // `stats` with each op's per-image sums cut to its first `images` images (what bias correction on those
 // images pairs with); the other statistics stay those over all images.
