@@ -101,12 +101,8 @@ void ChannelStat::shift_scale_channel(std::size_t c, float beta, float s, double
 ChannelStats first_images(const ChannelStats& stats, std::size_t images) {
   ChannelStats cut;
   for (const auto& [name, s] : stats) {
-    ChannelStat& c = cut[name];
-    c.min = s.min;
-    c.max = s.max;
-    c.mean = s.mean;
-    c.mean_square = s.mean_square;
-    c.image_sums.assign(s.image_sums.begin(), s.image_sums.begin() + static_cast<long>(std::min(s.image_sums.size(), images * s.max.size())));
+    ChannelStat& c = cut[name] = s;
+    c.image_sums.resize(std::min(s.image_sums.size(), images * s.max.size()));
   }
   return cut;
 }

@@ -60,8 +60,7 @@ struct Layer {
   const xir::Op* input = nullptr;        // the value the layer reads (quantized graph)
   std::string target;                    // the float graph op whose value is the target
   std::string output_fix;                // the quantized graph's fix op on the layer's output
-  std::string act;                       // "", relu, relu6, clamp, leaky-relu
-  float lo = 0, hi = 0, alpha = 0;
+  const xir::Op* act = nullptr;          // the activation after it (quantized graph), or none
 };
 
 // The layers fast finetune can tune: parameters from const → fix, output ending in a fix.
@@ -87,16 +86,7 @@ std::vector<Layer> find_layers(xir::Graph& g) {
     const xir::Op* cur = op;
     if (op->get_fanout_num() == 1) {
       const xir::Op* next = op->get_fanout_ops()[0];
-      const std::string& nt = next->get_type();
-      if (dpu::is_activation_op(nt)) {
-        l.act = nt;
-        if (nt == "clamp") {
-          l.lo = next->get_attr<float>("min");
-          l.hi = next->get_attr<float>("max");
-        }
-        if (nt == "leaky-relu") l.alpha = next->get_attr<float>("alpha");
-        cur = next;
-      }
+      if (dpu::is_activation_op(next->get_type())) cur = l.act = next;
     }
     if (cur->get_fanout_num() != 1 || cur->get_fanout_ops()[0]->get_type() != "fix") continue;
     const xir::Op* of = cur->get_fanout_ops()[0];
@@ -115,6 +105,16 @@ torch::Tensor nchw(const engine::FloatTensor& t) {
   return s.size() == 4 ? x.permute({0, 3, 1, 2}).contiguous() : x;
 }
 
+// An activation op's function on y (relu, relu6, clamp, leaky-relu); undefined for another op type.
+torch::Tensor activation(const xir::Op& act, const torch::Tensor& y) {
+  const std::string& t = act.get_type();
+  if (t == "relu") return torch::relu(y);
+  if (t == "relu6") return torch::clamp(y, 0, 6);
+  if (t == "clamp") return torch::clamp(y, act.get_attr<float>("min"), act.get_attr<float>("max"));
+  if (t == "leaky-relu") return torch::leaky_relu(y, act.get_attr<float>("alpha"));
+  return torch::Tensor();
+}
+
 // The layer and its activation in float (the float network's computation, given float parameters).
 torch::Tensor float_forward(const Layer& l, const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
   torch::Tensor y;
@@ -130,11 +130,10 @@ torch::Tensor float_forward(const Layer& l, const torch::Tensor& x, const torch:
     const std::vector<std::int64_t> stride{s[1], s[0]}, zero{0, 0}, dilation{d[1], d[0]};
     y = torch::conv2d(xp, w, b, at::IntArrayRef(stride), at::IntArrayRef(zero), at::IntArrayRef(dilation), groups);
   }
-  if (l.act == "relu") y = torch::relu(y);
-  else if (l.act == "relu6") y = torch::clamp(y, 0, 6);
-  else if (l.act == "clamp") y = torch::clamp(y, l.lo, l.hi);
-  else if (l.act == "leaky-relu") y = torch::leaky_relu(y, l.alpha);
-  return y;
+  if (!l.act) return y;
+  const torch::Tensor a = activation(*l.act, y);
+  if (!a.defined()) fail(l.op, "activation '" + l.act->get_name() + "' (" + l.act->get_type() + ") is not one fast finetune computes");
+  return a;
 }
 
 // The quantized network's computation of the layer, its output fix included (w, b fix-quantized).
@@ -381,10 +380,7 @@ struct Kept {
     const torch::Tensor x = eval(in, used);
     if (!x.defined()) return x;
     if (t == "fix") return fix(x, op->get_attr<std::int32_t>("fix_point"), op->get_attr<std::string>("round_mode"));
-    if (t == "relu") return torch::relu(x);
-    if (t == "relu6") return torch::clamp(x, 0, 6);
-    if (t == "clamp") return torch::clamp(x, op->get_attr<float>("min"), op->get_attr<float>("max"));
-    return torch::Tensor();
+    return activation(*op, x);
   }
 };
 

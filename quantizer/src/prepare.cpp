@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -440,8 +441,10 @@ void absorb_relu6_offsets(xir::Graph& g, ChannelStats& stats, std::vector<std::s
     channels += here;
     ++layers;
   }
+  char min_offset[16];
+  std::snprintf(min_offset, sizeof min_offset, "%g", kMinOffset);
   if (channels)
-    log.push_back("offsets of " + std::to_string(channels) + " ReLU6 channels that never fall below 0.3 on the calibration images " +
+    log.push_back("offsets of " + std::to_string(channels) + " ReLU6 channels that never fall below " + min_offset + " on the calibration images " +
                   "absorbed into the next layer, whose weight range they set (" + std::to_string(layers) + " layers)");
 }
 
