@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -123,28 +124,28 @@ std::vector<ReportTensor> report_tensors(const xir::Graph& quantized, const xir:
   return out;
 }
 
-void add_sensitivity(std::vector<ReportTensor>& tensors, const std::string& quantized_path, const xir::Graph& prepared,
-                     const Dataset& data, const std::vector<std::size_t>& indices, const Preprocess& preprocess, int batch_size) {
-  // The quantizer form with its float parameters back: quantizing none of its fix ops is the float network.
+ErrorBudget add_sensitivity(std::vector<ReportTensor>& tensors, const std::string& quantized_path, const xir::Graph& prepared,
+                            const Dataset& data, const std::vector<std::size_t>& indices, const Preprocess& preprocess, int batch_size) {
+  // The quantizer form twice: as written (parameters on their grids, corrected, fine-tuned) and with
+  // the float parameters back — quantizing none of the latter's fix ops is the float network. A layer
+  // "as deployed" in the float one: its two constants swapped for the written ones.
+  const auto deployed = xir::Graph::deserialize(quantized_path);
   auto graph = xir::Graph::deserialize(quantized_path);
+  std::map<xir::Op*, std::pair<std::vector<float>, std::vector<float>>> params;  // const → (float, deployed)
   for (xir::Op* c : graph->get_ops()) {
     if (c->get_type() != "const") continue;
     const xir::Op* f = prepared.get_op(c->get_name());
-    if (f && f->get_type() == "const" && f->get_output_tensor()->get_element_num() == c->get_output_tensor()->get_element_num())
-      set_const_values(*c, const_values(*f));
+    if (f && f->get_type() == "const" && f->get_output_tensor()->get_element_num() == c->get_output_tensor()->get_element_num()) {
+      params[c] = {const_values(*f), const_values(*c)};
+      set_const_values(*c, params[c].first);
+    }
   }
   const FloatReference reference(prepared, data, indices, preprocess, batch_size);
-  Progress progress("sensitivity", tensors.size(), "layers");
-  for (ReportTensor& t : tensors) {
-    std::set<std::string> active{t.fix_op};
-    if (t.weighted) {
-      const xir::Op* op = graph->get_op(t.weighted_op);
-      if (const xir::Op* w = op ? weights_fix(op) : nullptr) active.insert(w->get_name());
-      if (const xir::Op* b = op ? op->get_input_op("bias") : nullptr) active.insert(b->get_name());
-    }
+  // The network with the fix ops `quantizes` selects fake-quantizing (the others pass their input on).
+  auto measure = [&](const xir::Graph& g, const std::function<bool(const xir::Op*)>& quantizes) {
     engine::FloatExecutorOptions eo;
-    eo.fix_hook = [&active](const xir::Op* fix, const engine::FloatTensor& in, engine::FloatTensor& out) {
-      if (!active.count(fix->get_name())) {
+    eo.fix_hook = [&quantizes](const xir::Op* fix, const engine::FloatTensor& in, engine::FloatTensor& out) {
+      if (!quantizes(fix)) {
         std::copy(in.data.begin(), in.data.end(), out.data.begin());
         return;
       }
@@ -152,13 +153,44 @@ void add_sensitivity(std::vector<ReportTensor>& tensors, const std::string& quan
       const auto round = src && src->get_type() == "const" ? dpu::RoundMode::STD_ROUND : dpu::RoundMode::DPU_ROUND;
       dpu::fake_quantize_array(in.data.data(), in.numel(), dpu::FixSpec{fix_point_of(fix), 8, true, round}, out.data.data());
     };
-    const OutputAgreement versus_float = reference.compare(*graph, eo);
+    const OutputAgreement a = reference.compare(g, eo);
+    return ErrorShare{a.sqnr_db(), a.agreement_percent()};
+  };
+  auto is_parameter = [](const xir::Op* fix) {
+    const xir::Op* src = fix->get_input_op("input");
+    return src && src->get_type() == "const";
+  };
+  Progress progress("sensitivity", tensors.size() + 1, "layers");
+  ErrorBudget budget;
+  budget.all = measure(*deployed, [](const xir::Op*) { return true; });
+  budget.parameters = measure(*deployed, is_parameter);  // on their grids already: the fix changes nothing
+  budget.activations = measure(*graph, [&](const xir::Op* fix) { return !is_parameter(fix); });
+  progress.advance();
+  for (ReportTensor& t : tensors) {
+    std::vector<xir::Op*> swapped;  // the layer's constants, deployed values in
+    if (t.weighted)
+      if (const xir::Op* op = graph->get_op(t.weighted_op))
+        for (const xir::Op* fix : std::vector<const xir::Op*>{weights_fix(op), op->get_input_op("bias")})
+          if (xir::Op* c = fix && fix->get_type() == "fix" ? fix->get_input_op("input") : nullptr; c && params.count(c)) {
+            set_const_values(*c, params[c].second);
+            swapped.push_back(c);
+          }
+    auto output_fix = [&t](const xir::Op* fix) { return fix->get_name() == t.fix_op; };
+    const ErrorShare both = measure(*graph, output_fix);
     t.has_sensitivity = true;
-    t.sens_sqnr = versus_float.sqnr_db();
-    t.sens_agreement = versus_float.agreement_percent();
+    t.sens_sqnr = both.sqnr_db;
+    t.sens_agreement = both.agreement;
+    if (!swapped.empty()) {
+      t.sens_params_sqnr = measure(*graph, [](const xir::Op*) { return false; }).sqnr_db;
+      for (xir::Op* c : swapped) set_const_values(*c, params[c].first);
+      t.sens_output_sqnr = measure(*graph, output_fix).sqnr_db;
+    } else {
+      t.sens_output_sqnr = both.sqnr_db;
+    }
     progress.advance();
   }
   progress.finish();
+  return budget;
 }
 
 std::string quant_report_html(const QuantReport& r) {
@@ -230,11 +262,21 @@ std::string quant_report_html(const QuantReport& r) {
     h << "<p>Not measured (run test mode with <code>--sensitivity</code>).</p>\n";
   } else {
     std::sort(sens.begin(), sens.end(), [](const ReportTensor* a, const ReportTensor* b) { return a->sens_sqnr < b->sens_sqnr; });
-    h << "<p>The network with only one layer quantized (its output, weights and bias) against the float network, on " << r.sensitivity_images
-      << " images; worst first.</p>\n<table><tr><th class=\"l\">tensor</th><th class=\"l\">layer</th><th>output SQNR (dB)</th><th>top-1 agreement</th></tr>\n";
-    for (std::size_t i = 0; i < sens.size() && i < 15; ++i)
-      h << "<tr><td class=\"l\">" << esc(sens[i]->name) << "</td><td class=\"l\">" << esc(sens[i]->layer_type) << "</td><td>" << num(sens[i]->sens_sqnr)
-        << "</td><td>" << num(sens[i]->sens_agreement) << "%</td></tr>\n";
+    h << "<p>Where the network output's error comes from, against the float network on " << r.sensitivity_images
+      << " images: the activations' fix points alone (float weights and biases), the parameters alone (the xmodel's int8 weights and "
+         "biases, float activations), and both.</p>\n<table><tr><th class=\"l\">quantized</th><th>output SQNR (dB)</th><th>top-1 agreement</th></tr>\n";
+    for (const auto& [what, part] : {std::pair<const char*, const ErrorShare&>{"activations only", r.budget.activations},
+                                     {"parameters only", r.budget.parameters}, {"both (the int8 network)", r.budget.all}})
+      h << "<tr><td class=\"l\">" << what << "</td><td>" << num(part.sqnr_db) << "</td><td>" << num(part.agreement) << "%</td></tr>\n";
+    h << "</table>\n<p>The network with only one layer quantized (its output, weights and bias as the xmodel has them) against the float "
+         "network; a layer's output fix and its parameters also alone. Worst first.</p>\n<table><tr><th class=\"l\">tensor</th><th class=\"l\">layer</th>"
+         "<th>output SQNR (dB)</th><th>top-1 agreement</th><th>its output only (dB)</th><th>its parameters only (dB)</th></tr>\n";
+    for (std::size_t i = 0; i < sens.size() && i < 15; ++i) {
+      const ReportTensor& t = *sens[i];
+      h << "<tr><td class=\"l\">" << esc(t.name) << "</td><td class=\"l\">" << esc(t.layer_type) << "</td><td>" << num(t.sens_sqnr) << "</td><td>"
+        << num(t.sens_agreement) << "%</td><td>" << num(t.sens_output_sqnr) << "</td><td>" << (t.weighted ? num(t.sens_params_sqnr) : "")
+        << "</td></tr>\n";
+    }
     h << "</table>\n";
   }
 

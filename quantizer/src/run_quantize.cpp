@@ -339,14 +339,23 @@ int run_test(const QuantizeOptions& o) {
   }
   if (o.sensitivity) {
     std::vector<std::size_t> sens(indices.begin(), indices.begin() + static_cast<long>(std::min(indices.size(), o.sensitivity_len)));
-    add_sensitivity(report.tensors, xm, *prepared, *data, sens, o.preprocess, o.batch_size);
+    report.budget = add_sensitivity(report.tensors, xm, *prepared, *data, sens, o.preprocess, o.batch_size);
     report.sensitivity_images = sens.size();
     std::vector<const ReportTensor*> worst;
     for (const auto& t : report.tensors) worst.push_back(&t);
     std::sort(worst.begin(), worst.end(), [](const ReportTensor* a, const ReportTensor* b) { return a->sens_sqnr < b->sens_sqnr; });
     std::printf("Sensitivity (only one layer quantized, %zu images), worst first:\n", sens.size());
-    for (std::size_t i = 0; i < worst.size() && i < 10; ++i)
-      std::printf("  %8.2f dB  %6.2f%% top-1 agreement  %s\n", worst[i]->sens_sqnr, worst[i]->sens_agreement, worst[i]->name.c_str());
+    for (std::size_t i = 0; i < worst.size() && i < 10; ++i) {
+      const ReportTensor& t = *worst[i];
+      std::printf("  %8.2f dB  %6.2f%% top-1 agreement  %s", t.sens_sqnr, t.sens_agreement, t.name.c_str());
+      if (t.weighted) std::printf("  (its output only %.2f dB, its parameters only %.2f dB)", t.sens_output_sqnr, t.sens_params_sqnr);
+      std::printf("\n");
+    }
+    const ErrorBudget& b = report.budget;
+    std::printf("Error budget (%zu images, output SQNR / top-1 agreement vs float): activations only %.2f dB / %.2f%%, "
+                "parameters only %.2f dB / %.2f%%, both %.2f dB / %.2f%%\n",
+                sens.size(), b.activations.sqnr_db, b.activations.agreement, b.parameters.sqnr_db, b.parameters.agreement, b.all.sqnr_db,
+                b.all.agreement);
   }
   const std::string report_path = (fs::path(o.output_dir) / "quant_report.html").string();
   write_file_atomic(report_path, quant_report_html(report));

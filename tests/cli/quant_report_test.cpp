@@ -5,6 +5,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -27,9 +28,27 @@ TEST(QuantReport, SelfContainedCompleteAndRenderedByChromium) {
                              " --preprocess cifar --output_dir " + dir;
   auto calib = run_cli("dpu-quantize", common + " --quant_mode calib --subset_len 64");
   ASSERT_EQ(calib.code, 0) << calib.out;
-  auto test = run_cli("dpu-quantize", common + " --quant_mode test --skip 64 --subset_len 200 --compare_float --sensitivity --sensitivity_len 16");
+  auto test = run_cli("dpu-quantize", common + " --quant_mode test --skip 64 --subset_len 64 --compare_float --sensitivity --sensitivity_len 64");
   ASSERT_EQ(test.code, 0) << test.out;
-  EXPECT_NE(test.out.find("Sensitivity (only one layer quantized, 16 images), worst first:"), std::string::npos) << test.out;
+  EXPECT_NE(test.out.find("Sensitivity (only one layer quantized, 64 images), worst first:"), std::string::npos) << test.out;
+  // A layer's line splits its loss into its output fix and its parameters.
+  EXPECT_TRUE(std::regex_search(test.out, std::regex("top-1 agreement  \\S+  \\(its output only [0-9.]+ dB, its parameters only [0-9.]+ dB\\)")))
+      << test.out;
+  // The error budget on the same images as --compare_float: "both" — the quantizer's simulation of the
+  // int8 network — is what the DPU's integer arithmetic gives; each part alone differs from it.
+  std::smatch dpu, budget;
+  ASSERT_TRUE(std::regex_search(test.out, dpu, std::regex("Float/int8 top-1 agreement: ([0-9.]+)% \\(64 images\\), logit SQNR: ([0-9.]+) dB")))
+      << test.out;
+  ASSERT_TRUE(std::regex_search(test.out, budget,
+                                std::regex("Error budget \\(64 images, output SQNR / top-1 agreement vs float\\): activations only ([0-9.]+) dB / "
+                                           "([0-9.]+)%, parameters only ([0-9.]+) dB / ([0-9.]+)%, both ([0-9.]+) dB / ([0-9.]+)%")))
+      << test.out;
+  EXPECT_NEAR(std::stod(budget[5]), std::stod(dpu[2]), 0.011) << "both vs the DPU's logit SQNR";
+  EXPECT_NEAR(std::stod(budget[6]), std::stod(dpu[1]), 0.011) << "both vs the DPU's top-1 agreement";
+  for (int part : {1, 3}) {
+    EXPECT_GT(std::stod(budget[part]), 10.0) << budget[0];
+    EXPECT_GT(std::fabs(std::stod(budget[part]) - std::stod(budget[5])), 0.1) << budget[0];
+  }
   EXPECT_NE(test.out.find("[VAIQ_NOTE]: =>Quantization report: " + dir + "/quant_report.html"), std::string::npos) << test.out;
   const std::string html = dputk::read_file(dir + "/quant_report.html");
   ASSERT_FALSE(html.empty());
@@ -43,7 +62,9 @@ TEST(QuantReport, SelfContainedCompleteAndRenderedByChromium) {
   const std::regex row("<tr( class=\"bad\")?><td>[0-9]+</td>"), cell("<div class=\"cell\">");
   const std::ptrdiff_t rows = std::distance(std::sregex_iterator(html.begin(), html.end(), row), std::sregex_iterator());
   EXPECT_EQ(static_cast<std::size_t>(rows), info.output.size()) << "rows of the layer table";
-  EXPECT_NE(html.find("<h2>Sensitivity</h2>\n<p>The network with only one layer quantized"), std::string::npos);
+  EXPECT_NE(html.find("<h2>Sensitivity</h2>\n<p>Where the network output's error comes from"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"l\">parameters only</td>"), std::string::npos);
+  EXPECT_NE(html.find("<p>The network with only one layer quantized"), std::string::npos);
   EXPECT_NE(html.find("float/int8 top-1 agreement"), std::string::npos);
   EXPECT_EQ(std::distance(std::sregex_iterator(html.begin(), html.end(), cell), std::sregex_iterator()), rows) << "histograms";
   // A real browser.

@@ -2,8 +2,9 @@
 // no script, no network) written by test mode. Per int8 tensor: the producing layer, fix points of
 // input / weights / bias / output, shift_cut / shift_bias, weight SQNR, the DPU int8 tensor's SQNR
 // against float, the fraction of float values its range clips, and (with --sensitivity) what the
-// network output loses when only that layer is quantized. Plots: SQNR by layer, activation histograms
-// with the chosen int8 range, float vs int8 logits.
+// network output loses when only that layer is quantized, split into its output and its parameters,
+// and the whole network's error from its activations and from its parameters. Plots: SQNR by layer,
+// activation histograms with the chosen int8 range, float vs int8 logits.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -30,12 +31,27 @@ struct ReportTensor {
   double act_sqnr = 0.0;        // dB, the DPU's int8 tensor against the float network's (accumulated error)
   bool has_act_sqnr = false;
   double clipped = 0.0;         // fraction of the float values outside the int8 range
+  // Sensitivity: the network output against float with only this quant group quantized as the xmodel
+  // has it (its output fix; a layer's weights and bias as calibrated, corrected and fine-tuned).
   bool has_sensitivity = false;
-  double sens_sqnr = 0.0;       // dB, network output with only this layer quantized, against float
-  double sens_agreement = 0.0;  // % top-1 agreement with float, only this layer quantized
+  double sens_sqnr = 0.0;       // dB
+  double sens_agreement = 0.0;  // % top-1 agreement (per pixel for a score map)
+  // A weighted layer's split: only its output fix, only its parameters.
+  double sens_output_sqnr = 0.0, sens_params_sqnr = 0.0;
   // Histogram of the float values (first images): counts over [hist_lo, hist_hi]; the int8 range.
   std::vector<std::uint32_t> hist;
   float hist_lo = 0.0f, hist_hi = 0.0f, range_lo = 0.0f, range_hi = 0.0f;
+};
+
+// Network output against float (output SQNR, top-1 agreement) with one part of the quantization.
+struct ErrorShare {
+  double sqnr_db = 0.0, agreement = 0.0;
+};
+
+// Where the output error comes from: every activation fix alone (float parameters), every layer's
+// parameters as the xmodel has them alone (float activations), and both (the quantized network).
+struct ErrorBudget {
+  ErrorShare activations, parameters, all;
 };
 
 struct QuantReport {
@@ -46,6 +62,7 @@ struct QuantReport {
   bool compared = false;  // --compare_float
   double agreement = 0.0, logit_sqnr = 0.0;
   std::size_t sensitivity_images = 0;
+  ErrorBudget budget;  // with the sensitivity
   std::vector<ReportTensor> tensors;                 // in graph order
   std::vector<std::pair<float, float>> logits;       // (float, int8) samples, first images
 };
@@ -55,9 +72,10 @@ struct QuantReport {
 std::vector<ReportTensor> report_tensors(const xir::Graph& quantized, const xir::Graph& prepared, const engine::FloatTensor& batch);
 
 // Sensitivity: for every tensor of `tensors`, the network with only that quant group quantized (its
-// output fix, and its layer's weights and bias) against the float network, on the images.
-// `quantized_path` is read again (its parameters are replaced by the float ones). With progress.
-void add_sensitivity(std::vector<ReportTensor>& tensors, const std::string& quantized_path, const xir::Graph& prepared,
+// output fix, and its layer's weights and bias as `quantized_path` has them; a layer's two parts also
+// alone) against the float network `prepared`, on the images; and the network's error budget. With
+// progress.
+ErrorBudget add_sensitivity(std::vector<ReportTensor>& tensors, const std::string& quantized_path, const xir::Graph& prepared,
                      const Dataset& data, const std::vector<std::size_t>& indices, const Preprocess& preprocess, int batch_size);
 
 std::string quant_report_html(const QuantReport& report);
