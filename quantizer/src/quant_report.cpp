@@ -269,7 +269,8 @@ std::string quant_report_html(const QuantReport& r) {
                                      {"parameters only", r.budget.parameters}, {"both (the int8 network)", r.budget.all}})
       h << "<tr><td class=\"l\">" << what << "</td><td>" << num(part.sqnr_db) << "</td><td>" << num(part.agreement) << "%</td></tr>\n";
     h << "</table>\n<p>The network with only one layer quantized (its output, weights and bias as the xmodel has them) against the float "
-         "network; a layer's output fix and its parameters also alone. Worst first.</p>\n<table><tr><th class=\"l\">tensor</th><th class=\"l\">layer</th>"
+         "network; a layer's output fix and its parameters also alone (a bias correction, which makes up for the mean error of the quantized "
+         "layers before it, shows as error when those are float). Worst first.</p>\n<table><tr><th class=\"l\">tensor</th><th class=\"l\">layer</th>"
          "<th>output SQNR (dB)</th><th>top-1 agreement</th><th>its output only (dB)</th><th>its parameters only (dB)</th></tr>\n";
     for (std::size_t i = 0; i < sens.size() && i < 15; ++i) {
       const ReportTensor& t = *sens[i];
