@@ -5,8 +5,6 @@
 #include <cstdio>
 #include <functional>
 #include <map>
-#include <optional>
-#include <set>
 #include <sstream>
 
 #include "dputk/common/progress.hpp"
@@ -141,24 +139,23 @@ ErrorBudget add_sensitivity(std::vector<ReportTensor>& tensors, const std::strin
     }
   }
   const FloatReference reference(prepared, data, indices, preprocess, batch_size);
+  auto is_parameter = [](const xir::Op* fix) {
+    const xir::Op* src = fix->get_input_op("input");
+    return src && src->get_type() == "const";
+  };
   // The network with the fix ops `quantizes` selects fake-quantizing (the others pass their input on).
   auto measure = [&](const xir::Graph& g, const std::function<bool(const xir::Op*)>& quantizes) {
     engine::FloatExecutorOptions eo;
-    eo.fix_hook = [&quantizes](const xir::Op* fix, const engine::FloatTensor& in, engine::FloatTensor& out) {
+    eo.fix_hook = [&](const xir::Op* fix, const engine::FloatTensor& in, engine::FloatTensor& out) {
       if (!quantizes(fix)) {
         std::copy(in.data.begin(), in.data.end(), out.data.begin());
         return;
       }
-      const xir::Op* src = fix->get_input_op("input");
-      const auto round = src && src->get_type() == "const" ? dpu::RoundMode::STD_ROUND : dpu::RoundMode::DPU_ROUND;
+      const auto round = is_parameter(fix) ? dpu::RoundMode::STD_ROUND : dpu::RoundMode::DPU_ROUND;
       dpu::fake_quantize_array(in.data.data(), in.numel(), dpu::FixSpec{fix_point_of(fix), 8, true, round}, out.data.data());
     };
     const OutputAgreement a = reference.compare(g, eo);
     return ErrorShare{a.sqnr_db(), a.agreement_percent()};
-  };
-  auto is_parameter = [](const xir::Op* fix) {
-    const xir::Op* src = fix->get_input_op("input");
-    return src && src->get_type() == "const";
   };
   Progress progress("sensitivity", tensors.size() + 1, "layers");
   ErrorBudget budget;
@@ -180,7 +177,8 @@ ErrorBudget add_sensitivity(std::vector<ReportTensor>& tensors, const std::strin
     t.has_sensitivity = true;
     t.sens_sqnr = both.sqnr_db;
     t.sens_agreement = both.agreement;
-    if (!swapped.empty()) {
+    t.has_sens_split = !swapped.empty();
+    if (t.has_sens_split) {
       t.sens_params_sqnr = measure(*graph, [](const xir::Op*) { return false; }).sqnr_db;
       for (xir::Op* c : swapped) set_const_values(*c, params[c].first);
       t.sens_output_sqnr = measure(*graph, output_fix).sqnr_db;
@@ -275,7 +273,7 @@ std::string quant_report_html(const QuantReport& r) {
     for (std::size_t i = 0; i < sens.size() && i < 15; ++i) {
       const ReportTensor& t = *sens[i];
       h << "<tr><td class=\"l\">" << esc(t.name) << "</td><td class=\"l\">" << esc(t.layer_type) << "</td><td>" << num(t.sens_sqnr) << "</td><td>"
-        << num(t.sens_agreement) << "%</td><td>" << num(t.sens_output_sqnr) << "</td><td>" << (t.weighted ? num(t.sens_params_sqnr) : "")
+        << num(t.sens_agreement) << "%</td><td>" << num(t.sens_output_sqnr) << "</td><td>" << (t.has_sens_split ? num(t.sens_params_sqnr) : "")
         << "</td></tr>\n";
     }
     h << "</table>\n";

@@ -348,7 +348,7 @@ int run_test(const QuantizeOptions& o) {
     for (std::size_t i = 0; i < worst.size() && i < 10; ++i) {
       const ReportTensor& t = *worst[i];
       std::printf("  %8.2f dB  %6.2f%% top-1 agreement  %s", t.sens_sqnr, t.sens_agreement, t.name.c_str());
-      if (t.weighted) std::printf("  (its output only %.2f dB, its parameters only %.2f dB)", t.sens_output_sqnr, t.sens_params_sqnr);
+      if (t.has_sens_split) std::printf("  (its output only %.2f dB, its parameters only %.2f dB)", t.sens_output_sqnr, t.sens_params_sqnr);
       std::printf("\n");
     }
     const ErrorBudget& b = report.budget;

@@ -36,7 +36,8 @@ struct ReportTensor {
   bool has_sensitivity = false;
   double sens_sqnr = 0.0;       // dB
   double sens_agreement = 0.0;  // % top-1 agreement (per pixel for a score map)
-  // A weighted layer's split: only its output fix, only its parameters.
+  // A weighted layer's split (has_sens_split): only its output fix, only its parameters.
+  bool has_sens_split = false;
   double sens_output_sqnr = 0.0, sens_params_sqnr = 0.0;
   // Histogram of the float values (first images): counts over [hist_lo, hist_hi]; the int8 range.
   std::vector<std::uint32_t> hist;
