@@ -17,6 +17,8 @@
 #include "dputk/dpu/op_error.hpp"
 #include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/float_executor.hpp"
+#include "dputk/engine/op_registry.hpp"
+#include "dputk/dpu/fix_attrs.hpp"
 #include "dputk/dpu/fix_math.hpp"
 #include "torch_layout.hpp"
 
@@ -32,11 +34,12 @@ using IV = std::vector<std::int32_t>;
 // fake_quantize_array (one pass, on torch's threads), the gradient passed through unchanged — what
 // x + (fix(x) − x).detach() computes in ten passes over the tensor.
 struct FixSte : torch::autograd::Function<FixSte> {
-  static torch::Tensor forward(torch::autograd::AutogradContext*, const torch::Tensor& x, std::int64_t fp, std::int64_t mode) {
+  static torch::Tensor forward(torch::autograd::AutogradContext*, const torch::Tensor& x, std::int64_t fp, std::int64_t bits, bool is_signed,
+                               std::int64_t mode) {
     const torch::Tensor in = x.contiguous();
     if (in.scalar_type() != torch::kFloat32) throw std::logic_error("fast finetune: fix of a non-float32 tensor");
     torch::Tensor out = torch::empty_like(in);
-    const dpu::FixSpec spec{static_cast<int>(fp), 8, true, static_cast<dpu::RoundMode>(mode)};
+    const dpu::FixSpec spec{static_cast<int>(fp), static_cast<int>(bits), is_signed, static_cast<dpu::RoundMode>(mode)};
     const float* src = in.data_ptr<float>();
     float* dst = out.data_ptr<float>();
     at::parallel_for(0, in.numel(), std::int64_t{1} << 16,
@@ -44,19 +47,19 @@ struct FixSte : torch::autograd::Function<FixSte> {
     return out;
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext*, torch::autograd::variable_list grad) {
-    return {grad[0], torch::Tensor(), torch::Tensor()};
+    return {grad[0], torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
-torch::Tensor fix(const torch::Tensor& x, int fp, const std::string& mode) {
-  return FixSte::apply(x, static_cast<std::int64_t>(fp), static_cast<std::int64_t>(dpu::parse_round_mode(mode)));
+torch::Tensor fix(const torch::Tensor& x, const dpu::FixSpec& f) {
+  return FixSte::apply(x, static_cast<std::int64_t>(f.fix_point), static_cast<std::int64_t>(f.bit_width), f.if_signed,
+                       static_cast<std::int64_t>(f.round));
 }
 
 struct Layer {
   xir::Op* op = nullptr;                 // conv2d / depthwise-conv2d / matmul (quantized graph)
   xir::Op* w_const = nullptr, *b_const = nullptr;
-  int fw = 0, fb = 0, fo = 0;
-  std::string w_mode, b_mode, o_mode;
+  dpu::FixSpec w, b, o;                  // the weights', bias's and output's fix ops (dpu::fix_spec_of)
   const xir::Op* input = nullptr;        // the value the layer reads (quantized graph)
   std::string target;                    // the float graph op whose value is the target
   std::string output_fix;                // the quantized graph's fix op on the layer's output
@@ -74,13 +77,11 @@ std::vector<Layer> find_layers(xir::Graph& g) {
     xir::Op* wf = t == "matmul" ? (op->get_input_ops("input").size() == 2 ? op->get_input_ops("input")[1] : nullptr) : op->get_input_op("weights");
     if (!wf || wf->get_type() != "fix" || wf->get_input_op("input")->get_type() != "const") continue;
     l.w_const = wf->get_input_op("input");
-    l.fw = wf->get_attr<std::int32_t>("fix_point");
-    l.w_mode = wf->get_attr<std::string>("round_mode");
+    l.w = dpu::fix_spec_of(*wf);
     if (xir::Op* bf = op->get_input_op("bias")) {
       if (bf->get_type() != "fix" || bf->get_input_op("input")->get_type() != "const") continue;
       l.b_const = bf->get_input_op("input");
-      l.fb = bf->get_attr<std::int32_t>("fix_point");
-      l.b_mode = bf->get_attr<std::string>("round_mode");
+      l.b = dpu::fix_spec_of(*bf);
     }
     l.input = op->get_input_ops("input")[0];
     const xir::Op* cur = op;
@@ -90,8 +91,7 @@ std::vector<Layer> find_layers(xir::Graph& g) {
     }
     if (cur->get_fanout_num() != 1 || cur->get_fanout_ops()[0]->get_type() != "fix") continue;
     const xir::Op* of = cur->get_fanout_ops()[0];
-    l.fo = of->get_attr<std::int32_t>("fix_point");
-    l.o_mode = of->get_attr<std::string>("round_mode");
+    l.o = dpu::fix_spec_of(*of);
     l.target = cur->get_name();
     l.output_fix = of->get_name();
     out.push_back(l);
@@ -105,14 +105,18 @@ torch::Tensor nchw(const engine::FloatTensor& t) {
   return s.size() == 4 ? x.permute({0, 3, 1, 2}).contiguous() : x;
 }
 
-// An activation op's function on y (relu, relu6, clamp, leaky-relu); undefined for another op type.
+// An activation op's function on y, the op read as the engine reads it (engine::activation_of);
+// undefined for another op type.
 torch::Tensor activation(const xir::Op& act, const torch::Tensor& y) {
-  const std::string& t = act.get_type();
-  if (t == "relu") return torch::relu(y);
-  if (t == "relu6") return torch::clamp(y, 0, 6);
-  if (t == "clamp") return torch::clamp(y, act.get_attr<float>("min"), act.get_attr<float>("max"));
-  if (t == "leaky-relu") return torch::leaky_relu(y, act.get_attr<float>("alpha"));
-  return torch::Tensor();
+  engine::ref::ActivationParams a;
+  if (!engine::activation_of(act, &a)) return torch::Tensor();
+  switch (a.kind) {
+    case engine::ref::Activation::RELU: return torch::relu(y);
+    case engine::ref::Activation::RELU6: return torch::clamp(y, 0, 6);
+    case engine::ref::Activation::CLAMP: return torch::clamp(y, a.lo, a.hi);
+    case engine::ref::Activation::LEAKY_RELU: return torch::leaky_relu(y, a.alpha);
+    default: return torch::Tensor();
+  }
 }
 
 // The layer and its activation in float (the float network's computation, given float parameters).
@@ -138,7 +142,7 @@ torch::Tensor float_forward(const Layer& l, const torch::Tensor& x, const torch:
 
 // The quantized network's computation of the layer, its output fix included (w, b fix-quantized).
 torch::Tensor forward(const Layer& l, const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
-  return fix(float_forward(l, x, w, b), l.fo, l.o_mode);
+  return fix(float_forward(l, x, w, b), l.o);
 }
 
 double sqnr_db(const torch::Tensor& w, const torch::Tensor& q) {
@@ -253,7 +257,7 @@ FinetuneLayer tune(Layer& l, const xir::Graph& prepared, const torch::Tensor& x,
   torch::Tensor b;
   if (b0.defined()) b = b0.clone().requires_grad_(true);
   double factor = o.lr_factor;
-  if (sqnr_db(w0, fix(w0, l.fw, l.w_mode)) / 8.0 > 4.5) factor *= 0.1;  // weights that quantize well move less
+  if (sqnr_db(w0, fix(w0, l.w)) / 8.0 > 4.5) factor *= 0.1;  // weights that quantize well move less
   double lr_w = factor * w0.std().item<double>();
   double lr_b = b.defined() && b0.numel() > 1 ? factor * b0.std().item<double>() : 0.0;
   torch::optim::Adam opt_w({w}, torch::optim::AdamOptions(std::max(lr_w, 1e-12)));
@@ -271,7 +275,7 @@ FinetuneLayer tune(Layer& l, const xir::Graph& prepared, const torch::Tensor& x,
     double total = 0.0;
     for (std::int64_t s = begin; s < begin + count; s += chunk) {
       const std::int64_t c = std::min(chunk, begin + count - s);
-      const torch::Tensor y = forward(l, x.narrow(0, s, c).to(torch::kFloat32), fix(w, l.fw, l.w_mode), b.defined() ? fix(b, l.fb, l.b_mode) : b);
+      const torch::Tensor y = forward(l, x.narrow(0, s, c).to(torch::kFloat32), fix(w, l.w), b.defined() ? fix(b, l.b) : b);
       const torch::Tensor part = torch::mse_loss(y, target.narrow(0, s, c)) * (static_cast<double>(c) / static_cast<double>(count));
       if (grad) part.backward();
       total += part.item<double>();
@@ -339,8 +343,8 @@ FinetuneLayer tune(Layer& l, const xir::Graph& prepared, const torch::Tensor& x,
   // it is: it is every later layer's target (written back, its tuned copies drifted from the network
   // the targets stand for — MobileNetV1 0.5 on 100 images: network loss 1.20 instead of 0.53).
   const IV& wshape = l.w_const->get_output_tensor()->get_shape();
-  torch_layout::set_const(*l.w_const, torch_layout::weights_from_torch(fix(best_w, l.fw, l.w_mode).detach(), *l.op, wshape));
-  if (b.defined()) torch_layout::set_const(*l.b_const, fix(best_b, l.fb, l.b_mode).detach());
+  torch_layout::set_const(*l.w_const, torch_layout::weights_from_torch(fix(best_w, l.w).detach(), *l.op, wshape));
+  if (b.defined()) torch_layout::set_const(*l.b_const, fix(best_b, l.b).detach());
   return r;
 }
 
@@ -379,7 +383,7 @@ struct Kept {
     if (!in) return torch::Tensor();
     const torch::Tensor x = eval(in, used);
     if (!x.defined()) return x;
-    if (t == "fix") return fix(x, op->get_attr<std::int32_t>("fix_point"), op->get_attr<std::string>("round_mode"));
+    if (t == "fix") return fix(x, dpu::fix_spec_of(*op));
     return activation(*op, x);
   }
 };
@@ -449,8 +453,8 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
   // the parameters it stands with.
   auto quantized_output = [&](const Layer& p, const torch::Tensor& input) {
     const auto [qw, qb] = params_of(p, prepared, false);
-    return chunked(input, compact(p.fo), [&, qw = qw, qb = qb](const torch::Tensor& x) {
-      return forward(p, x, fix(qw, p.fw, p.w_mode), qb.defined() ? fix(qb, p.fb, p.b_mode) : qb);
+    return chunked(input, compact(p.o.fix_point), [&, qw = qw, qb = qb](const torch::Tensor& x) {
+      return forward(p, x, fix(qw, p.w), qb.defined() ? fix(qb, p.b) : qb);
     });
   };
   // Tests: inputs computed without a network run against the networks' own (fp: the quantized input's
@@ -499,7 +503,7 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
       held.quantized = torch::Tensor();
       in.real = chunked(held.real, torch::kFloat32, [&](const torch::Tensor& x) { return float_forward(p, x, fw, fb); });
       ++report.chained;
-      if (options.check_chained_inputs) check_inputs(l, real_in, in, p.fo);
+      if (options.check_chained_inputs) check_inputs(l, real_in, in, p.o.fix_point);
     } else {
       // After a residual connection: the add (and what follows it) over the values kept for it. Each
       // kept value feeds one add: it is dropped once read, also when the add cannot be computed from
@@ -516,7 +520,7 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
         in.real = capture(prepared, false, batch.input, {real_in->get_name()}, false).values.at(0);
         if (!in.real.defined()) fail(l.op, "the float graph did not compute its input '" + real_in->get_name() + "'");
       }
-      const int fp = l.input->get_type() == "fix" ? l.input->get_attr<std::int32_t>("fix_point") : 0;
+      const int fp = l.input->get_type() == "fix" ? dpu::fix_spec_of(*l.input).fix_point : 0;
       if (l.input->get_type() == "fix") in.quantized = in.quantized.to(compact(fp));
       if (computed) {
         ++report.from_kept;

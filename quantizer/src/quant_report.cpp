@@ -10,6 +10,7 @@
 #include "dputk/common/progress.hpp"
 #include "dputk/dpu/dpu_arith.hpp"
 #include "dputk/data/batch.hpp"
+#include "dputk/dpu/fix_attrs.hpp"
 #include "dputk/dpu/fix_math.hpp"
 #include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/float_executor.hpp"
@@ -151,8 +152,7 @@ ErrorBudget add_sensitivity(std::vector<ReportTensor>& tensors, const std::strin
         std::copy(in.data.begin(), in.data.end(), out.data.begin());
         return;
       }
-      const auto round = is_parameter(fix) ? dpu::RoundMode::STD_ROUND : dpu::RoundMode::DPU_ROUND;
-      dpu::fake_quantize_array(in.data.data(), in.numel(), dpu::FixSpec{fix_point_of(fix), 8, true, round}, out.data.data());
+      dpu::fake_quantize_array(in.data.data(), in.numel(), dpu::fix_spec_of(*fix), out.data.data());
     };
     const OutputAgreement a = reference.compare(g, eo);
     return ErrorShare{a.sqnr_db(), a.agreement_percent()};
