@@ -16,6 +16,7 @@
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/compiler/lower.hpp"
 #include "dputk/onnx/onnx_import.hpp"
+#include "dputk/common/memory.hpp"
 
 namespace {
 
@@ -56,6 +57,7 @@ void print_profile(dputk::engine::DpuExecutor& exec, const dputk::engine::DpuTen
 }
 
 int main(int argc, char** argv) {
+  dputk::rerun_with_huge_page_malloc(argv);
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   CLI::App app{"Throughput benchmark of the dpu-toolkit engines (random inputs)"};

@@ -9,8 +9,10 @@
 #include "dputk/engine/op_plugins.hpp"
 #include "dputk/quantizer/inspect.hpp"
 #include "dputk/quantizer/quant_config.hpp"
+#include "dputk/common/memory.hpp"
 
 int main(int argc, char** argv) {
+  dputk::rerun_with_huge_page_malloc(argv);
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   FLAGS_minloglevel = 1;

@@ -19,6 +19,7 @@ void vaiq_prefix(std::ostream& s, const google::LogMessageInfo& l, void*) {
 }  // namespace
 
 int quantize_main(int argc, char** argv, const std::string& description, const std::string& default_model) {
+  rerun_with_huge_page_malloc(argv);
   google::InitGoogleLogging(argv[0], &vaiq_prefix, nullptr);
   FLAGS_logtostderr = true;
   keep_freed_memory();

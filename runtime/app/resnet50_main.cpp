@@ -35,6 +35,7 @@
 #include "vart/runner_ext.hpp"
 #include "vart/runner_helper.hpp"
 #include "xir/graph/graph.hpp"
+#include "dputk/common/memory.hpp"
 
 namespace {
 
@@ -78,6 +79,7 @@ Prediction classify(const std::int8_t* out, int classes, float scale, int k) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dputk::rerun_with_huge_page_malloc(argv);
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   CLI::App app{"Classify images with the DPU subgraph of a compiled xmodel (VART application)."};

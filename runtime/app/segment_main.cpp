@@ -25,6 +25,7 @@
 #include "dputk/data/voc_palette.hpp"
 #include "dputk/dpu/fix_math.hpp"
 #include "dputk/dpu/resize_sampling.hpp"
+#include "dputk/common/memory.hpp"
 
 namespace {
 
@@ -85,6 +86,7 @@ void write_png(const std::string& path, const cv::Mat& image) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dputk::rerun_with_huge_page_malloc(argv);
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   CLI::App app{"Semantic segmentation with the DPU subgraph of a compiled xmodel (VART application)."};

@@ -20,6 +20,7 @@
 #include "dputk/vart/vart_emu.hpp"
 #include "vart/runner_helper.hpp"
 #include "vitis/ai/graph_runner.hpp"
+#include "dputk/common/memory.hpp"
 
 namespace {
 
@@ -135,6 +136,7 @@ int bench(const xir::Graph& graph, double seconds, int threads, int batch) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dputk::rerun_with_huge_page_malloc(argv);
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
   CLI::App app{"Run a compiled xmodel on the emulated DPU (bit-exact DPU integer arithmetic).\n"

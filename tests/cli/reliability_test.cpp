@@ -13,6 +13,7 @@
 
 #include "cli_runner.hpp"
 #include "dputk/common/atomic_file.hpp"
+#include "dputk/common/memory.hpp"
 #include "dputk/quantizer/quant_info.hpp"
 #include "xir/graph/graph.hpp"
 
@@ -98,3 +99,17 @@ TEST(AtomicOutputs, KilledQuantizerLeavesOnlyWholeFiles) {
 }
 
 }  // namespace
+
+// The tools run again once with glibc's huge-page malloc (dputk::rerun_with_huge_page_malloc): the
+// tunable is added to the user's, never twice, and not where the kernel has no transparent huge pages.
+TEST(HugePageMalloc, TunablesToRunAgainWith) {
+  using dputk::huge_page_tunables;
+  EXPECT_EQ(huge_page_tunables(nullptr, "always [madvise] never").value_or("-"), "glibc.malloc.hugetlb=1");
+  EXPECT_EQ(huge_page_tunables("", "[always] madvise never").value_or("-"), "glibc.malloc.hugetlb=1");
+  EXPECT_EQ(huge_page_tunables("glibc.malloc.arena_max=2", "always [madvise] never").value_or("-"),
+            "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1");
+  EXPECT_FALSE(huge_page_tunables("glibc.malloc.hugetlb=1", "always [madvise] never"));  // the second run
+  EXPECT_FALSE(huge_page_tunables("glibc.malloc.hugetlb=0", "always [madvise] never"));  // the user's choice
+  EXPECT_FALSE(huge_page_tunables(nullptr, "always madvise [never]"));
+  EXPECT_FALSE(huge_page_tunables(nullptr, ""));  // no /sys/kernel/mm/transparent_hugepage
+}
