@@ -16,11 +16,10 @@ void keep_freed_memory();
 // Call first in a tool's main(): runs the program again, once, with glibc's malloc backing its memory
 // by transparent huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, glibc >= 2.35; the tunable is read
 // only when a program starts, hence the exec). A 100 MB model or tensor then takes 50 page faults
-// instead of 25,000, and its accesses fewer TLB misses: ResNet50 calibration of 200 images 25.8 s ->
-// 19.8 s, test mode of 500 images 110.6 -> 126.4 images/s on this project's 2-core VM. Returns without
-// exec when GLIBC_TUNABLES already names the tunable (the user's choice, or the second run), when the
-// kernel's transparent huge pages are off, or on another C library; if the exec fails the program just
-// goes on. The RSS peak is unchanged (measured: 1359 vs 1367 MB).
+// instead of 25,000, and its accesses fewer TLB misses (the README's quantizer benchmark has the
+// measured gain). Returns without exec when GLIBC_TUNABLES already names the tunable (the user's
+// choice, or the second run), when the kernel's transparent huge pages are off, or on another C
+// library; if the exec fails the program just goes on.
 void rerun_with_huge_page_malloc(char** argv);
 
 // Its decision: the GLIBC_TUNABLES value to run again with, given the current one (nullptr: unset) and
