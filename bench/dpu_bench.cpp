@@ -12,11 +12,11 @@
 #include <map>
 #include <random>
 
+#include "dputk/common/memory.hpp"
+#include "dputk/compiler/lower.hpp"
 #include "dputk/engine/dpu_executor.hpp"
 #include "dputk/engine/float_executor.hpp"
-#include "dputk/compiler/lower.hpp"
 #include "dputk/onnx/onnx_import.hpp"
-#include "dputk/common/memory.hpp"
 
 namespace {
 

@@ -5,11 +5,11 @@
 #include <iostream>
 
 #include "dputk/common/atomic_file.hpp"
+#include "dputk/common/memory.hpp"
 #include "dputk/compiler/targets.hpp"
 #include "dputk/engine/op_plugins.hpp"
 #include "dputk/quantizer/inspect.hpp"
 #include "dputk/quantizer/quant_config.hpp"
-#include "dputk/common/memory.hpp"
 
 int main(int argc, char** argv) {
   dputk::rerun_with_huge_page_malloc(argv);

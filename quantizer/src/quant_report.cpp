@@ -52,6 +52,12 @@ std::string num(double v, int digits = 2) {
   return b;
 }
 
+// A fix op on a layer's constant (weights, bias), not on an activation.
+bool is_parameter_fix(const xir::Op* fix) {
+  const xir::Op* src = fix->get_input_op("input");
+  return src && src->get_type() == "const";
+}
+
 }  // namespace
 
 std::vector<ReportTensor> report_tensors(const xir::Graph& quantized, const xir::Graph& prepared, const engine::FloatTensor& batch) {
@@ -60,7 +66,7 @@ std::vector<ReportTensor> report_tensors(const xir::Graph& quantized, const xir:
   for (const xir::Op* fix : quantized.topological_sort()) {
     if (fix->get_type() != "fix") continue;
     const xir::Op* src = fix->get_input_op("input");
-    if (!src || src->get_type() == "const") continue;
+    if (!src || is_parameter_fix(fix)) continue;
     ReportTensor t;
     t.name = src->get_name();
     t.fix_op = fix->get_name();
@@ -140,10 +146,6 @@ ErrorBudget add_sensitivity(std::vector<ReportTensor>& tensors, const std::strin
     }
   }
   const FloatReference reference(prepared, data, indices, preprocess, batch_size);
-  auto is_parameter = [](const xir::Op* fix) {
-    const xir::Op* src = fix->get_input_op("input");
-    return src && src->get_type() == "const";
-  };
   // The network with the fix ops `quantizes` selects fake-quantizing (the others pass their input on).
   auto measure = [&](const xir::Graph& g, const std::function<bool(const xir::Op*)>& quantizes) {
     engine::FloatExecutorOptions eo;
@@ -160,8 +162,8 @@ ErrorBudget add_sensitivity(std::vector<ReportTensor>& tensors, const std::strin
   Progress progress("sensitivity", tensors.size() + 1, "layers");
   ErrorBudget budget;
   budget.all = measure(*deployed, [](const xir::Op*) { return true; });
-  budget.parameters = measure(*deployed, is_parameter);  // on their grids already: the fix changes nothing
-  budget.activations = measure(*graph, [&](const xir::Op* fix) { return !is_parameter(fix); });
+  budget.parameters = measure(*deployed, is_parameter_fix);  // on their grids already: the fix changes nothing
+  budget.activations = measure(*graph, [&](const xir::Op* fix) { return !is_parameter_fix(fix); });
   progress.advance();
   for (ReportTensor& t : tensors) {
     std::vector<xir::Op*> swapped;  // the layer's constants, deployed values in

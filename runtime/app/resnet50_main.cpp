@@ -28,6 +28,7 @@
 
 #include "app_common.hpp"
 #include "dputk/common/atomic_file.hpp"
+#include "dputk/common/memory.hpp"
 #include "dputk/data/dataset.hpp"
 #include "dputk/dpu/fix_math.hpp"
 #include "dputk/data/preprocess.hpp"
@@ -35,7 +36,6 @@
 #include "vart/runner_ext.hpp"
 #include "vart/runner_helper.hpp"
 #include "xir/graph/graph.hpp"
-#include "dputk/common/memory.hpp"
 
 namespace {
 

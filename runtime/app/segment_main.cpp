@@ -21,11 +21,11 @@
 
 #include "app_common.hpp"
 #include "dputk/common/atomic_file.hpp"
+#include "dputk/common/memory.hpp"
 #include "dputk/data/preprocess.hpp"
 #include "dputk/data/voc_palette.hpp"
 #include "dputk/dpu/fix_math.hpp"
 #include "dputk/dpu/resize_sampling.hpp"
-#include "dputk/common/memory.hpp"
 
 namespace {
 

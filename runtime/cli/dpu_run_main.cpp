@@ -16,11 +16,11 @@
 #include <thread>
 
 #include "dputk/common/atomic_file.hpp"
+#include "dputk/common/memory.hpp"
 #include "dputk/engine/op_plugins.hpp"
 #include "dputk/vart/vart_emu.hpp"
 #include "vart/runner_helper.hpp"
 #include "vitis/ai/graph_runner.hpp"
-#include "dputk/common/memory.hpp"
 
 namespace {
 
