@@ -8,6 +8,8 @@ packages=(
   libprotobuf-dev protobuf-compiler libonnx-dev libdnnl-dev
   libopencv-dev libgoogle-glog-dev libgtest-dev libgmock-dev
   nlohmann-json3-dev libcli11-dev zlib1g-dev libssl-dev
+  # the quantizer's weight rounding (Cholesky factors)
+  liblapack-dev
   # --deploy's TorchScript export (<Graph>_int.pt) and --fast_finetune's autograd; OpenBLAS replaces
   # the reference BLAS libtorch's convolutions otherwise run on (fast finetune twice as fast)
   libtorch-dev libopenblas0-openmp

@@ -10,11 +10,17 @@
 #include "dputk/quantizer/bias_correction.hpp"
 #include "dputk/quantizer/const_data.hpp"
 #include "dputk/quantizer/evaluate.hpp"
+#include "dputk/quantizer/hessian_rounding.hpp"
 #include "dputk/quantizer/quantize.hpp"
 
 namespace dputk {
 
 namespace {
+
+// A candidate replaces the one before it only when its output is this much better: the trial's few
+// images do not separate closer candidates (MobileNetV1 0.25: 1×1 fix points by input energy 14.16 vs
+// 14.10 dB here, 49.50% vs 50.25% held out; DeepLabV3's gain is 0.8–1.0 dB).
+constexpr double kMarginDb = 0.25;
 
 template <typename Pred>
 bool has_op(const xir::Graph& g, Pred pred) {
@@ -63,12 +69,13 @@ AutoChooser::AutoChooser(const xir::Graph& original, const CalibOptions& calib, 
 
 AutoChooser::~AutoChooser() = default;
 
-double AutoChooser::output_sqnr(const xir::Graph& prepared, const ChannelStats& stats, bool pointwise) {
+double AutoChooser::output_sqnr(const xir::Graph& prepared, const ChannelStats& stats, bool pointwise, bool hessian) {
   if (!reference_) reference_ = std::make_unique<FloatReference>(original_, data_, trial_, preprocess_, batch_size_);
   choice_.images = trial_.size();
   CalibOptions co = calib_;
   co.input_energy = input_energies(prepared, stats, pointwise);
   QuantGraph qg = calibrate_model(prepared, data_, trial_, preprocess_, batch_size_, co, nullptr, /*quiet=*/true);
+  if (hessian) round_weights_by_hessian(qg, prepared, data_, trial_, preprocess_, batch_size_, kMaxHessianInputs, /*quiet=*/true);
   if (bias_correction_) correct_biases(qg, first_images(stats, trial_.size()), data_, trial_, preprocess_, {}, /*quiet=*/true);
   return reference_->compare(*qg.graph).sqnr_db();  // fix ops at their calibrated fix points
 }
@@ -86,7 +93,7 @@ std::string AutoChooser::relu6_policy(const std::string& onnx_path, const Prepar
     ChannelStats stats;
     po.prepared_stats = &stats;
     auto prepared = load_prepared_model(onnx_path, po, nullptr, /*quiet=*/true);
-    const double db = output_sqnr(*prepared, stats, false);
+    const double db = output_sqnr(*prepared, stats, false, false);
     choice_.relu6_sqnr_db.emplace_back(policy, db);
     LOG(INFO) << "relu6_replace auto: candidate '" << policy << "': output SQNR " << db << " dB against the float model on "
               << trial_.size() << " calibration images";
@@ -103,14 +110,24 @@ bool AutoChooser::pointwise_energy(const xir::Graph& prepared, const ChannelStat
   if (calib_.weight_method == "maxmin" || !has_op(prepared, is_pointwise_conv) ||
       !energy_moves_a_pointwise_fix_point(prepared, stats, calib_))
     return false;
-  const double diffs = output_sqnr(prepared, stats, false);
-  const double energy = output_sqnr(prepared, stats, true);
+  const double diffs = output_sqnr(prepared, stats, false, false);
+  const double energy = output_sqnr(prepared, stats, true, false);
   choice_.pointwise_sqnr_db = {{"diffs", diffs}, {"input energy", energy}};
-  // The diffs search stays unless the weighting wins clearly: the trial's few images do not separate
-  // closer candidates (MobileNetV1 0.25: 14.10 vs 14.16 dB here, 50.25% vs 49.50% held out; DeepLabV3's
-  // gain is 0.8–1.0 dB).
-  constexpr double kMarginDb = 0.25;
-  return choice_.pointwise_energy = energy > diffs + kMarginDb;
+  return choice_.pointwise_energy = energy > diffs + kMarginDb;  // the diffs search stays unless the weighting wins clearly
+}
+
+std::string AutoChooser::weight_rounding(const std::string& asked, const xir::Graph& prepared, const ChannelStats& stats) {
+  choice_.weight_rounding = asked;
+  if (asked != "auto") return asked;
+  const bool pointwise = choice_.pointwise_energy;
+  double nearest = 0.0;
+  if (!choice_.pointwise_sqnr_db.empty())  // this very trial ran for the 1×1 fix points
+    nearest = choice_.pointwise_sqnr_db[pointwise ? 1 : 0].second;
+  else
+    nearest = output_sqnr(prepared, stats, pointwise, false);
+  const double hessian = output_sqnr(prepared, stats, pointwise, true);
+  choice_.rounding_sqnr_db = {{"nearest", nearest}, {"hessian", hessian}};
+  return choice_.weight_rounding = hessian > nearest + kMarginDb ? "hessian" : "nearest";
 }
 
 }  // namespace dputk

@@ -23,6 +23,7 @@
 #include "dputk/quantizer/quant_info.hpp"
 #include "dputk/quantizer/deploy.hpp"
 #include "dputk/quantizer/fast_finetune.hpp"
+#include "dputk/quantizer/hessian_rounding.hpp"
 #include "dputk/quantizer/quantize.hpp"
 #include "dputk/quantizer/quantize_options.hpp"
 #include "dputk/quantizer/auto_choice.hpp"
@@ -141,6 +142,7 @@ int run_calib(const QuantizeOptions& o) {
   ChannelStats stats;
   std::unique_ptr<xir::Graph> prepared;
   bool pointwise_energy = false;
+  std::string weight_rounding;
   {  // the user's float model and the trials' reference outputs: only for the choices
     const auto original = load_prepared_model(o.model, {false, false}, nullptr, true);
     check_input_geometry(*original, *data, indices, o.preprocess);
@@ -160,10 +162,16 @@ int run_calib(const QuantizeOptions& o) {
     prepared = load_prepared_model(o.model, po);
     pointwise_energy = chooser.pointwise_energy(*prepared, stats);
     report("1x1 weight fix points", pointwise_energy ? "input energy" : "diffs", chooser.choice().pointwise_sqnr_db);
+    weight_rounding = chooser.weight_rounding(cfg.weight_rounding, *prepared, stats);
+    report("Weight rounding", weight_rounding, chooser.choice().rounding_sqnr_db);
   }
   LOG(INFO) << "Quantization calibration process start up: " << indices.size() << " images of " << data->description();
   co.input_energy = input_energies(*prepared, stats, pointwise_energy);
   QuantGraph qg = calibrate_model(*prepared, *data, indices, o.preprocess, o.batch_size, co);
+  if (weight_rounding == "hessian") {
+    const HessianRoundingResult hr = round_weights_by_hessian(qg, *prepared, *data, stat_ids, o.preprocess, o.batch_size, kMaxHessianInputs);
+    LOG(INFO) << "weight rounding: " << hr.layers << " layers by their inputs' second moments (" << hr.seconds << " s)";
+  }
   // The float network as prepared: test mode's per-layer reference. Fast finetune and bias correction
   // (through its statistics) compare with it and leave it as it is.
   std::string prepared_bytes;

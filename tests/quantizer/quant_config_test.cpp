@@ -42,6 +42,9 @@ TEST(QuantConfig, ValidDpuConfigTakesEffect) {
   EXPECT_EQ(cfg.relu6_replace, "auto");  // chosen by measurement (convert_relu6_to_relu: true makes it relu)
   EXPECT_EQ(dputk::load_quant_config(write("keep", R"({"target_device": "DPU", "relu6_replace": "keep_after_depthwise"})")).relu6_replace,
             "keep_after_depthwise");
+  EXPECT_EQ(cfg.weight_rounding, "auto");  // hessian or nearest, chosen by measurement
+  EXPECT_EQ(dputk::load_quant_config(write("rounding", R"({"target_device": "DPU", "weight_rounding": "nearest"})")).weight_rounding,
+            "nearest");
 }
 
 TEST(QuantConfig, ErrorsNameTheFileKeyAndWhatIsAllowed) {
@@ -62,6 +65,8 @@ TEST(QuantConfig, ErrorsNameTheFileKeyAndWhatIsAllowed) {
   EXPECT_NE(error_of(write("cpu", R"({"target_device": "CPU"})")).find("DPU only"), std::string::npos);
   EXPECT_NE(error_of(write("reluk", R"({"target_device": "DPU", "relu6_replace": "reluk"})")).find("no DPU form"), std::string::npos);
   EXPECT_NE(error_of(write("relu6", R"({"target_device": "DPU", "relu6_replace": "clip"})")).find("keep_after_depthwise, relu"),
+            std::string::npos);
+  EXPECT_NE(error_of(write("adaround", R"({"target_device": "DPU", "weight_rounding": "adaround"})")).find("auto, hessian, nearest"),
             std::string::npos);
   EXPECT_NE(error_of(write("nodevice", R"({"include_cle": true})")).find("target_device"), std::string::npos);
   EXPECT_NE(error_of(write("json", R"({"target_device": )")).find("not valid JSON"), std::string::npos);
