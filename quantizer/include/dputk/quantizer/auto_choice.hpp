@@ -24,9 +24,9 @@
 //    (trial on 32 calibration images → held-out images): MobileNetV1 0.5 16.70 → 17.53 dB (400 images:
 //    16.36 → 17.49 dB, top-1 agreement 91.50% → 92.75%, top-1 71.50% → 74.00% of 73.50%), MobileNetV1
 //    0.25 14.10 → 15.32 dB (14.19 → 15.15 dB, 74.50% → 78.25%, 50.25% → 49.75% of 55.25%), MobileNetV2
-//    15.39 → 15.85 dB (13.96 → 14.43 dB, 94.25% → 95.75%), DeepLabV3 19.72 → 21.56 dB (first 8 photos:
-//    label agreement 96.59% → 97.01%), CIFAR ResNet20 20.69 → 21.87 dB (9500 images: 19.32 → 19.71 dB,
-//    81.29% → 81.51%); CIFAR ResNet32 13.61 vs 13.78 dB keeps rounding to nearest (held out, the
+//    15.39 → 16.03 dB (13.96 → 14.90 dB, 94.25% → 94.50%), DeepLabV3 19.72 → 21.80 dB (first 8 photos:
+//    label agreement 96.59% → 97.30%), CIFAR ResNet20 20.69 → 21.87 dB (9500 images: 19.32 → 20.09 dB,
+//    81.29% → 81.38%); CIFAR ResNet32 13.61 vs 13.78 dB keeps rounding to nearest (held out, the
 //    hessian rounding would cost it 0.66 dB: its layer errors, already ~40 dB, are amplified downstream
 //    in directions the layer-wise objective does not weigh).
 #pragma once
