@@ -3,15 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <optional>
 #include <stdexcept>
 
-#include "dputk/common/progress.hpp"
-#include "dputk/data/batch.hpp"
-#include "dputk/dpu/fix_attrs.hpp"
+#include "dputk/dpu/fix_math.hpp"
 #include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/quantizer/const_data.hpp"
+#include "dputk/quantizer/image_pass.hpp"
 
 namespace dputk {
 
@@ -62,38 +60,25 @@ BiasCorrectionResult correct_biases(QuantGraph& qg, const ChannelStats& referenc
   }
   BiasCorrectionResult result;
   if (layers.empty() || indices.empty()) return result;
-  // The quantized network as calibrated, each op's own value (a layer's before its activation); its
-  // convolutions read fix-quantized inputs with fix-quantized weights, so they run in int8.
-  engine::FloatExecutorOptions eo;
-  eo.fuse = false;
-  eo.fix_point_of = [](const xir::Op* fix) { return dpu::fix_spec_of(*fix).fix_point; };
-  engine::FloatExecutor quantized(*qg.graph, eo);
-  std::optional<Progress> progress;
-  if (!quiet) progress.emplace("bias correction", indices.size());
-  std::size_t first = 0;  // the step's first image, in `indices`
-  for (const auto& ids : batches_of(indices, kStep)) {
-    Batch b = make_batch(data, ids, preprocess);
-    quantized.run({&b.input}, [&](const xir::Op* op, engine::FloatTensor& v) {
-      auto it = layers.find(op->get_name());
-      if (it == layers.end()) return;
-      Layer& l = it->second;
-      const std::size_t c = l.bias0.size();
-      if (v.shape.empty() || static_cast<std::size_t>(v.shape.back()) != c) return;
-      for (std::size_t i = 0; i < v.data.size(); i += c)
-        for (std::size_t k = 0; k < c; ++k) l.err_sum[k] += v.data[i + k];
-      const double* want = l.reference->image_sums.data() + first * c;
-      for (std::size_t i = 0; i < ids.size() * c; ++i) l.err_sum[i % c] -= want[i];
-      l.positions += static_cast<double>(v.data.size() / c);
-      for (std::size_t k = 0; k < c; ++k)
-        l.bias[k] = dpu::fake_quantize(static_cast<float>(l.bias0[k] - l.err_sum[k] / l.positions), l.bias_fix);
-      // What follows sees this layer corrected (so it corrects only what is left).
-      for (std::size_t i = 0; i < v.data.size(); i += c)
-        for (std::size_t k = 0; k < c; ++k) v.data[i + k] += l.bias[k] - l.bias0[k];
-    });
-    first += ids.size();
-    if (progress) progress->advance(ids.size());
-  }
-  if (progress) progress->finish();
+  engine::FloatExecutor quantized(*qg.graph, calibrated_network_options());
+  run_over_images(quantized, data, indices, preprocess, kStep, quiet ? "" : "bias correction",
+                  [&](std::size_t first, std::size_t images, const xir::Op* op, engine::FloatTensor& v) {
+    auto it = layers.find(op->get_name());
+    if (it == layers.end()) return;
+    Layer& l = it->second;
+    const std::size_t c = l.bias0.size();
+    if (v.shape.empty() || static_cast<std::size_t>(v.shape.back()) != c) return;
+    for (std::size_t i = 0; i < v.data.size(); i += c)
+      for (std::size_t k = 0; k < c; ++k) l.err_sum[k] += v.data[i + k];
+    const double* want = l.reference->image_sums.data() + first * c;
+    for (std::size_t i = 0; i < images * c; ++i) l.err_sum[i % c] -= want[i];
+    l.positions += static_cast<double>(v.data.size() / c);
+    for (std::size_t k = 0; k < c; ++k)
+      l.bias[k] = dpu::fake_quantize(static_cast<float>(l.bias0[k] - l.err_sum[k] / l.positions), l.bias_fix);
+    // What follows sees this layer corrected (so it corrects only what is left).
+    for (std::size_t i = 0; i < v.data.size(); i += c)
+      for (std::size_t k = 0; k < c; ++k) v.data[i + k] += l.bias[k] - l.bias0[k];
+  });
   double shift = 0.0, channels = 0.0;
   for (auto& [name, l] : layers) {
     if (l.positions == 0.0) continue;

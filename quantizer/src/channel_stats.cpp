@@ -2,13 +2,11 @@
 
 #include <algorithm>
 #include <limits>
-#include <optional>
 #include <set>
 
-#include "dputk/common/progress.hpp"
-#include "dputk/data/batch.hpp"
 #include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/float_executor.hpp"
+#include "dputk/quantizer/image_pass.hpp"
 
 namespace dputk {
 
@@ -51,36 +49,30 @@ ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, 
   engine::FloatExecutorOptions eo;
   eo.fuse = false;  // every op's own value (a convolution's before its activation)
   engine::FloatExecutor exec(graph, eo);
-  std::optional<Progress> shown;
-  if (progress) shown.emplace("float statistics", indices.size());
-  for (const auto& ids : batches_of(indices, static_cast<std::size_t>(batch_size))) {
-    Batch b = make_batch(data, ids, preprocess);
-    exec.run({&b.input}, [&](const xir::Op* op, engine::FloatTensor& v) {
-      if (v.shape.size() < 2 || v.numel() == 0 || !wanted.count(op)) return;
-      const std::size_t c = static_cast<std::size_t>(v.shape.back());
-      ChannelStat& s = stats[op->get_name()];
-      if (s.max.empty()) {
-        s.min.assign(c, std::numeric_limits<float>::infinity());
-        s.max.assign(c, -std::numeric_limits<float>::infinity());
-        s.mean.assign(c, 0.0);
-        s.mean_square.assign(c, 0.0);
-      }
-      if (s.max.size() != c) return;
-      const bool sums = dpu::op_traits(op->get_type()).weighted;
-      const std::size_t images = static_cast<std::size_t>(v.shape[0]), per_image = v.data.size() / images;
-      double* image_sums = nullptr;
-      if (sums) {
-        s.image_sums.resize(s.image_sums.size() + images * c, 0.0);
-        image_sums = s.image_sums.data() + s.image_sums.size() - images * c;
-      }
-      for (std::size_t i = 0; i < images; ++i)
-        accumulate(v.data.data() + i * per_image, per_image / c, c, s.min.data(), s.max.data(), s.mean.data(), s.mean_square.data(),
-                   image_sums ? image_sums + i * c : nullptr);
-      counts[op->get_name()] += static_cast<double>(v.data.size() / c);
-    });
-    if (shown) shown->advance(ids.size());
-  }
-  if (shown) shown->finish();
+  run_over_images(exec, data, indices, preprocess, static_cast<std::size_t>(batch_size), progress ? "float statistics" : "",
+                  [&](std::size_t, std::size_t, const xir::Op* op, engine::FloatTensor& v) {
+    if (v.shape.size() < 2 || v.numel() == 0 || !wanted.count(op)) return;
+    const std::size_t c = static_cast<std::size_t>(v.shape.back());
+    ChannelStat& s = stats[op->get_name()];
+    if (s.max.empty()) {
+      s.min.assign(c, std::numeric_limits<float>::infinity());
+      s.max.assign(c, -std::numeric_limits<float>::infinity());
+      s.mean.assign(c, 0.0);
+      s.mean_square.assign(c, 0.0);
+    }
+    if (s.max.size() != c) return;
+    const bool sums = dpu::op_traits(op->get_type()).weighted;
+    const std::size_t images = static_cast<std::size_t>(v.shape[0]), per_image = v.data.size() / images;
+    double* image_sums = nullptr;
+    if (sums) {
+      s.image_sums.resize(s.image_sums.size() + images * c, 0.0);
+      image_sums = s.image_sums.data() + s.image_sums.size() - images * c;
+    }
+    for (std::size_t i = 0; i < images; ++i)
+      accumulate(v.data.data() + i * per_image, per_image / c, c, s.min.data(), s.max.data(), s.mean.data(), s.mean_square.data(),
+                 image_sums ? image_sums + i * c : nullptr);
+    counts[op->get_name()] += static_cast<double>(v.data.size() / c);
+  });
   for (auto& [name, s] : stats)
     for (auto* v : {&s.mean, &s.mean_square})
       for (double& m : *v) m /= std::max(1.0, counts[name]);

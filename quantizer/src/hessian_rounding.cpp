@@ -7,16 +7,14 @@
 #include <cmath>
 #include <map>
 #include <numeric>
-#include <optional>
 #include <stdexcept>
 
-#include "dputk/common/progress.hpp"
-#include "dputk/data/batch.hpp"
 #include "dputk/dpu/fix_attrs.hpp"
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/engine/op_geometry.hpp"
 #include "dputk/engine/window_loop.hpp"
 #include "dputk/quantizer/const_data.hpp"
+#include "dputk/quantizer/image_pass.hpp"
 
 namespace dputk {
 
@@ -215,22 +213,13 @@ HessianRoundingResult round_weights_by_hessian(QuantGraph& qg, const xir::Graph&
   }
   HessianRoundingResult result;
   if (by_input.empty() || indices.empty()) return result;
-  engine::FloatExecutorOptions eo;
-  eo.fuse = false;
-  eo.fix_point_of = [](const xir::Op* fix) { return dpu::fix_spec_of(*fix).fix_point; };
-  engine::FloatExecutor quantized(*qg.graph, eo);
-  std::optional<Progress> progress;
-  if (!quiet) progress.emplace("weight rounding statistics", indices.size());
-  for (const auto& ids : batches_of(indices, static_cast<std::size_t>(batch_size))) {
-    Batch b = make_batch(data, ids, preprocess);
-    quantized.run({&b.input}, [&](const xir::Op* op, engine::FloatTensor& v) {
-      auto it = by_input.find(op->get_name());
-      if (it == by_input.end() || v.shape.size() != 4) return;
-      for (Target& t : it->second) accumulate(t, v);
-    });
-    if (progress) progress->advance(ids.size());
-  }
-  if (progress) progress->finish();
+  engine::FloatExecutor quantized(*qg.graph, calibrated_network_options());
+  run_over_images(quantized, data, indices, preprocess, static_cast<std::size_t>(batch_size), quiet ? "" : "weight rounding statistics",
+                  [&](std::size_t, std::size_t, const xir::Op* op, engine::FloatTensor& v) {
+                    auto it = by_input.find(op->get_name());
+                    if (it == by_input.end() || v.shape.size() != 4) return;
+                    for (Target& t : it->second) accumulate(t, v);
+                  });
   for (auto& [input, targets] : by_input)
     for (Target& t : targets) {
       const std::vector<float> w = const_values(*prepared.get_op(t.w_const->get_name()));
