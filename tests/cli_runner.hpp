@@ -45,4 +45,11 @@ inline double accuracy_of(const std::string& out) {
   return std::stod(m[1]);
 }
 
+// The "logit SQNR: xx.xx dB" figure of a --compare_float run, or -1.
+inline double logit_sqnr_of(const std::string& out) {
+  std::smatch m;
+  if (!std::regex_search(out, m, std::regex("logit SQNR: ([0-9.]+) dB"))) return -1.0;
+  return std::stod(m[1]);
+}
+
 }  // namespace dputk::test

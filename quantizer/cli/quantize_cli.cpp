@@ -40,7 +40,7 @@ int quantize_main(int argc, char** argv, const std::string& description, const s
   app.add_option("--quant_mode", o.quant_mode, "float: evaluate the float model; calib: calibrate; test: evaluate quantized")
       ->check(CLI::IsMember({"float", "calib", "test"}));
   app.add_option("--subset_len", o.subset_len, "Use this many images (default: all)");
-  app.add_option("--skip", o.skip, "Leave out the first N images (e.g. calibrate on the first 500, test on the rest)");
+  app.add_option("--skip", o.skip, "Leave out the first N images in the sampling order (e.g. calibrate on the first 500, test on the rest; with --sample_method random, the same seed's first N)");
   app.add_option("--batch_size", o.batch_size, "Batch size")->check(CLI::PositiveNumber);
   app.add_option("--config_file", o.config_file, "Quantization config (Vitis AI Quant_Config JSON)");
   app.add_option("--op-plugin-dir", o.op_plugin_dirs,

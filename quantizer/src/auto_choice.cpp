@@ -67,16 +67,47 @@ AutoChooser::AutoChooser(const xir::Graph& original, const CalibOptions& calib, 
       preprocess_(preprocess),
       batch_size_(batch_size) {}
 
+// A trial's calibration and its biases as calibrated (bias correction changes them).
+struct AutoChooser::Calibrated {
+  const xir::Graph* prepared = nullptr;
+  const ChannelStats* stats = nullptr;
+  bool pointwise = false, hessian = false;
+  QuantGraph qg;
+  std::vector<std::pair<xir::Op*, std::vector<float>>> biases;
+  void restore() const {
+    for (const auto& [op, v] : biases) set_const_values(*op, v);
+  }
+};
+
 AutoChooser::~AutoChooser() = default;
 
-double AutoChooser::output_sqnr(const xir::Graph& prepared, const ChannelStats& stats, bool pointwise, bool hessian) {
+double AutoChooser::output_sqnr(const xir::Graph& prepared, const ChannelStats& stats, bool pointwise, bool hessian, BiasTarget target) {
   if (!reference_) reference_ = std::make_unique<FloatReference>(original_, data_, trial_, preprocess_, batch_size_);
   choice_.images = trial_.size();
-  CalibOptions co = calib_;
-  co.input_energy = input_energies(prepared, stats, pointwise);
-  QuantGraph qg = calibrate_model(prepared, data_, trial_, preprocess_, batch_size_, co, nullptr, /*quiet=*/true);
-  if (hessian) round_weights_by_hessian(qg, prepared, data_, trial_, preprocess_, batch_size_, kMaxHessianInputs, /*quiet=*/true);
-  if (bias_correction_) correct_biases(qg, first_images(stats, trial_.size()), data_, trial_, preprocess_, {}, /*quiet=*/true);
+  const bool reuse = last_ && last_->prepared == &prepared && last_->stats == &stats && last_->pointwise == pointwise &&
+                     (last_->hessian == hessian || hessian);
+  if (reuse) {
+    last_->restore();
+  } else {
+    last_ = std::make_unique<Calibrated>();
+    last_->prepared = &prepared;
+    last_->stats = &stats;
+    last_->pointwise = pointwise;
+    CalibOptions co = calib_;
+    co.input_energy = input_energies(prepared, stats, pointwise);
+    last_->qg = calibrate_model(prepared, data_, trial_, preprocess_, batch_size_, co, nullptr, /*quiet=*/true);
+    for (xir::Op* op : last_->qg.graph->get_ops()) {
+      xir::Op* fix = op->get_input_num("bias") ? op->get_input_op("bias") : nullptr;
+      xir::Op* c = fix && fix->get_type() == "fix" ? fix->get_input_op("input") : nullptr;
+      if (c && c->get_type() == "const") last_->biases.emplace_back(c, const_values(*c));
+    }
+  }
+  QuantGraph& qg = last_->qg;
+  if (hessian && !last_->hessian) {
+    round_weights_by_hessian(qg, prepared, data_, trial_, preprocess_, batch_size_, kMaxHessianInputs, /*quiet=*/true);
+    last_->hessian = true;
+  }
+  if (bias_correction_) correct_biases(qg, first_images(stats, trial_.size()), data_, trial_, preprocess_, {}, /*quiet=*/true, target);
   return reference_->compare(*qg.graph).sqnr_db();  // fix ops at their calibrated fix points
 }
 
@@ -93,7 +124,8 @@ std::string AutoChooser::relu6_policy(const std::string& onnx_path, const Prepar
     ChannelStats stats;
     po.prepared_stats = &stats;
     auto prepared = load_prepared_model(onnx_path, po, nullptr, /*quiet=*/true);
-    const double db = output_sqnr(*prepared, stats, false, false);
+    const double db = output_sqnr(*prepared, stats, false, false, bias_target_);
+    last_.reset();  // the candidate's graph goes
     choice_.relu6_sqnr_db.emplace_back(policy, db);
     LOG(INFO) << "relu6_replace auto: candidate '" << policy << "': output SQNR " << db << " dB against the float model on "
               << trial_.size() << " calibration images";
@@ -110,10 +142,26 @@ bool AutoChooser::pointwise_energy(const xir::Graph& prepared, const ChannelStat
   if (calib_.weight_method == "maxmin" || !has_op(prepared, is_pointwise_conv) ||
       !energy_moves_a_pointwise_fix_point(prepared, stats, calib_))
     return false;
-  const double diffs = output_sqnr(prepared, stats, false, false);
-  const double energy = output_sqnr(prepared, stats, true, false);
+  const double diffs = output_sqnr(prepared, stats, false, false, bias_target_);
+  const double energy = output_sqnr(prepared, stats, true, false, bias_target_);
   choice_.pointwise_sqnr_db = {{"diffs", diffs}, {"input energy", energy}};
   return choice_.pointwise_energy = energy > diffs + kMarginDb;  // the diffs search stays unless the weighting wins clearly
+}
+
+BiasTarget AutoChooser::bias_target(const std::string& asked, const xir::Graph& prepared, const ChannelStats& stats) {
+  bias_target_ = asked == "residual_adds" ? BiasTarget::RESIDUAL_ADDS : BiasTarget::LAYERS;
+  if (asked == "auto" && bias_correction_ && has_residual_add_targets(prepared)) {
+    double layers = 0.0;
+    if (!choice_.pointwise_sqnr_db.empty())  // this very trial ran for the 1×1 fix points
+      layers = choice_.pointwise_sqnr_db[choice_.pointwise_energy ? 1 : 0].second;
+    else
+      layers = output_sqnr(prepared, stats, choice_.pointwise_energy, false, BiasTarget::LAYERS);
+    const double adds = output_sqnr(prepared, stats, choice_.pointwise_energy, false, BiasTarget::RESIDUAL_ADDS);
+    choice_.bias_target_sqnr_db = {{"layers", layers}, {"residual_adds", adds}};
+    if (adds > layers + kMarginDb) bias_target_ = BiasTarget::RESIDUAL_ADDS;
+  }
+  choice_.bias_target = bias_target_ == BiasTarget::RESIDUAL_ADDS ? "residual_adds" : "layers";
+  return bias_target_;
 }
 
 std::string AutoChooser::weight_rounding(const std::string& asked, const xir::Graph& prepared, const ChannelStats& stats) {
@@ -121,11 +169,14 @@ std::string AutoChooser::weight_rounding(const std::string& asked, const xir::Gr
   if (asked != "auto") return asked;
   const bool pointwise = choice_.pointwise_energy;
   double nearest = 0.0;
-  if (!choice_.pointwise_sqnr_db.empty())  // this very trial ran for the 1×1 fix points
+  if (!choice_.bias_target_sqnr_db.empty())  // this very trial ran for the bias target
+    nearest = choice_.bias_target_sqnr_db[bias_target_ == BiasTarget::RESIDUAL_ADDS ? 1 : 0].second;
+  else if (!choice_.pointwise_sqnr_db.empty())  // or for the 1×1 fix points
     nearest = choice_.pointwise_sqnr_db[pointwise ? 1 : 0].second;
   else
-    nearest = output_sqnr(prepared, stats, pointwise, false);
-  const double hessian = output_sqnr(prepared, stats, pointwise, true);
+    nearest = output_sqnr(prepared, stats, pointwise, false, bias_target_);
+  const double hessian = output_sqnr(prepared, stats, pointwise, true, bias_target_);
+  last_.reset();  // the last trial
   choice_.rounding_sqnr_db = {{"nearest", nearest}, {"hessian", hessian}};
   return choice_.weight_rounding = hessian > nearest + kMarginDb ? "hessian" : "nearest";
 }

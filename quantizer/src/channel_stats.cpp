@@ -39,7 +39,7 @@ ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, 
   // equalization's scaling) and their inputs (dead channels, input energies), ReLU6 outputs (clips).
   std::set<const xir::Op*> wanted;
   for (const xir::Op* op : graph.get_ops()) {
-    if (dpu::is_relu6(*op)) wanted.insert(op);
+    if (dpu::is_relu6(*op) || op->get_type() == "add") wanted.insert(op);  // adds: bias correction's residual targets
     if (!dpu::op_traits(op->get_type()).weighted) continue;
     wanted.insert(op);
     if (const xir::Op* in = op->get_input_op("input", 0)) wanted.insert(in);
@@ -61,7 +61,7 @@ ChannelStats gather_channel_stats(const xir::Graph& graph, const Dataset& data, 
       s.mean_square.assign(c, 0.0);
     }
     if (s.max.size() != c) return;
-    const bool sums = dpu::op_traits(op->get_type()).weighted;
+    const bool sums = dpu::op_traits(op->get_type()).weighted || op->get_type() == "add";
     const std::size_t images = static_cast<std::size_t>(v.shape[0]), per_image = v.data.size() / images;
     double* image_sums = nullptr;
     if (sums) {

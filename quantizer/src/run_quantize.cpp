@@ -69,9 +69,7 @@ std::vector<std::size_t> pick(const Dataset& data, const QuantizeOptions& o) {
   if (o.skip >= data.size())
     throw std::invalid_argument("--skip " + std::to_string(o.skip) + " leaves no images of the " + std::to_string(data.size()) + " in " +
                                 data.description());
-  auto rel = select_indices(data.size() - o.skip, o.subset_len, o.sample_method == "random", o.seed);
-  for (auto& i : rel) i += o.skip;
-  return rel;
+  return select_indices(data.size(), o.subset_len, o.sample_method == "random", o.seed, o.skip);
 }
 
 void print_result(const EvalResult& r, bool labelled) {
@@ -143,6 +141,7 @@ int run_calib(const QuantizeOptions& o) {
   std::unique_ptr<xir::Graph> prepared;
   bool pointwise_energy = false;
   std::string weight_rounding;
+  BiasTarget bias_target = BiasTarget::LAYERS;
   {  // the user's float model and the trials' reference outputs: only for the choices
     const auto original = load_prepared_model(o.model, {false, false}, nullptr, true);
     check_input_geometry(*original, *data, indices, o.preprocess);
@@ -162,6 +161,8 @@ int run_calib(const QuantizeOptions& o) {
     prepared = load_prepared_model(o.model, po);
     pointwise_energy = chooser.pointwise_energy(*prepared, stats);
     report("1x1 weight fix points", pointwise_energy ? "input energy" : "diffs", chooser.choice().pointwise_sqnr_db);
+    bias_target = chooser.bias_target(cfg.bias_corr_target, *prepared, stats);
+    report("Bias correction at", chooser.choice().bias_target, chooser.choice().bias_target_sqnr_db);
     weight_rounding = chooser.weight_rounding(cfg.weight_rounding, *prepared, stats);
     report("Weight rounding", weight_rounding, chooser.choice().rounding_sqnr_db);
   }
@@ -200,9 +201,11 @@ int run_calib(const QuantizeOptions& o) {
   // with the quantized network before each layer (fast finetune fitted on its first few images).
   int corrected = 0;
   if (cfg.include_bias_corr) {
-    const BiasCorrectionResult bc = correct_biases(qg, stats, *data, stat_ids, o.preprocess);
+    const BiasCorrectionResult bc = correct_biases(qg, stats, *data, stat_ids, o.preprocess, {}, false, bias_target);
     corrected = bc.layers;
-    LOG(INFO) << "bias correction: " << bc.layers << " layers, mean |shift| " << bc.mean_shift;
+    LOG(INFO) << "bias correction: " << bc.layers << " layers"
+              << (bc.at_adds ? " (" + std::to_string(bc.at_adds) + " at their residual adds)" : std::string()) << ", mean |shift| "
+              << bc.mean_shift;
   }
   lower_to_fix_form(*qg.graph);  // fail now, not at test time, when the result cannot run on the DPU
   fs::create_directories(o.output_dir);

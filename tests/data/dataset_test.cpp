@@ -1,6 +1,9 @@
 // Dataset readers on the real shared data, preprocessing geometry, and the errors for bad inputs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -99,6 +102,26 @@ TEST(Datasets, BadInputsNameTheFile) {
   auto d = dputk::open_dataset(dir + "/imgs");
   EXPECT_NE(error_of([&] { d->load(0); }).find("broken.jpg"), std::string::npos);
   EXPECT_NE(error_of([&] { dputk::select_indices(10, 11, false, 0); }).find("holds only 10"), std::string::npos);
+}
+
+TEST(SelectIndices, SkipLeavesOutTheFirstOfTheSamplingOrder) {
+  EXPECT_EQ(dputk::select_indices(6, 2, false, 0, 3), (std::vector<std::size_t>{3, 4}));
+  EXPECT_EQ(dputk::select_indices(6, 0, false, 0, 4), (std::vector<std::size_t>{4, 5}));
+  // A seeded draw and the rest of it: disjoint, together the whole set, each sorted; skip 0 is the draw
+  // without a skip.
+  const auto calib = dputk::select_indices(10000, 500, true, 7);
+  const auto test = dputk::select_indices(10000, 0, true, 7, 500);
+  ASSERT_EQ(calib.size(), 500u);
+  ASSERT_EQ(test.size(), 9500u);
+  EXPECT_TRUE(std::is_sorted(calib.begin(), calib.end()) && std::is_sorted(test.begin(), test.end()));
+  std::vector<std::size_t> both;
+  std::set_union(calib.begin(), calib.end(), test.begin(), test.end(), std::back_inserter(both));
+  EXPECT_EQ(both.size(), 10000u);
+  EXPECT_NE(calib, dputk::select_indices(10000, 500, true, 8));  // the seed matters
+  // The draw spreads over a file sorted by class (CIFAR-10's test_batch.bin here: 1000 per class).
+  EXPECT_GT(std::count_if(calib.begin(), calib.end(), [](std::size_t i) { return i >= 9000; }), 20);
+  EXPECT_NE(error_of([&] { dputk::select_indices(10, 8, true, 0, 3); }).find("holds only 7 after the 3 skipped"), std::string::npos);
+  EXPECT_NE(error_of([&] { dputk::select_indices(10, 0, true, 0, 10); }).find("leaves none"), std::string::npos);
 }
 
 TEST(Preprocess, ExtremeAspectRatioIsRefusedNotAllocated) {

@@ -45,6 +45,9 @@ TEST(QuantConfig, ValidDpuConfigTakesEffect) {
   EXPECT_EQ(cfg.weight_rounding, "auto");  // hessian or nearest, chosen by measurement
   EXPECT_EQ(dputk::load_quant_config(write("rounding", R"({"target_device": "DPU", "weight_rounding": "nearest"})")).weight_rounding,
             "nearest");
+  EXPECT_EQ(cfg.bias_corr_target, "auto");  // layers or residual adds, chosen by measurement
+  EXPECT_EQ(dputk::load_quant_config(write("target", R"({"target_device": "DPU", "bias_corr_target": "residual_adds"})")).bias_corr_target,
+            "residual_adds");
 }
 
 TEST(QuantConfig, ErrorsNameTheFileKeyAndWhatIsAllowed) {
@@ -67,6 +70,8 @@ TEST(QuantConfig, ErrorsNameTheFileKeyAndWhatIsAllowed) {
   EXPECT_NE(error_of(write("relu6", R"({"target_device": "DPU", "relu6_replace": "clip"})")).find("keep_after_depthwise, relu"),
             std::string::npos);
   EXPECT_NE(error_of(write("adaround", R"({"target_device": "DPU", "weight_rounding": "adaround"})")).find("auto, hessian, nearest"),
+            std::string::npos);
+  EXPECT_NE(error_of(write("bctarget", R"({"target_device": "DPU", "bias_corr_target": "outputs"})")).find("auto, layers, residual_adds"),
             std::string::npos);
   EXPECT_NE(error_of(write("nodevice", R"({"include_cle": true})")).find("target_device"), std::string::npos);
   EXPECT_NE(error_of(write("json", R"({"target_device": )")).find("not valid JSON"), std::string::npos);

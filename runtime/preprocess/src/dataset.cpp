@@ -308,18 +308,23 @@ std::unique_ptr<Dataset> open_dataset(const std::string& path, const std::string
                            "batch (records of 3073 bytes) or an MNIST idx3 images file");
 }
 
-std::vector<std::size_t> select_indices(std::size_t set_size, std::size_t n, bool random, unsigned seed) {
-  if (n > set_size)
-    throw std::invalid_argument("subset of " + std::to_string(n) + " images requested but the data holds only " + std::to_string(set_size));
-  if (n == 0) n = set_size;
+std::vector<std::size_t> select_indices(std::size_t set_size, std::size_t n, bool random, unsigned seed, std::size_t skip) {
+  if (skip >= set_size && set_size > 0)
+    throw std::invalid_argument("skipping " + std::to_string(skip) + " images leaves none of the " + std::to_string(set_size));
+  const std::size_t left = set_size - std::min(skip, set_size);
+  if (n > left)
+    throw std::invalid_argument("subset of " + std::to_string(n) + " images requested but the data holds only " + std::to_string(left) +
+                                (skip ? " after the " + std::to_string(skip) + " skipped" : ""));
+  if (n == 0) n = left;
   std::vector<std::size_t> all(set_size);
   for (std::size_t i = 0; i < set_size; ++i) all[i] = i;
-  if (!random) return {all.begin(), all.begin() + static_cast<long>(n)};
-  std::mt19937 rng(seed);
-  std::shuffle(all.begin(), all.end(), rng);
-  all.resize(n);
-  std::sort(all.begin(), all.end());
-  return all;
+  if (random) {
+    std::mt19937 rng(seed);
+    std::shuffle(all.begin(), all.end(), rng);
+  }
+  std::vector<std::size_t> out(all.begin() + static_cast<long>(skip), all.begin() + static_cast<long>(skip + n));
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace dputk

@@ -26,8 +26,18 @@ namespace dputk {
 
 struct BiasCorrectionResult {
   int layers = 0;           // biases corrected
+  int at_adds = 0;          // of them, by their residual add's error (BiasTarget::RESIDUAL_ADDS)
   double mean_shift = 0.0;  // mean |correction| over all channels (float units)
 };
+
+// Where a layer's error is measured. LAYERS: at its own output (Nagel et al., vai_q). RESIDUAL_ADDS:
+// a layer whose value goes straight into a residual add followed by an activation (a ResNet block's
+// last convolution; the only layer there) is corrected by the add's error instead, which carries the
+// shortcut's mean error too; the other layers at their own outputs.
+enum class BiasTarget { LAYERS, RESIDUAL_ADDS };
+
+// Whether `graph` (quantizer form or float) has a layer RESIDUAL_ADDS corrects at an add.
+bool has_residual_add_targets(const xir::Graph& graph);
 
 // Corrects the biases of qg (calibrated: fix points written, parameters on their grid) against the
 // float network it stands for, given as that network's statistics on the same images in the same
@@ -35,6 +45,7 @@ struct BiasCorrectionResult {
 // no float run is needed here. Layers named in `skip` are left alone.
 BiasCorrectionResult correct_biases(QuantGraph& qg, const ChannelStats& reference, const Dataset& data,
                                     const std::vector<std::size_t>& indices, const Preprocess& preprocess,
-                                    const std::set<std::string>& skip = {}, bool quiet = false);
+                                    const std::set<std::string>& skip = {}, bool quiet = false,
+                                    BiasTarget target = BiasTarget::LAYERS);
 
 }  // namespace dputk

@@ -15,7 +15,7 @@ namespace dputk {
 struct ChannelStat {
   std::vector<float> min, max;
   std::vector<double> mean, mean_square;  // E[x_c], E[x_c²] over images and positions
-  // Weighted ops only (convolutions, fully connected: their own output, before any activation): per
+  // Weighted ops and adds only (convolutions, fully connected: their own output, before any activation): per
   // image, Σ x_c over its positions — image i's sums at [i·C, (i+1)·C), images in the order gathered.
   // Bias correction pairs them with the quantized network's sums on the same images.
   std::vector<double> image_sums;

@@ -17,6 +17,7 @@ struct QuantConfig {
   std::string weight_method = "diffs";      // diffs | maxmin (weights and bias)
   double percentage = 99.99;                // percentile method
   std::string weight_rounding = "auto";     // auto | nearest | hessian (ours; auto_choice.hpp, hessian_rounding.hpp)
+  std::string bias_corr_target = "auto";    // auto | layers | residual_adds (ours; auto_choice.hpp, bias_correction.hpp)
   std::vector<std::string> custom_ops;      // ours: op types left in float for the CPU (custom ops, run by plugins)
 };
 

@@ -33,8 +33,10 @@ std::unique_ptr<Dataset> open_dataset(const std::string& path, const std::string
 // *skipped as "file: reason". Without it a bad image is an error when it is reached.
 std::unique_ptr<Dataset> without_unreadable_images(std::unique_ptr<Dataset> data, std::vector<std::string>* skipped);
 
-// Index selection: the first n (sequential) or n drawn without replacement (random, seeded, sorted).
-// n == 0 selects everything; n larger than the set is an error.
-std::vector<std::size_t> select_indices(std::size_t set_size, std::size_t n, bool random, unsigned seed);
+// Index selection in an order — the set's own (sequential) or a seeded shuffle of it (random) — with
+// the first `skip` of that order left out: the next n (n == 0: all the rest), sorted. Random draws of
+// the same seed with skip 0 and skip n are disjoint (calibrate on one, test on the other, also in a
+// file sorted by class). Fewer than n left is an error.
+std::vector<std::size_t> select_indices(std::size_t set_size, std::size_t n, bool random, unsigned seed, std::size_t skip = 0);
 
 }  // namespace dputk
