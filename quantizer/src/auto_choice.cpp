@@ -145,20 +145,28 @@ bool AutoChooser::pointwise_energy(const xir::Graph& prepared, const ChannelStat
   const double diffs = output_sqnr(prepared, stats, false, false, bias_target_);
   const double energy = output_sqnr(prepared, stats, true, false, bias_target_);
   choice_.pointwise_sqnr_db = {{"diffs", diffs}, {"input energy", energy}};
-  return choice_.pointwise_energy = energy > diffs + kMarginDb;  // the diffs search stays unless the weighting wins clearly
+  choice_.pointwise_energy = energy > diffs + kMarginDb;  // the diffs search stays unless the weighting wins clearly
+  chosen_db_ = choice_.pointwise_energy ? energy : diffs;
+  return choice_.pointwise_energy;
+}
+
+double AutoChooser::chosen_sqnr(const xir::Graph& prepared, const ChannelStats& stats) {
+  if (!chosen_db_) chosen_db_ = output_sqnr(prepared, stats, choice_.pointwise_energy, false, bias_target_);
+  return *chosen_db_;
 }
 
 BiasTarget AutoChooser::bias_target(const std::string& asked, const xir::Graph& prepared, const ChannelStats& stats) {
   bias_target_ = asked == "residual_adds" ? BiasTarget::RESIDUAL_ADDS : BiasTarget::LAYERS;
   if (asked == "auto" && bias_correction_ && has_residual_add_targets(prepared)) {
-    double layers = 0.0;
-    if (!choice_.pointwise_sqnr_db.empty())  // this very trial ran for the 1×1 fix points
-      layers = choice_.pointwise_sqnr_db[choice_.pointwise_energy ? 1 : 0].second;
-    else
-      layers = output_sqnr(prepared, stats, choice_.pointwise_energy, false, BiasTarget::LAYERS);
+    const double layers = chosen_sqnr(prepared, stats);
     const double adds = output_sqnr(prepared, stats, choice_.pointwise_energy, false, BiasTarget::RESIDUAL_ADDS);
     choice_.bias_target_sqnr_db = {{"layers", layers}, {"residual_adds", adds}};
-    if (adds > layers + kMarginDb) bias_target_ = BiasTarget::RESIDUAL_ADDS;
+    if (adds > layers + kMarginDb) {
+      bias_target_ = BiasTarget::RESIDUAL_ADDS;
+      chosen_db_ = adds;
+    }
+  } else if (bias_target_ != BiasTarget::LAYERS) {
+    chosen_db_.reset();  // measured with the layers' correction
   }
   choice_.bias_target = bias_target_ == BiasTarget::RESIDUAL_ADDS ? "residual_adds" : "layers";
   return bias_target_;
@@ -168,13 +176,7 @@ std::string AutoChooser::weight_rounding(const std::string& asked, const xir::Gr
   choice_.weight_rounding = asked;
   if (asked != "auto") return asked;
   const bool pointwise = choice_.pointwise_energy;
-  double nearest = 0.0;
-  if (!choice_.bias_target_sqnr_db.empty())  // this very trial ran for the bias target
-    nearest = choice_.bias_target_sqnr_db[bias_target_ == BiasTarget::RESIDUAL_ADDS ? 1 : 0].second;
-  else if (!choice_.pointwise_sqnr_db.empty())  // or for the 1×1 fix points
-    nearest = choice_.pointwise_sqnr_db[pointwise ? 1 : 0].second;
-  else
-    nearest = output_sqnr(prepared, stats, pointwise, false, bias_target_);
+  const double nearest = chosen_sqnr(prepared, stats);
   const double hessian = output_sqnr(prepared, stats, pointwise, true, bias_target_);
   last_.reset();  // the last trial
   choice_.rounding_sqnr_db = {{"nearest", nearest}, {"hessian", hessian}};

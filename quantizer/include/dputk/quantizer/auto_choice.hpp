@@ -43,6 +43,7 @@
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -99,6 +100,9 @@ class AutoChooser {
   // points (and rounding, or to nearest when hessian is asked: rounded then).
   double output_sqnr(const xir::Graph& prepared, const ChannelStats& stats, bool pointwise, bool hessian, BiasTarget target);
 
+  // The output SQNR of the choices so far (weights to nearest): from the trial that chose them, or measured.
+  double chosen_sqnr(const xir::Graph& prepared, const ChannelStats& stats);
+
   struct Calibrated;
 
   const xir::Graph& original_;
@@ -111,6 +115,7 @@ class AutoChooser {
   std::unique_ptr<FloatReference> reference_;  // made by the first trial
   std::unique_ptr<Calibrated> last_;           // the last trial's calibration
   BiasTarget bias_target_ = BiasTarget::LAYERS;
+  std::optional<double> chosen_db_;            // chosen_sqnr's, once known
   AutoChoice choice_;
 };
 
