@@ -22,7 +22,7 @@ using dputk::test::set_onnx_attr;
 const std::string kArch = std::string(DPU_SOURCE_DIR) + "/board/kv260/arch.json";
 
 nlohmann::json inspect(const std::string& model, const std::string& name, std::string* text = nullptr) {
-  const std::string json = dputk::test::scratch_dir("inspect") + "/" + name + ".json";
+  const std::string json = dputk::test::scratch_dir("inspect_" + name) + "/" + name + ".json";  // one per test: ctest runs them in parallel
   auto r = dputk::test::run_cli("dpu-inspect", model + " -a " + kArch + " --json " + json);
   EXPECT_EQ(r.code, 0) << r.out;
   if (text) *text = r.out;
