@@ -175,7 +175,7 @@ namespace {
 // libjpeg decodes a truncated JPEG with only a warning (the rest comes out grey); such an image must
 // not count in an accuracy figure. Every real photo in the shared data is complete.
 TEST(Datasets, TruncatedImageIsAnErrorNamingTheFile) {
-  const std::string dir = dputk::test::scratch_dir("truncated");
+  const std::string dir = dputk::test::scratch_dir("truncated_images");
   const std::string photo = data_path("imagenet/val_500/ILSVRC2012_val_00000347.JPEG");
   const std::string bytes = dputk::read_file(photo);
   dputk::write_file_atomic(dir + "/cut.JPEG", bytes.substr(0, 3000));

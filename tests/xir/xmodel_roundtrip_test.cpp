@@ -55,7 +55,7 @@ TEST_P(RealXmodel, WeightBlobsSurviveTheRoundTrip) {
 TEST_P(RealXmodel, TruncatedFileIsAClearError) {
   const std::string path = data_path(GetParam());
   std::string bytes = dputk::read_file(path);
-  const std::string cut = dputk::test::scratch_dir("truncated") + "/cut.xmodel";
+  const std::string cut = dputk::test::scratch_dir("truncated_xmodel") + "/cut.xmodel";
   dputk::write_file_atomic(cut, bytes.substr(0, bytes.size() / 2));
   try {
     xir::Graph::deserialize(cut);
