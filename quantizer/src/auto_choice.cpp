@@ -73,10 +73,7 @@ struct AutoChooser::Calibrated {
   const ChannelStats* stats = nullptr;
   bool pointwise = false, hessian = false;
   QuantGraph qg;
-  std::vector<std::pair<xir::Op*, std::vector<float>>> biases;
-  void restore() const {
-    for (const auto& [op, v] : biases) set_const_values(*op, v);
-  }
+  ConstSnapshot biases;
 };
 
 AutoChooser::~AutoChooser() = default;
@@ -87,7 +84,7 @@ double AutoChooser::output_sqnr(const xir::Graph& prepared, const ChannelStats& 
   const bool reuse = last_ && last_->prepared == &prepared && last_->stats == &stats && last_->pointwise == pointwise &&
                      (last_->hessian == hessian || hessian);
   if (reuse) {
-    last_->restore();
+    last_->biases.restore();
   } else {
     last_ = std::make_unique<Calibrated>();
     last_->prepared = &prepared;
@@ -99,7 +96,7 @@ double AutoChooser::output_sqnr(const xir::Graph& prepared, const ChannelStats& 
     for (xir::Op* op : last_->qg.graph->get_ops()) {
       xir::Op* fix = op->get_input_num("bias") ? op->get_input_op("bias") : nullptr;
       xir::Op* c = fix && fix->get_type() == "fix" ? fix->get_input_op("input") : nullptr;
-      if (c && c->get_type() == "const") last_->biases.emplace_back(c, const_values(*c));
+      if (c && c->get_type() == "const") last_->biases.keep(c);
     }
   }
   QuantGraph& qg = last_->qg;

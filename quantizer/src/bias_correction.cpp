@@ -115,23 +115,23 @@ BiasCorrectionResult correct_biases(QuantGraph& qg, const ChannelStats& referenc
     if (!l) return;
     const std::size_t c = l->bias0.size();
     if (v.shape.empty() || static_cast<std::size_t>(v.shape.back()) != c) return;
-    if (own && l->measured != op->get_name()) {  // corrected as estimated so far; measured at the add
+    // The correction v carries: none in the layer's own value, the one so far at its residual add.
+    std::vector<float> carried(c, 0.0f);
+    if (!own)
+      for (std::size_t k = 0; k < c; ++k) carried[k] = l->bias[k] - l->bias0[k];
+    auto shift = [&](const std::vector<float>& from) {  // v as corrected now instead of by `from`
       for (std::size_t i = 0; i < v.data.size(); i += c)
-        for (std::size_t k = 0; k < c; ++k) v.data[i + k] += l->bias[k] - l->bias0[k];
-      return;
-    }
-    // v carries the correction so far (through the add) unless it is the layer's own value.
-    const std::vector<float> before = l->bias;
+        for (std::size_t k = 0; k < c; ++k) v.data[i + k] += l->bias[k] - l->bias0[k] - from[k];
+    };
+    if (own && l->measured != op->get_name()) return shift(carried);  // measured at the add, corrected as so far
     for (std::size_t i = 0; i < v.data.size(); i += c)
-      for (std::size_t k = 0; k < c; ++k) l->err_sum[k] += v.data[i + k] - (own ? 0.0f : before[k] - l->bias0[k]);
+      for (std::size_t k = 0; k < c; ++k) l->err_sum[k] += v.data[i + k] - carried[k];
     const double* want = l->reference->image_sums.data() + first * c;
     for (std::size_t i = 0; i < images * c; ++i) l->err_sum[i % c] -= want[i];
     l->positions += static_cast<double>(v.data.size() / c);
     for (std::size_t k = 0; k < c; ++k)
       l->bias[k] = dpu::fake_quantize(static_cast<float>(l->bias0[k] - l->err_sum[k] / l->positions), l->bias_fix);
-    // What follows sees this layer corrected (so it corrects only what is left).
-    for (std::size_t i = 0; i < v.data.size(); i += c)
-      for (std::size_t k = 0; k < c; ++k) v.data[i + k] += l->bias[k] - (own ? l->bias0[k] : before[k]);
+    shift(carried);  // what follows sees this layer corrected (so it corrects only what is left)
   });
   double shift = 0.0, channels = 0.0;
   for (auto& [name, l] : layers) {

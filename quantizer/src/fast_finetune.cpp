@@ -225,17 +225,6 @@ double net_loss(const engine::FloatTensor& q, const engine::FloatTensor& f) {
   return std::sqrt(se / static_cast<double>(std::max<std::size_t>(1, q.data.size())));
 }
 
-// A layer's parameters as they were (quantized graph and float graph), to undo a tuning.
-struct Saved {
-  std::vector<std::pair<xir::Op*, std::vector<float>>> consts;
-  void keep(xir::Op* c) {
-    if (c) consts.emplace_back(c, const_values(*c));
-  }
-  void restore() const {
-    for (const auto& [c, v] : consts) set_const_values(*c, v);
-  }
-};
-
 // A layer's weights (torch layout) and bias (undefined without one): the float network's (`real`, the
 // prepared graph's constants of the same names) or the quantized graph's as they stand.
 std::pair<torch::Tensor, torch::Tensor> params_of(const Layer& l, const xir::Graph& prepared, bool real) {
@@ -414,7 +403,7 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
   const engine::FloatTensor float_out = capture(prepared, false, judge_input, {}, true).output;
   auto network_loss = [&]() { return net_loss(capture(*qg.graph, true, judge_input, {}, true).output, float_out); };
   double best_net = network_loss();
-  Saved last;  // the parameters before the last tuned layer
+  ConstSnapshot last;  // the parameters before the last tuned layer
   auto judge = [&](FinetuneLayer& r) {
     const double net = network_loss();
     if (net > best_net) {
@@ -537,7 +526,7 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
     const auto [fw, fb] = params_of(l, prepared, true);
     const torch::Tensor target = chunked(in.real, torch::kFloat32, [&](const torch::Tensor& x) { return float_forward(l, x, fw, fb); });
     const auto t1 = std::chrono::steady_clock::now();
-    last = Saved();
+    last = ConstSnapshot();
     for (xir::Op* c : {l.w_const, l.b_const}) last.keep(c);
     FinetuneLayer r = tune(l, prepared, in.quantized, target, options);
     if (r.loss_after < r.loss_before) judge(r);  // otherwise the parameters are the calibrated ones
