@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 
@@ -81,6 +82,35 @@ TEST(QuantReport, SelfContainedCompleteAndRenderedByChromium) {
   const double inked = static_cast<double>(cv::countNonZero(shot < 200)) / static_cast<double>(shot.total());
   EXPECT_GT(inked, 0.02) << "the screenshot is (nearly) blank";
   EXPECT_LT(inked, 0.6) << "the screenshot is (nearly) all dark";
+}
+
+// A layer's own parameters are its weights and its bias rounded, not the shift bias correction adds
+// for the mean error of the layers before it (an error of its own when they are float): with and
+// without bias correction, every layer the two runs both list has the same "parameters only" loss.
+TEST(QuantReport, LayerParametersAloneLeaveOutBiasCorrection) {
+  std::map<std::string, std::string> params[2];
+  for (int bc : {0, 1}) {
+    const std::string dir = dputk::test::scratch_dir(bc ? "quant_report_bc" : "quant_report_no_bc");
+    dputk::write_file_atomic(dir + "/c.json", std::string("{\"target_device\": \"DPU\", \"weight_rounding\": \"nearest\", \"include_bias_corr\": ") +
+                                                   (bc ? "true}" : "false}"));
+    const std::string common = "--model " + data_path("cifar10/resnet20.onnx") + " --data_dir " + data_path("cifar10/test_batch.bin") +
+                               " --preprocess cifar --config_file " + dir + "/c.json --output_dir " + dir;
+    auto calib = run_cli("dpu-quantize", common + " --quant_mode calib --subset_len 64");
+    ASSERT_EQ(calib.code, 0) << calib.out;
+    ASSERT_EQ(calib.out.find("bias correction:") == std::string::npos, bc == 0) << calib.out;
+    auto test = run_cli("dpu-quantize", common + " --quant_mode test --skip 64 --subset_len 16 --sensitivity --sensitivity_len 64");
+    ASSERT_EQ(test.code, 0) << test.out;
+    const std::regex line("top-1 agreement  (\\S+)  \\(its output only [0-9.]+ dB, its parameters only ([0-9.]+) dB\\)");
+    for (auto it = std::sregex_iterator(test.out.begin(), test.out.end(), line); it != std::sregex_iterator(); ++it)
+      params[bc][(*it)[1]] = (*it)[2];
+  }
+  int both = 0;
+  for (const auto& [layer, sqnr] : params[1])
+    if (params[0].count(layer)) {
+      EXPECT_EQ(sqnr, params[0][layer]) << layer;
+      ++both;
+    }
+  EXPECT_GE(both, 3);
 }
 
 }  // namespace

@@ -31,8 +31,9 @@ struct ReportTensor {
   double act_sqnr = 0.0;        // dB, the DPU's int8 tensor against the float network's (accumulated error)
   bool has_act_sqnr = false;
   double clipped = 0.0;         // fraction of the float values outside the int8 range
-  // Sensitivity: the network output against float with only this quant group quantized as the xmodel
-  // has it (its output fix; a layer's weights and bias as calibrated, corrected and fine-tuned).
+  // Sensitivity: the network output against float with only this quant group quantized (its output
+  // fix; a layer's weights as the xmodel has them and its float bias rounded to its grid, without the
+  // bias correction's shift for the layers before it).
   bool has_sensitivity = false;
   double sens_sqnr = 0.0;       // dB
   double sens_agreement = 0.0;  // % top-1 agreement (per pixel for a score map)
@@ -50,7 +51,8 @@ struct ErrorShare {
 };
 
 // Where the output error comes from: every activation fix alone (float parameters), every layer's
-// parameters as the xmodel has them alone (float activations), and both (the quantized network).
+// parameters alone (float activations; weights as the xmodel has them, float biases on their grids:
+// bias correction's shifts answer the activations' errors), and both (the quantized network).
 struct ErrorBudget {
   ErrorShare activations, parameters, all;
 };
