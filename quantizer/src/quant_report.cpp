@@ -147,16 +147,16 @@ ErrorBudget add_sensitivity(std::vector<ReportTensor>& tensors, const std::strin
       set_const_values(*c, params[c].first);
     }
   }
-  // A weighted op's weights constant (swapped in when deployed), its bias fix (quantizing the float bias).
-  auto weights_const = [&](const xir::Op* op) -> xir::Op* {
-    const xir::Op* fix = weights_fix(op);
+  // The parameter constant a fix op quantizes, or nullptr. A weighted op's weights constant is swapped
+  // in when deployed; its bias fix quantizes the float bias.
+  auto param_const = [&](const xir::Op* fix) -> xir::Op* {
     xir::Op* c = fix && fix->get_type() == "fix" ? fix->get_input_op("input") : nullptr;
     return c && params.count(c) ? c : nullptr;
   };
+  auto weights_const = [&](const xir::Op* op) { return param_const(weights_fix(op)); };
   auto bias_fix = [&](const xir::Op* op) -> const xir::Op* {
     const xir::Op* fix = op->get_input_op("bias");
-    xir::Op* c = fix && fix->get_type() == "fix" ? fix->get_input_op("input") : nullptr;
-    return c && params.count(c) ? fix : nullptr;
+    return param_const(fix) ? fix : nullptr;
   };
   const FloatReference reference(prepared, data, indices, preprocess, batch_size);
   // The network with the fix ops `quantizes` selects fake-quantizing (the others pass their input on).
