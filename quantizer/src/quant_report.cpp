@@ -197,6 +197,7 @@ ErrorBudget add_sensitivity(std::vector<ReportTensor>& tensors, const std::strin
         bias = bias_fix(op);
       }
     if (weights) set_const_values(*weights, params[weights].second);
+    // Its parameters quantized: the weights are on their grid already; the bias fix rounds the float bias.
     auto own_params = [bias](const xir::Op* fix) { return bias && fix == bias; };
     auto output_fix = [&t](const xir::Op* fix) { return fix->get_name() == t.fix_op; };
     const ErrorShare both = measure(*graph, [&](const xir::Op* fix) { return output_fix(fix) || own_params(fix); });
