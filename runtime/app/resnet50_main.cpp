@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
   FLAGS_logtostderr = true;
   CLI::App app{"Classify images with the DPU subgraph of a compiled xmodel (VART application)."};
   std::string model, images, labels_path, preprocess = "torchvision";
-  int threads = 1, top_k = 5;
+  int threads = 1, top_k = 5, resize = -1, crop = -1;
   std::size_t limit = 0, skip = 0;
   bool verbose = false, skip_bad = false;
   std::string save_outputs;
@@ -97,6 +97,8 @@ int main(int argc, char** argv) {
     for (const auto& n : dputk::Preprocess::preset_names()) s += (s.empty() ? "" : ", ") + n;
     return s;
   }());
+  app.add_option("--resize", resize, "shorter side resized to N before the crop (default: the preset's)")->check(CLI::NonNegativeNumber);
+  app.add_option("--crop", crop, "centre crop N x N (default: the preset's; it must give the model's input size)")->check(CLI::NonNegativeNumber);
   app.add_option("--top-k", top_k, "classes to report per image")->check(CLI::PositiveNumber);
   app.add_option("--skip", skip, "leave out the first N images (e.g. the calibration subset)");
   app.add_option("--limit", limit, "classify at most N images (0 = all)");
@@ -108,7 +110,9 @@ int main(int argc, char** argv) {
   try {
     auto graph = xir::Graph::deserialize(model);
     const xir::Subgraph* sg = dputk::app::dpu_subgraph(*graph, model);
-    const auto pre = dputk::Preprocess::preset(preprocess);
+    auto pre = dputk::Preprocess::preset(preprocess);
+    if (resize >= 0) pre.resize = resize;
+    if (crop >= 0) pre.crop = crop;
     auto data = dputk::app::open_images(images);
     if (skip_bad) {
       std::vector<std::string> skipped;
@@ -158,7 +162,9 @@ int main(int argc, char** argv) {
         }
         if (ids.empty()) break;
         for (std::size_t b = 0; b < ids.size(); ++b) {
-          dputk::preprocess_into(data->load(skip + ids[b]), pre, pixels.data());
+          const cv::Mat image = data->load(skip + ids[b]);
+          dputk::app::check_input_geometry(image, pre, *in_t, data->name(skip + ids[b]), model);
+          dputk::preprocess_into(image, pre, pixels.data());
           auto* dst = reinterpret_cast<std::int8_t*>(ins[0]->data({static_cast<std::int32_t>(b), 0, 0, 0}).first);
           for (std::size_t j = 0; j < in_size; ++j) dst[j] = static_cast<std::int8_t>(dputk::dpu::quantize_value(pixels[j], fix));
         }

@@ -127,6 +127,9 @@ std::vector<Case> cases() {
       {"run_input_of_wrong_size", "dpu-run", "$S/xmodels/kv260_mnist_cnn/CNN_kv260.xmodel $D/in $D/out", {"$D/in/CNN__input_0_fix.bin", "785 bytes"},
        [](const std::string& d) { write(d + "/in/CNN__input_0_fix.bin", std::string(785, '\0')); }},
       {"app_on_an_uncompiled_model", "resnet50", "$S/xmodels/kv260_mnist_cnn/CNN_int.xmodel $S/imagenet/val_500.txt", {"CNN_int.xmodel", "DPU subgraph"}},
+      // ImageNet photos preprocessed to 224x224x3 for a 28x28x1 input: an error, not a write past the input buffer.
+      {"app_images_of_another_size", "resnet50", "$S/xmodels/kv260_mnist_cnn/CNN_kv260.xmodel $S/imagenet/val_500.txt --preprocess inception --limit 2",
+       {"ILSVRC2012_val_00000347.JPEG", "preprocessed to 224x224x3", "CNN_kv260.xmodel", "28x28x1", "--resize/--crop"}},
   };
 }
 
@@ -146,7 +149,9 @@ TEST_P(BadInput, ClearErrorNoOutput) {
   for (const auto& want : c.expect) EXPECT_NE(r.out.find(expand(want, dir)), std::string::npos) << "missing '" << expand(want, dir) << "' in:\n" << r.out;
   EXPECT_EQ(r.out.find("Segmentation"), std::string::npos) << r.out;
   for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (!before.count(e.path().string())) EXPECT_TRUE(e.is_directory()) << "left behind: " << e.path();
+    if (!before.count(e.path().string())) {
+      EXPECT_TRUE(e.is_directory()) << "left behind: " << e.path();
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Cli, BadInput, ::testing::ValuesIn(cases()), [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
