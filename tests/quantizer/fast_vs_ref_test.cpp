@@ -209,7 +209,9 @@ TEST(Calibration, Int8ConvolutionsChooseWhatFloat32ConvolutionsChoose) {
         EXPECT_EQ(op->get_attr<std::int32_t>("fix_point"), other->get_attr<std::int32_t>("fix_point")) << c.model << " " << op->get_name();
         ++fixes;
       }
-      if (op->get_type() == "const") EXPECT_EQ(dputk::const_values(*op), dputk::const_values(*other)) << c.model << " " << op->get_name();
+      if (op->get_type() == "const") {
+        EXPECT_EQ(dputk::const_values(*op), dputk::const_values(*other)) << c.model << " " << op->get_name();
+      }
     }
     EXPECT_GT(fixes, 40) << c.model;
   }
