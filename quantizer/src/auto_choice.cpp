@@ -180,4 +180,36 @@ std::string AutoChooser::weight_rounding(const std::string& asked, const xir::Gr
   return choice_.weight_rounding = hessian > nearest + kMarginDb ? "hessian" : "nearest";
 }
 
+bool AutoChooser::outlier_split(const std::string& asked, std::unique_ptr<xir::Graph>& prepared, ChannelStats& stats) {
+  choice_.outlier_split = false;
+  if (asked == "off") return false;
+  const bool pointwise = choice_.pointwise_energy, hessian = choice_.weight_rounding == "hessian";
+  std::string bytes;
+  prepared->serialize_to_string(&bytes);
+  std::unique_ptr<xir::Graph> split = xir::Graph::deserialize_from_string(bytes);
+  ChannelStats split_stats = stats;
+  CalibOptions co = calib_;
+  co.input_energy = input_energies(*prepared, stats, pointwise);
+  choice_.split_log = split_outlier_channels(*split, split_stats, co);
+  if (choice_.split_log.empty()) return false;
+  if (asked == "on") {
+    prepared = std::move(split);
+    stats = std::move(split_stats);
+    return choice_.outlier_split = true;
+  }
+  double off = 0;
+  for (const auto& [name, db] : choice_.rounding_sqnr_db)
+    if (name == choice_.weight_rounding) off = db;
+  if (choice_.rounding_sqnr_db.empty()) off = output_sqnr(*prepared, stats, pointwise, hessian, bias_target_);
+  const double on = output_sqnr(*split, split_stats, pointwise, hessian, bias_target_);
+  last_.reset();  // the candidate's graph may go
+  choice_.split_sqnr_db = {{"off", off}, {"on", on}};
+  choice_.outlier_split = on > off + kMarginDb;
+  if (choice_.outlier_split) {
+    prepared = std::move(split);
+    stats = std::move(split_stats);
+  }
+  return choice_.outlier_split;
+}
+
 }  // namespace dputk

@@ -99,6 +99,19 @@ void ChannelStat::shift_scale_channel(std::size_t c, float beta, float s, double
   for (std::size_t i = c; channels && i < image_sums.size(); i += channels) image_sums[i] = s * (image_sums[i] - beta * positions);
 }
 
+void ChannelStat::duplicate_channel(std::size_t c) {
+  const std::size_t channels = max.size();
+  for (auto* v : {&min, &max}) v->push_back((*v)[c]);
+  for (auto* v : {&mean, &mean_square}) v->push_back((*v)[c]);
+  std::vector<double> sums;
+  sums.reserve(image_sums.size() / channels * (channels + 1));
+  for (std::size_t i = 0; i + channels <= image_sums.size(); i += channels) {
+    sums.insert(sums.end(), image_sums.begin() + static_cast<std::ptrdiff_t>(i), image_sums.begin() + static_cast<std::ptrdiff_t>(i + channels));
+    sums.push_back(image_sums[i + c]);
+  }
+  image_sums = std::move(sums);
+}
+
 ChannelStats first_images(const ChannelStats& stats, std::size_t images) {
   ChannelStats cut;
   for (const auto& [name, s] : stats) {

@@ -52,7 +52,7 @@ const std::set<std::string> kTopLevel = {"convert_relu6_to_relu", "relu6_replace
                                          "keep_first_last_layer_accuracy", "keep_add_layer_accuracy", "include_bias_corr",
                                          "target_device", "onnx_opset_version", "change_concat_input_fix", "change_pool_input_fix",
                                          "quantizable_data_type", "overall_quantize_config", "tensor_quantize_config",
-                                         "layer_quantize_config", "custom_ops", "weight_rounding", "bias_corr_target"};
+                                         "layer_quantize_config", "custom_ops", "weight_rounding", "bias_corr_target", "outlier_split"};
 const std::set<std::string> kParamKeys = {"datatype", "bit_width", "method", "round_mode", "symmetry", "per_channel", "signed",
                                           "narrow_range", "scale_type", "calib_statistic_method", "percentage"};
 
@@ -112,6 +112,7 @@ QuantConfig load_quant_config(const std::string& path) {
   cfg.relu6_replace = c.choice(j, "relu6_replace", {"auto", "relu", "keep", "keep_after_depthwise"}, "auto", "config");
   cfg.convert_silu_to_hswish = c.boolean(j, "convert_silu_to_hswish", false, "config");
   cfg.weight_rounding = c.choice(j, "weight_rounding", {"auto", "nearest", "hessian"}, "auto", "config");
+  cfg.outlier_split = c.choice(j, "outlier_split", {"auto", "off", "on"}, "auto", "config");
   cfg.bias_corr_target = c.choice(j, "bias_corr_target", {"auto", "layers", "residual_adds"}, "auto", "config");
   for (const char* key : {"keep_first_last_layer_accuracy", "keep_add_layer_accuracy"})
     if (c.boolean(j, key, false, "config")) LOG(WARNING) << path << ": " << key << " feature will be supported in next version (ignored)";

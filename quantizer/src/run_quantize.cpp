@@ -165,6 +165,9 @@ int run_calib(const QuantizeOptions& o) {
     report("Bias correction at", chooser.choice().bias_target, chooser.choice().bias_target_sqnr_db);
     weight_rounding = chooser.weight_rounding(cfg.weight_rounding, *prepared, stats);
     report("Weight rounding", weight_rounding, chooser.choice().rounding_sqnr_db);
+    if (chooser.outlier_split(cfg.outlier_split, prepared, stats))
+      for (const std::string& line : chooser.choice().split_log) LOG(INFO) << line;
+    report("Outlier channel splitting", chooser.choice().outlier_split ? "on" : "off", chooser.choice().split_sqnr_db);
   }
   LOG(INFO) << "Quantization calibration process start up: " << indices.size() << " images of " << data->description();
   co.input_energy = input_energies(*prepared, stats, pointwise_energy);

@@ -130,10 +130,59 @@ TEST(Prepare, ALoneBatchNormBecomesADepthwiseConvolution) {
 #include "dputk/data/dataset.hpp"
 #include "dputk/dpu/op_traits.hpp"
 #include "dputk/quantizer/const_data.hpp"
+#include "dputk/quantizer/outlier_split.hpp"
 #include "dputk/quantizer/quantize.hpp"
+#include "small_mobilenet.hpp"
 #include "test_data.hpp"
 
 namespace {
+
+// Statistics carried through a preparation step (c) agree with a new pass over the prepared graph (f);
+// returns the channels compared.
+int expect_stats_equal(const dputk::ChannelStat& c, const dputk::ChannelStat& f, const std::string& name, std::size_t* sums = nullptr) {
+  EXPECT_EQ(c.max.size(), f.max.size()) << name;
+  if (c.max.size() != f.max.size()) return 0;
+  for (std::size_t k = 0; k < f.max.size(); ++k) {
+    EXPECT_NEAR(c.max[k], f.max[k], 1e-4 * (1 + std::fabs(f.max[k]))) << name << " channel " << k;
+    EXPECT_NEAR(c.min[k], f.min[k], 1e-4 * (1 + std::fabs(f.min[k]))) << name << " channel " << k;
+    EXPECT_NEAR(c.mean[k], f.mean[k], 1e-3 * (1e-6 + std::fabs(f.mean[k]))) << name << " channel " << k;
+    EXPECT_NEAR(c.mean_square[k], f.mean_square[k], 1e-3 * (1e-6 + f.mean_square[k])) << name << " channel " << k;
+  }
+  EXPECT_EQ(c.image_sums.size(), f.image_sums.size()) << name;
+  for (std::size_t i = 0; i < f.image_sums.size() && i < c.image_sums.size(); ++i)
+    EXPECT_NEAR(c.image_sums[i], f.image_sums[i], 1e-3 * (1 + std::fabs(f.image_sums[i]))) << name << " sum " << i;
+  if (sums) *sums += f.image_sums.size();
+  return static_cast<int>(f.max.size());
+}
+
+// The same, as a predicate: every statistic of every channel within those tolerances.
+bool stats_close(const dputk::ChannelStat& c, const dputk::ChannelStat& f) {
+  auto near = [](double a, double b, double tol) { return std::fabs(a - b) <= tol; };
+  if (c.max.size() != f.max.size() || c.image_sums.size() != f.image_sums.size()) return false;
+  for (std::size_t k = 0; k < f.max.size(); ++k)
+    if (!near(c.max[k], f.max[k], 1e-4 * (1 + std::fabs(f.max[k]))) || !near(c.min[k], f.min[k], 1e-4 * (1 + std::fabs(f.min[k]))) ||
+        !near(c.mean[k], f.mean[k], 1e-3 * (1e-6 + std::fabs(f.mean[k]))) ||
+        !near(c.mean_square[k], f.mean_square[k], 1e-3 * (1e-6 + f.mean_square[k])))
+      return false;
+  for (std::size_t i = 0; i < f.image_sums.size(); ++i)
+    if (!near(c.image_sums[i], f.image_sums[i], 1e-3 * (1 + std::fabs(f.image_sums[i])))) return false;
+  return true;
+}
+
+// SQNR (dB) of network b's output against network a's on the images.
+double output_sqnr(const xir::Graph& a, const xir::Graph& b, const dputk::Dataset& data, const std::vector<std::size_t>& ids,
+                   const dputk::Preprocess& pre) {
+  dputk::engine::FloatExecutor ea(a), eb(b);
+  auto batch = dputk::make_batch(data, ids, pre);
+  const auto ya = ea.run({&batch.input})[0], yb = eb.run({&batch.input})[0];
+  EXPECT_EQ(ya.data.size(), yb.data.size());
+  double sig = 0, noise = 0;
+  for (std::size_t i = 0; i < ya.data.size() && i < yb.data.size(); ++i) {
+    sig += static_cast<double>(ya.data[i]) * ya.data[i];
+    noise += (static_cast<double>(ya.data[i]) - yb.data[i]) * (static_cast<double>(ya.data[i]) - yb.data[i]);
+  }
+  return 10.0 * std::log10(sig / std::max(noise, 1e-30));
+}
 
 // Google's QAT MobileNetV1 0.5/160 on 16 calibration images, prepared with statistics (ReLU6 kept).
 struct StatPrepared {
@@ -162,37 +211,11 @@ struct StatPrepared {
     for (const auto& l : lines) log += l + "\n";
     fresh = dputk::gather_channel_stats(*prepared, *data, ids, pre, 8);
   }
-  // Carried and fresh statistics of one value agree; returns the channels compared.
   int expect_carried_equal_fresh(const std::string& name, std::size_t* sums = nullptr) const {
-    const dputk::ChannelStat& f = fresh.at(name);
-    const dputk::ChannelStat& c = carried.at(name);
-    EXPECT_EQ(c.max.size(), f.max.size()) << name;
-    if (c.max.size() != f.max.size()) return 0;
-    for (std::size_t k = 0; k < f.max.size(); ++k) {
-      EXPECT_NEAR(c.max[k], f.max[k], 1e-4 * (1 + std::fabs(f.max[k]))) << name << " channel " << k;
-      EXPECT_NEAR(c.min[k], f.min[k], 1e-4 * (1 + std::fabs(f.min[k]))) << name << " channel " << k;
-      EXPECT_NEAR(c.mean[k], f.mean[k], 1e-3 * (1e-6 + std::fabs(f.mean[k]))) << name << " channel " << k;
-      EXPECT_NEAR(c.mean_square[k], f.mean_square[k], 1e-3 * (1e-6 + f.mean_square[k])) << name << " channel " << k;
-    }
-    EXPECT_EQ(c.image_sums.size(), f.image_sums.size()) << name;
-    for (std::size_t i = 0; i < f.image_sums.size() && i < c.image_sums.size(); ++i)
-      EXPECT_NEAR(c.image_sums[i], f.image_sums[i], 1e-3 * (1 + std::fabs(f.image_sums[i]))) << name << " sum " << i;
-    if (sums) *sums += f.image_sums.size();
-    return static_cast<int>(f.max.size());
+    return expect_stats_equal(carried.at(name), fresh.at(name), name, sums);
   }
   // SQNR (dB) of the prepared network's output against the original's on the calibration images.
-  double output_sqnr() const {
-    dputk::engine::FloatExecutor a(*original), b(*prepared);
-    auto batch = dputk::make_batch(*data, ids, pre);
-    const auto ya = a.run({&batch.input})[0], yb = b.run({&batch.input})[0];
-    EXPECT_EQ(ya.data.size(), yb.data.size());
-    double sig = 0, noise = 0;
-    for (std::size_t i = 0; i < ya.data.size() && i < yb.data.size(); ++i) {
-      sig += static_cast<double>(ya.data[i]) * ya.data[i];
-      noise += (static_cast<double>(ya.data[i]) - yb.data[i]) * (static_cast<double>(ya.data[i]) - yb.data[i]);
-    }
-    return 10.0 * std::log10(sig / std::max(noise, 1e-30));
-  }
+  double output_sqnr() const { return ::output_sqnr(*original, *prepared, *data, ids, pre); }
 };
 
 float weight_range(const xir::Graph& g, const std::string& conv) {
@@ -244,6 +267,59 @@ TEST(PrepareWithStatistics, ReLU6OffsetsAbsorbedWhereTheySetTheNextLayersRange) 
   const double sqnr = on.output_sqnr();
   std::printf("output SQNR against the original with offsets absorbed: %.1f dB\n", sqnr);
   EXPECT_GT(sqnr, 20.0);
+}
+
+// Outlier channel splitting on MobileNetV1 0.25 (ReLU6 kept, prepared with 8 images' statistics): op6
+// (32×32 pointwise) has one weight of 4.52, on input channel 24, and its next largest 3.05, so its
+// calibrated weight fix point is 4 for all 1024 weights. Split, op6 reads channel 24 twice with half
+// the weights and gets fix point 5; op4 (pointwise) computes channel 24 twice and op5 (depthwise)
+// filters both copies. The network computes the same outputs, and the statistics carried through the
+// split are a new pass's.
+TEST(PrepareWithStatistics, OutlierChannelSplittingGivesALayerAFinerWeightFixPoint) {
+  const dputk::test::SmallMobileNet net;
+  dputk::ChannelStats stats;
+  const auto prepared = net.prepare(&stats);
+  const dputk::ChannelStats carried = stats;  // as the preparation leaves them
+  std::string bytes;
+  prepared->serialize_to_string(&bytes);
+  const auto split = xir::Graph::deserialize_from_string(bytes);
+  const dputk::CalibOptions calib;
+  const auto log = dputk::split_outlier_channels(*split, stats, calib);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_NE(log[0].find("channels computed twice"), std::string::npos) << log[0];
+  auto fix_point = [&](const xir::Graph& g, const std::string& conv) {
+    const auto w = dputk::const_values(*g.get_op(conv)->get_input_op("weights"));
+    return dputk::weight_fix_point(w.data(), static_cast<std::int64_t>(w.size()), nullptr, calib);
+  };
+  auto dims = [](const xir::Graph& g, const std::string& conv) { return g.get_op(conv)->get_input_op("weights")->get_output_tensor()->get_shape(); };
+  EXPECT_EQ(fix_point(*prepared, "op6_conv_2d_out"), 4);
+  EXPECT_EQ(fix_point(*split, "op6_conv_2d_out"), 5);
+  EXPECT_EQ(dims(*split, "op4_conv_2d_out"), (std::vector<std::int32_t>{33, 1, 1, 16}));
+  EXPECT_EQ(dims(*split, "op5_depthwise_conv_2d_out"), (std::vector<std::int32_t>{1, 3, 3, 33}));
+  EXPECT_EQ(dims(*split, "op6_conv_2d_out"), (std::vector<std::int32_t>{32, 1, 1, 33}));
+  int layers = 0;  // every layer split has a finer fix point
+  for (const xir::Op* op : split->topological_sort()) {
+    if (op->get_type() != "conv2d" || dims(*split, op->get_name()) == dims(*prepared, op->get_name())) continue;
+    if (dims(*split, op->get_name())[0] != dims(*prepared, op->get_name())[0]) continue;  // a producer: a row more
+    EXPECT_GT(fix_point(*split, op->get_name()), fix_point(*prepared, op->get_name())) << op->get_name();
+    ++layers;
+  }
+  EXPECT_GE(layers, 1);
+  // Where the preparation's own statistics are a new pass's (the offset absorption's are not where a
+  // window meets the padding), the split's are too; the values computed twice among them.
+  const dputk::ChannelStats before = dputk::gather_channel_stats(*prepared, *net.data, net.ids, net.pre, 8);
+  const dputk::ChannelStats after = dputk::gather_channel_stats(*split, *net.data, net.ids, net.pre, 8);
+  ASSERT_EQ(stats.size(), after.size());
+  int exact = 0, grown = 0;
+  for (const auto& [name, f] : after) {
+    if (!stats_close(carried.at(name), before.at(name))) continue;
+    EXPECT_TRUE(stats_close(stats.at(name), f)) << name;
+    ++exact;
+    grown += f.max.size() > before.at(name).max.size();
+  }
+  EXPECT_GT(exact, 20);
+  EXPECT_GE(grown, 4) << "op4, op5 and their ReLU6s at least";
+  EXPECT_GT(output_sqnr(*prepared, *split, *net.data, net.ids, net.pre), 80.0) << "the split network computes something else";
 }
 
 }  // namespace

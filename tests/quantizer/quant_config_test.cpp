@@ -46,6 +46,8 @@ TEST(QuantConfig, ValidDpuConfigTakesEffect) {
   EXPECT_EQ(dputk::load_quant_config(write("rounding", R"({"target_device": "DPU", "weight_rounding": "nearest"})")).weight_rounding,
             "nearest");
   EXPECT_EQ(cfg.bias_corr_target, "auto");  // layers or residual adds, chosen by measurement
+  EXPECT_EQ(cfg.outlier_split, "auto");      // off or on, chosen by measurement
+  EXPECT_EQ(dputk::load_quant_config(write("split", R"({"target_device": "DPU", "outlier_split": "off"})")).outlier_split, "off");
   EXPECT_EQ(dputk::load_quant_config(write("target", R"({"target_device": "DPU", "bias_corr_target": "residual_adds"})")).bias_corr_target,
             "residual_adds");
 }

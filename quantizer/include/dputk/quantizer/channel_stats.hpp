@@ -26,6 +26,8 @@ struct ChannelStat {
   // The statistics of the value with channel c replaced by s·(v − beta) (s > 0); `positions` per image
   // (for the per-image sums).
   void shift_scale_channel(std::size_t c, float beta, float s, double positions);
+  // The statistics of the value with a copy of channel c appended as its last channel.
+  void duplicate_channel(std::size_t c);
 };
 using ChannelStats = std::map<std::string, ChannelStat>;  // by op name (ops whose value the executor materialises)
 

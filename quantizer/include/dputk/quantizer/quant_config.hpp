@@ -18,6 +18,7 @@ struct QuantConfig {
   double percentage = 99.99;                // percentile method
   std::string weight_rounding = "auto";     // auto | nearest | hessian (ours; auto_choice.hpp, hessian_rounding.hpp)
   std::string bias_corr_target = "auto";    // auto | layers | residual_adds (ours; auto_choice.hpp, bias_correction.hpp)
+  std::string outlier_split = "auto";       // auto | off | on (ours; auto_choice.hpp, outlier_split.hpp)
   std::vector<std::string> custom_ops;      // ours: op types left in float for the CPU (custom ops, run by plugins)
 };
 
