@@ -28,8 +28,9 @@ make_one() {
 
 make_one resnet20_cifar "$data/cifar10/resnet20.onnx" 32 --data_dir "$data/cifar10/test_batch.bin" --preprocess cifar
 # The MobileNets twice: with the defaults (ReLU6 kept, fused into the DPU convolutions as RELU6, which
-# cpu_task computes wrong: it ignores the input) and in vai_q's form (ReLU6 → ReLU), which cpu_task runs.
-printf '{"target_device": "DPU", "relu6_replace": "relu"}\n' > "$out/relu.json"
+# cpu_task computes wrong: it ignores the input) and in vai_q's form (ReLU6 → ReLU), which cpu_task runs;
+# that form with outlier channels split wherever a layer qualifies (odd channel counts, duplicated rows).
+printf '{"target_device": "DPU", "relu6_replace": "relu", "outlier_split": "on"}\n' > "$out/relu.json"
 for form in "" _relu; do
   cfg=(); [ -z "$form" ] || cfg=(--config_file "$out/relu.json")
   make_one mobilenet_v2$form "$data/imagenet/mobilenet_v2_1.0_224_quant_dequant.onnx" 16 --data_dir "$data/imagenet/val_500" \
