@@ -13,7 +13,7 @@ namespace dputk {
 namespace {
 
 // The ops through which channel c of `top`'s value can be computed twice, as a new last channel: from
-// `top` up through per-channel activations and depthwise convolutions (multiplier 1) to the dense
+// `top` up through activations and depthwise convolutions (multiplier 1) to the dense
 // convolution (group 1) that makes the channel, every one with a single consumer and its own const
 // parameters; empty when there is no such chain.
 std::vector<xir::Op*> duplicable_chain(xir::Op* top) {
@@ -21,7 +21,7 @@ std::vector<xir::Op*> duplicable_chain(xir::Op* top) {
   for (xir::Op* op = top; op; op = op->get_input_op("input")) {
     if (op->get_fanout_num() != 1) return {};
     chain.push_back(op);
-    if (op->get_type() == "relu" || op->get_type() == "leaky-relu" || dpu::is_relu6(*op)) continue;
+    if (dpu::is_activation_op(op->get_type())) continue;  // elementwise: a copy of channel c gives a copy
     if (!is_conv(op)) return {};
     const xir::Op *w = op->get_input_op("weights"), *b = op->get_input_op("bias");
     if (!w || w->get_type() != "const" || w->get_fanout_num() != 1) return {};
