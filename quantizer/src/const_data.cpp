@@ -31,4 +31,10 @@ void set_const_values(xir::Op& op, const std::vector<float>& values) {
   op.set_attr<std::vector<char>>("data", bytes);
 }
 
+void set_const_values(xir::Op& op, const std::vector<float>& values, const std::vector<std::int32_t>& shape) {
+  op.set_attr<std::vector<std::int32_t>>("shape", shape);
+  set_const_values(op, values);
+  op.shape_infer();
+}
+
 }  // namespace dputk

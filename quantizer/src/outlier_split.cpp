@@ -32,12 +32,6 @@ std::vector<xir::Op*> duplicable_chain(xir::Op* top) {
   return {};
 }
 
-void set_const(xir::Op& c, const std::vector<std::int32_t>& shape, const std::vector<float>& values) {
-  c.set_attr<std::vector<std::int32_t>>("shape", shape);
-  set_const_values(c, values);
-  c.shape_infer();
-}
-
 // `values` laid out as rows of `width` (the last axis), each with copies of its elements `at` appended.
 std::vector<float> append_on_last_axis(const std::vector<float>& values, std::size_t width, const std::vector<int>& at) {
   std::vector<float> out;
@@ -63,11 +57,11 @@ void duplicate_output_channel(xir::Op* conv, int c) {
     v.insert(v.end(), w.w.begin() + static_cast<std::ptrdiff_t>(c * per), w.w.begin() + static_cast<std::ptrdiff_t>((c + 1) * per));
     ++shape[0];
   }
-  set_const(*w.op, shape, v);
+  set_const_values(*w.op, v, shape);
   if (xir::Op* b = conv->get_input_op("bias")) {
     auto bias = const_values(*b);
     bias.push_back(bias[static_cast<std::size_t>(c)]);
-    set_const(*b, {static_cast<std::int32_t>(bias.size())}, bias);
+    set_const_values(*b, bias, {static_cast<std::int32_t>(bias.size())});
   }
 }
 
@@ -126,7 +120,7 @@ std::vector<std::string> split_outlier_channels(xir::Graph& g, ChannelStats& sta
     const int split = hi;
     auto shape = w.shape;
     shape[3] += split;
-    set_const(*w.op, shape, split_weights(split));
+    set_const_values(*w.op, split_weights(split), shape);
     for (int i = 0; i < split; ++i)
       for (xir::Op* op : chain) {
         if (is_conv(op)) duplicate_output_channel(op, order[i]);

@@ -46,12 +46,7 @@ void check_input_geometry(const xir::Graph& graph, const Dataset& data, const st
   const auto& want = inputs[0]->get_output_tensor()->get_shape();
   if (want.size() != 4)
     throw std::runtime_error("model input '" + inputs[0]->get_name() + "' is not an image (rank " + std::to_string(want.size()) + ")");
-  auto hwc = output_hwc(data.load(indices.front()), p);
-  if (hwc[0] != want[1] || hwc[1] != want[2] || hwc[2] != want[3])
-    throw std::runtime_error("preprocessed images are " + std::to_string(hwc[1]) + "x" + std::to_string(hwc[0]) + "x" +
-                             std::to_string(hwc[2]) + " but the model input '" + inputs[0]->get_name() + "' wants " +
-                             std::to_string(want[2]) + "x" + std::to_string(want[1]) + "x" + std::to_string(want[3]) +
-                             " (W x H x C); set --preprocess or --resize/--crop");
+  check_preprocessed_size(data.load(indices.front()), p, want, data.name(indices.front()), "the model input '" + inputs[0]->get_name() + "'");
 }
 
 // The data set, without its unreadable images when --skip_bad_images asks for it (each named, counted).

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "dputk/data/dataset.hpp"
-#include "dputk/data/preprocess.hpp"
 #include "vart/runner.hpp"
 #include "vart/runner_ext.hpp"
 #include "vart/runner_helper.hpp"
@@ -36,20 +35,6 @@ inline std::unique_ptr<Dataset> open_images(const std::string& path) {
   if (fs::is_directory(path) || list.extension() != ".txt") return open_dataset(path);
   const fs::path beside = list.parent_path() / list.stem();
   return open_dataset(fs::is_directory(beside) ? beside.string() : list.parent_path().string(), path);
-}
-
-// Throws naming the image and the model when preprocessing `image` does not give the DPU input's
-// H x W x C (the buffer it is written into holds exactly that).
-inline void check_input_geometry(const cv::Mat& image, const Preprocess& p, const xir::Tensor& input, const std::string& image_name,
-                                 const std::string& model) {
-  const auto hwc = output_hwc(image, p);
-  const auto& want = input.get_shape();
-  if (want.size() == 4 && hwc[0] == want[1] && hwc[1] == want[2] && hwc[2] == want[3]) return;
-  auto dims = [](int w, int h, int c) { return std::to_string(w) + "x" + std::to_string(h) + "x" + std::to_string(c); };
-  throw std::runtime_error(image_name + ": preprocessed to " + dims(hwc[1], hwc[0], hwc[2]) + " (" + p.describe() + ") but " + model +
-                           "'s DPU input '" + input.get_name() + "' is " +
-                           (want.size() == 4 ? dims(want[2], want[1], want[3]) : "not an image") +
-                           " (W x H x C); set --preprocess or --resize/--crop");
 }
 
 // A runner's input and output buffers: its own (RunnerExt) or allocated here.

@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
         if (ids.empty()) break;
         for (std::size_t b = 0; b < ids.size(); ++b) {
           const cv::Mat image = data->load(skip + ids[b]);
-          dputk::app::check_input_geometry(image, pre, *in_t, data->name(skip + ids[b]), model);
+          dputk::check_preprocessed_size(image, pre, in_t->get_shape(), data->name(skip + ids[b]), model + "'s DPU input '" + in_t->get_name() + "'");
           dputk::preprocess_into(image, pre, pixels.data());
           auto* dst = reinterpret_cast<std::int8_t*>(ins[0]->data({static_cast<std::int32_t>(b), 0, 0, 0}).first);
           for (std::size_t j = 0; j < in_size; ++j) dst[j] = static_cast<std::int8_t>(dputk::dpu::quantize_value(pixels[j], fix));

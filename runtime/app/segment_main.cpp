@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
     const auto t0 = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
       const cv::Mat image = data->load(skip + i);
-      dputk::app::check_input_geometry(image, pre, *in_t, data->name(skip + i), model);
+      dputk::check_preprocessed_size(image, pre, in_t->get_shape(), data->name(skip + i), model + "'s DPU input '" + in_t->get_name() + "'");
       dputk::preprocess_into(image, pre, pixels.data());
       auto* dst = reinterpret_cast<std::int8_t*>(buffers.in[0]->data({0, 0, 0, 0}).first);
       for (std::size_t j = 0; j < pixels.size(); ++j) dst[j] = static_cast<std::int8_t>(dputk::dpu::quantize_value(pixels[j], fix));

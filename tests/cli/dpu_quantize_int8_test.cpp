@@ -20,6 +20,20 @@ using dputk::test::run_cli;
 
 namespace {
 
+// dpu-quantize on val_500 (`common`: the model and data arguments, `extra`: more flags) into dir/sub:
+// calib on the first 100 images, then test mode on the other 400 with `test_extra`; both must succeed.
+struct CalibThenTest {
+  dputk::test::CliResult calib, test;
+};
+CalibThenTest calib_then_test(const std::string& common, const std::string& extra, const std::string& dir, const std::string& sub,
+                              const std::string& test_extra = "") {
+  const std::string args = common + extra + " --output_dir " + dir + "/" + sub;
+  CalibThenTest r{run_cli("dpu-quantize", args + " --quant_mode calib --subset_len 100"), {}};
+  EXPECT_EQ(r.calib.code, 0) << r.calib.out;
+  r.test = run_cli("dpu-quantize", args + " --quant_mode test --skip 100" + test_extra);
+  EXPECT_EQ(r.test.code, 0) << r.test.out;
+  return r;
+}
 
 class CifarInt8 : public ::testing::TestWithParam<const char*> {};
 
@@ -93,13 +107,10 @@ TEST_P(MobileNetInt8, DefaultsKeepAccuracyWhereVaiqsReluReplacementLosesIt) {
   const std::string common = dputk::test::val500_args(c.model, c.sizes);
   std::string calib_out;
   auto int8_with = [&](const std::string& sub, const std::string& extra) {
-    auto calib = run_cli("dpu-quantize", common + extra + " --output_dir " + dir + "/" + sub + " --quant_mode calib --subset_len 100");
-    EXPECT_EQ(calib.code, 0) << calib.out;
-    if (sub == "defaults") calib_out = calib.out;
-    auto test = run_cli("dpu-quantize", common + extra + " --output_dir " + dir + "/" + sub + " --quant_mode test --skip 100");
-    EXPECT_EQ(test.code, 0) << test.out;
-    EXPECT_NE(test.out.find("Images: 400"), std::string::npos) << test.out;
-    return accuracy_of(test.out);
+    const CalibThenTest r = calib_then_test(common, extra, dir, sub);
+    if (sub == "defaults") calib_out = r.calib.out;
+    EXPECT_NE(r.test.out.find("Images: 400"), std::string::npos) << r.test.out;
+    return accuracy_of(r.test.out);
   };
   auto fl = run_cli("dpu-quantize", common + " --quant_mode float --skip 100");
   ASSERT_EQ(fl.code, 0) << fl.out;
@@ -145,12 +156,9 @@ TEST(DpuQuantizeTest, OutlierSplittingChosenOnMobileNetV1_025AndBetterOnHeldOutI
   const std::string common = dputk::test::val500_args("imagenet/mobilenet_v1_0.25_128_quant_dequant.onnx", "--resize 146 --crop 128");
   std::string calib_out;
   auto held_out_sqnr = [&](const std::string& sub, const std::string& extra) {
-    auto calib = run_cli("dpu-quantize", common + extra + " --output_dir " + dir + "/" + sub + " --quant_mode calib --subset_len 100");
-    EXPECT_EQ(calib.code, 0) << calib.out;
-    if (sub == "defaults") calib_out = calib.out;
-    auto test = run_cli("dpu-quantize", common + extra + " --output_dir " + dir + "/" + sub + " --quant_mode test --skip 100 --compare_float");
-    EXPECT_EQ(test.code, 0) << test.out;
-    return dputk::test::logit_sqnr_of(test.out);
+    const CalibThenTest r = calib_then_test(common, extra, dir, sub, " --compare_float");
+    if (sub == "defaults") calib_out = r.calib.out;
+    return dputk::test::logit_sqnr_of(r.test.out);
   };
   const double on = held_out_sqnr("defaults", ""), off = held_out_sqnr("off", " --config_file " + config);
   EXPECT_NE(calib_out.find("Outlier channel splitting: on (auto; output SQNR vs float on 32 calibration images: off "), std::string::npos)

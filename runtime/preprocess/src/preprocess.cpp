@@ -106,6 +106,15 @@ std::array<int, 3> output_hwc(const cv::Mat& image, const Preprocess& p) {
   return {h, w, image.channels()};
 }
 
+void check_preprocessed_size(const cv::Mat& image, const Preprocess& p, const std::vector<std::int32_t>& nhwc, const std::string& image_name,
+                             const std::string& input) {
+  const auto hwc = output_hwc(image, p);
+  if (nhwc.size() == 4 && hwc[0] == nhwc[1] && hwc[1] == nhwc[2] && hwc[2] == nhwc[3]) return;
+  auto dims = [](int w, int h, int c) { return std::to_string(w) + "x" + std::to_string(h) + "x" + std::to_string(c); };
+  throw std::runtime_error(image_name + ": preprocessed to " + dims(hwc[1], hwc[0], hwc[2]) + " (" + p.describe() + ") but " + input + " is " +
+                           (nhwc.size() == 4 ? dims(nhwc[2], nhwc[1], nhwc[3]) : "not an image") + " (W x H x C); set --preprocess or --resize/--crop");
+}
+
 void preprocess_into(const cv::Mat& image, const Preprocess& p, float* dst) {
   if (image.depth() != CV_8U || (image.channels() != 3 && image.channels() != 1))
     throw std::runtime_error("preprocess expects an 8-bit RGB or gray image");

@@ -1,5 +1,6 @@
 // Reading and writing the float32 values of XIR `const` ops (attr `data`, little-endian bytes).
 #pragma once
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -9,6 +10,8 @@ namespace dputk {
 
 std::vector<float> const_values(const xir::Op& op);
 void set_const_values(xir::Op& op, const std::vector<float>& values);
+// The same with a new shape (the op's output tensor follows).
+void set_const_values(xir::Op& op, const std::vector<float>& values, const std::vector<std::int32_t>& shape);
 // Values of const ops as they were, to put back (a trial's biases, a tuning that is reverted).
 class ConstSnapshot {
  public:

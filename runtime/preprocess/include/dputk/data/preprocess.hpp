@@ -4,6 +4,7 @@
 #include <opencv2/core.hpp>
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ struct Preprocess {
 
 // Geometry of one preprocessed image: {height, width, channels}.
 std::array<int, 3> output_hwc(const cv::Mat& image, const Preprocess& p);
+// Throws std::runtime_error naming `image_name`, both sizes and `input` (what reads the image, e.g. "the
+// model input 'x'") unless `image` preprocesses to the H x W x C of the NHWC shape `nhwc`.
+void check_preprocessed_size(const cv::Mat& image, const Preprocess& p, const std::vector<std::int32_t>& nhwc, const std::string& image_name,
+                             const std::string& input);
 // The geometric part (resize + crop), still 8-bit; `nearest` for label masks (no new values).
 cv::Mat resize_and_crop(const cv::Mat& image, const Preprocess& p, bool nearest = false);
 // Writes one preprocessed image (float, in p.layout) to dst.
