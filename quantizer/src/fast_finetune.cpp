@@ -158,6 +158,8 @@ constexpr std::int64_t kTuneElements = std::int64_t{1} << 22;
 constexpr std::int64_t kStepImages = 16;
 // Images the network loss that keeps or reverts a layer's tuning is measured on.
 constexpr int kJudgeImages = 32;
+// Of n fine-tuning images, the last ones held out of the optimizer's steps: from 8 images a quarter.
+std::int64_t held_out_images(std::int64_t n) { return n >= 8 ? n / 4 : 0; }
 
 // Images [begin, begin + count) of a batch (images first).
 engine::FloatTensor slice_images(const engine::FloatTensor& t, int begin, int count) {
@@ -255,9 +257,12 @@ FinetuneLayer tune(Layer& l, const xir::Graph& prepared, const torch::Tensor& x,
   if (sqnr_db(w0, fix(w0, l.w)) / 8.0 > 4.5) factor *= 0.1;  // weights that quantize well move less
   double lr_w = factor * w0.std().item<double>();
   double lr_b = b.defined() && b0.numel() > 1 ? factor * b0.std().item<double>() : 0.0;
-  torch::optim::Adam opt_w({w}, torch::optim::AdamOptions(std::max(lr_w, 1e-12)));
-  std::unique_ptr<torch::optim::Adam> opt_b;
-  if (b.defined() && lr_b > 0) opt_b = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{b}, torch::optim::AdamOptions(lr_b));
+  std::unique_ptr<torch::optim::Adam> opt_w, opt_b;
+  auto make_optimizers = [&]() {
+    opt_w = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{w}, torch::optim::AdamOptions(std::max(lr_w, 1e-12)));
+    if (b.defined() && lr_b > 0) opt_b = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{b}, torch::optim::AdamOptions(lr_b));
+  };
+  make_optimizers();
   // The loss on images [begin, begin + count) and, when asked, its gradients: a chunk of images at a
   // time, each chunk's mean squared error weighted by its share — the loss and gradient of one pass over
   // those images, in bounded memory.
@@ -279,49 +284,46 @@ FinetuneLayer tune(Layer& l, const xir::Graph& prepared, const torch::Tensor& x,
     if (grad) reg.backward();
     return total + reg.item<double>();
   };
-  // Up to kStepImages images (vai_q's 10 by default): every epoch is one step on all of them, taken from
-  // the evaluation itself. More: every epoch evaluates all images, then steps once per mini-batch of
-  // kStepImages (one pass), with the same budget of steps (max_epochs) in all.
-  const std::int64_t step_images = std::min<std::int64_t>(n, kStepImages);
-  const std::int64_t steps_per_epoch = (n + step_images - 1) / step_images;
-  const bool full_batch = steps_per_epoch == 1;
-  const int max_epochs = full_batch ? o.max_epochs : static_cast<int>(std::max<std::int64_t>(1, (o.max_epochs + steps_per_epoch - 1) / steps_per_epoch));
-  // Each epoch evaluates the current parameters: kept and stepped from when the loss dropped,
-  // otherwise the best ones come back with halved learning rates.
+  // From 8 images, a quarter (the last) is held out of the steps: the epochs' losses that decide which
+  // parameters are kept are theirs (fitting all of them overfits: MobileNetV2, 10 images, logit SQNR
+  // on 400 other images 13.05 dB against 14.56 dB held out; MobileNetV1 0.5, 100 images: 16.84 against
+  // 17.57 dB). An epoch steps once per mini-batch of kStepImages of the rest (vai_q's 10 images: one
+  // step), within the same budget of steps (max_epochs) in all.
+  const std::int64_t held = held_out_images(n), fit = n - held;
+  const std::int64_t step_images = std::min<std::int64_t>(fit, kStepImages);
+  const std::int64_t steps_per_epoch = (fit + step_images - 1) / step_images;
+  const int max_epochs = static_cast<int>(std::max<std::int64_t>(1, (o.max_epochs + steps_per_epoch - 1) / steps_per_epoch));
   double best = std::numeric_limits<double>::infinity();
   torch::Tensor best_w = w.detach().clone(), best_b = b.defined() ? b.detach().clone() : b;
-  auto set_lr = [](torch::optim::Optimizer& opt, double lr) {
-    for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
-  };
   auto step = [&]() {
-    opt_w.step();
+    opt_w->step();
     if (opt_b) opt_b->step();
   };
   auto zero_grad = [&]() {
-    opt_w.zero_grad();
+    opt_w->zero_grad();
     if (opt_b) opt_b->zero_grad();
   };
+  auto advance = [&]() {
+    for (std::int64_t s = 0; s < fit; s += step_images) {
+      zero_grad();
+      loss_over(s, std::min(step_images, fit - s), true);
+      step();
+    }
+  };
+  r.loss_before = loss_over(0, n, false);
   for (int epoch = 0; epoch <= max_epochs; ++epoch) {
-    zero_grad();
-    const double now = loss_over(0, n, full_batch && epoch < max_epochs);
-    if (epoch == 0) r.loss_before = now;
+    const double now = held ? loss_over(fit, held, false) : loss_over(0, n, false);
     if (now < best) {
       best = now;
       best_w = w.detach().clone();
       if (b.defined()) best_b = b.detach().clone();
       if (epoch == max_epochs) break;
       r.epochs = epoch + 1;
-      if (full_batch) {
-        step();
-      } else {
-        for (std::int64_t s = 0; s < n; s += step_images) {
-          zero_grad();
-          loss_over(s, std::min(step_images, n - s), true);
-          step();
-        }
-      }
+      advance();
       continue;
     }
+    // Worse: back to the best parameters, and on from them with half the learning rates (and fresh
+    // moment estimates: the old ones point the way that overshot).
     {
       torch::NoGradGuard ng;
       w.copy_(best_w);
@@ -329,10 +331,16 @@ FinetuneLayer tune(Layer& l, const xir::Graph& prepared, const torch::Tensor& x,
     }
     lr_w /= 2;
     lr_b /= 2;
-    set_lr(opt_w, lr_w);
-    if (opt_b) set_lr(*opt_b, lr_b);
-    if (lr_w < o.min_lr && lr_b < o.min_lr) break;
+    if ((lr_w < o.min_lr && lr_b < o.min_lr) || epoch == max_epochs) break;
+    make_optimizers();
+    advance();
   }
+  {
+    torch::NoGradGuard ng;
+    w.copy_(best_w);
+    if (b.defined()) b.copy_(best_b);
+  }
+  best = loss_over(0, n, false);
   r.loss_after = best;
   // The fine-tuned parameters' fix-quantized values into the quantized graph. The float graph stays as
   // it is: it is every later layer's target (written back, its tuned copies drifted from the network
@@ -398,7 +406,8 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
   const int n_images = batch.input.shape.at(0);
   // As vai_q's L_net check: a layer's tuning stays only if the network output loss does not rise;
   // otherwise its calibrated parameters come back. The loss is measured on the first kJudgeImages
-  // fine-tuning images (one run of the quantized network after each tuned layer).
+  // fine-tuning images (one run of the quantized network after each tuned layer; on the images held out
+  // of the steps instead, the held-out logit SQNR came out 0.1–0.4 dB lower on three of four networks).
   const engine::FloatTensor judge_input = slice_images(batch.input, 0, std::min<int>(kJudgeImages, n_images));
   const engine::FloatTensor float_out = capture(prepared, false, judge_input, {}, true).output;
   auto network_loss = [&]() { return net_loss(capture(*qg.graph, true, judge_input, {}, true).output, float_out); };

@@ -5,17 +5,17 @@
 //   target = the float network's output of the layer (after its fused activation),
 //   loss   = MSE(fix(act(layer(input; fix(W), fix(b)))), target) + MSE(W, W_float),
 // minimized with Adam (lr = 0.01·std(W), 0.01·std(b); ×0.1 when the weights already quantize above
-// 36 dB SQNR) and straight-through rounding; each epoch starts by evaluating the loss: the parameters
-// are kept and stepped from only if it dropped, otherwise the best W, b come back and the learning
-// rates halve (stop below 1e-5 or after 100 steps). A layer whose output positions in the fine-tuning set number fewer than 4× its fan-in
+// 36 dB SQNR) and straight-through rounding. From 8 images a quarter is held out of the steps, and each
+// epoch starts by evaluating the loss on them (fewer: on all): the parameters are kept and stepped from
+// if it dropped; otherwise the best W, b come back, the learning rates halve and the steps go on from
+// them with fresh moment estimates (stop below 1e-5 or after 100 steps). A layer whose output positions in the fine-tuning set number fewer than 4× its fan-in
 // (epochs == 0 in the report) is left as calibrated: it would only fit those images. As vai_q's L_net
 // check, a tuned layer is kept only if the network output's loss, sqrt(MSE) against the float
 // network on the first 32 fine-tuning images, does not rise (otherwise reverted, marked in the report):
 // one quantized-network run per layer whose tuning lowered its loss. Gradients come from libtorch's
 // autograd (built with DPUTK_WITH_TORCHSCRIPT).
-// Up to 16 fine-tuning images, an epoch is one step on all of them (as above). With more, an epoch
-// evaluates the loss on all images and then steps once per mini-batch of 16 (one pass), within the same
-// budget of steps (max_epochs steps in all). Memory is bounded by one layer, not by the network: a
+// An epoch steps once per mini-batch of 16 of the images not held out (one pass), within the same budget
+// of steps (max_epochs steps in all). Memory is bounded by one layer, not by the network: a
 // layer's input in the quantized network and in the float network are captured when the layer is
 // tuned (8 images per executor run; the runs stop at the layer) — or, when it reads the output of the
 // layer tuned just before (a chain: MobileNetV1 throughout, MobileNetV2 within its blocks), computed
