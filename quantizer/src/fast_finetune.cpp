@@ -310,6 +310,11 @@ FinetuneLayer tune(Layer& l, const xir::Graph& prepared, const torch::Tensor& x,
       step();
     }
   };
+  auto restore_best = [&]() {
+    torch::NoGradGuard ng;
+    w.copy_(best_w);
+    if (b.defined()) b.copy_(best_b);
+  };
   r.loss_before = loss_over(0, n, false);
   for (int epoch = 0; epoch <= max_epochs; ++epoch) {
     const double now = held ? loss_over(fit, held, false) : loss_over(0, n, false);
@@ -324,22 +329,14 @@ FinetuneLayer tune(Layer& l, const xir::Graph& prepared, const torch::Tensor& x,
     }
     // Worse: back to the best parameters, and on from them with half the learning rates (and fresh
     // moment estimates: the old ones point the way that overshot).
-    {
-      torch::NoGradGuard ng;
-      w.copy_(best_w);
-      if (b.defined()) b.copy_(best_b);
-    }
+    restore_best();
     lr_w /= 2;
     lr_b /= 2;
     if ((lr_w < o.min_lr && lr_b < o.min_lr) || epoch == max_epochs) break;
     make_optimizers();
     advance();
   }
-  {
-    torch::NoGradGuard ng;
-    w.copy_(best_w);
-    if (b.defined()) b.copy_(best_b);
-  }
+  restore_best();
   best = loss_over(0, n, false);
   r.loss_after = best;
   // The fine-tuned parameters' fix-quantized values into the quantized graph. The float graph stays as
