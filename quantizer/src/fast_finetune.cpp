@@ -21,6 +21,7 @@
 #include "dputk/dpu/fix_attrs.hpp"
 #include "dputk/dpu/fix_math.hpp"
 #include "torch_layout.hpp"
+#include "torch_threads.hpp"
 
 namespace dputk {
 
@@ -394,6 +395,7 @@ bool fast_finetune_supported() { return true; }
 
 FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const Dataset& data, const std::vector<std::size_t>& images,
                              const Preprocess& preprocess, const FinetuneOptions& options) {
+  start_torch_threads();
   const auto t0 = std::chrono::steady_clock::now();
   FinetuneReport report;
   std::vector<Layer> layers = find_layers(*qg.graph);
@@ -570,6 +572,7 @@ void save_finetuned_params(const xir::Graph& quantized, const std::string& path)
 }
 
 int load_finetuned_params(xir::Graph& quantized, const std::string& path) {
+  start_torch_threads();
   const std::string bytes = read_file(path);
   c10::IValue v;
   try {

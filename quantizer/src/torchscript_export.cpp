@@ -17,6 +17,7 @@
 #include "dputk/dpu/op_traits.hpp"
 #include "torch_fix.hpp"
 #include "torch_layout.hpp"
+#include "torch_threads.hpp"
 
 namespace dputk {
 
@@ -296,6 +297,7 @@ class Writer {
 bool torchscript_supported() { return true; }
 
 bool export_torchscript(const xir::Graph& quantized, const std::string& path) {
+  start_torch_threads();
   torch::jit::Module m = Writer(quantized).build();
   // Saved to a temporary name and renamed: the module appears whole or not at all.
   const std::string tmp = path + ".tmp";

@@ -5,6 +5,8 @@
 // tuned on them, with every such input also captured from the quantized and float networks.
 #include <gtest/gtest.h>
 
+#include <omp.h>
+
 #include <cstdio>
 
 #include "dputk/data/dataset.hpp"
@@ -64,6 +66,18 @@ TEST(FastFinetuneChain, InputsAfterResidualAddsAreTheNetworksOwn) {
 }
 
 }  // namespace
+
+// libtorch, on its first op, sets OpenMP's thread count for the whole process to the physical cores it
+// detects: 1 of this machine's 2, and fast finetune (torch's convolutions and the engine's judging runs)
+// went on one core, as did everything after it. Fast finetune starts torch with the threads OpenMP had.
+TEST(FastFinetuneThreads, TorchKeepsTheThreadsOpenMPHad) {
+  if (!dputk::fast_finetune_supported()) GTEST_SKIP() << "built without libtorch";
+  const int threads = omp_get_max_threads();
+  dputk::FinetuneOptions fo;
+  fo.max_epochs = 1;
+  tune_small_mobilenet(fo);
+  EXPECT_EQ(omp_get_max_threads(), threads);
+}
 
 // A layer whose first steps overshoot (learning rates 30× the default) goes back to its best parameters
 // and on from them with smaller steps: most tuned layers end below where they started (their loss over
