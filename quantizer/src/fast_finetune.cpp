@@ -10,6 +10,9 @@
 #include <functional>
 #include <iomanip>
 #include <limits>
+#include <new>
+
+#include <sys/mman.h>
 
 #include "dputk/common/atomic_file.hpp"
 #include "dputk/data/batch.hpp"
@@ -172,6 +175,31 @@ engine::FloatTensor slice_images(const engine::FloatTensor& t, int begin, int co
   return out;
 }
 
+// An uninitialized tensor in pages of its own (mmap), given back to the system when it is freed. The
+// values of all fine-tuning images (hundreds of MB each, a few per layer, of ever other sizes) live in
+// these: on the heap — which keeps what is freed (keep_freed_memory) — they fragmented it, and each
+// stage of ResNet50 (100 images) left another 0.3 GB that the next could not reuse.
+torch::Tensor empty_mapped(const std::vector<std::int64_t>& shape, torch::ScalarType type) {
+  std::int64_t numel = 1;
+  for (std::int64_t d : shape) numel *= d;
+  const std::size_t bytes = std::max<std::size_t>(1, static_cast<std::size_t>(numel) * c10::elementSize(type));
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  madvise(p, bytes, MADV_HUGEPAGE);  // 2 MB pages where the kernel allows: fewer page faults
+  return torch::from_blob(p, shape, [bytes](void* q) { munmap(q, bytes); }, torch::TensorOptions().dtype(type));
+}
+
+// Writes part as images [begin, begin + part.size(0)) of out: n images of type `as`, allocated with the
+// first part (values gathered a chunk of images at a time, in bounded memory).
+void put_images(torch::Tensor& out, std::int64_t n, std::int64_t begin, const torch::Tensor& part, torch::ScalarType as) {
+  if (!out.defined()) {
+    std::vector<std::int64_t> shape = part.sizes().vec();
+    shape[0] = n;
+    out = empty_mapped(shape, as);
+  }
+  out.narrow(0, begin, part.size(0)).copy_(part);
+}
+
 struct StopRun {};  // thrown by an observer once it has what it came for: the rest of the graph is not run
 
 struct Captured {
@@ -179,14 +207,14 @@ struct Captured {
   engine::FloatTensor output;         // the network's first output (with_output)
 };
 
-// On all fine-tuning images, kCaptureImages at a time: the values of the ops `names` and, when asked,
-// the network's first output. Without the output a run stops as soon as the values are seen.
+// On all fine-tuning images, kCaptureImages at a time: the values of the ops `names` (each run's part
+// copied into one tensor of type `as`) and, when asked, the network's first output. Without the output
+// a run stops as soon as the values are seen.
 Captured capture(const xir::Graph& g, bool fuse, const engine::FloatTensor& input, const std::vector<std::string>& names,
-                 bool with_output) {
+                 bool with_output, torch::ScalarType as = torch::kFloat32) {
   engine::FloatExecutorOptions eo;
   eo.fuse = fuse;
   std::unique_ptr<engine::FloatExecutor> exec;
-  std::vector<std::vector<torch::Tensor>> parts(names.size());
   Captured c;
   c.values.resize(names.size());
   for (int s = 0; s < input.shape[0]; s += kCaptureImages) {
@@ -212,12 +240,13 @@ Captured capture(const xir::Graph& g, bool fuse, const engine::FloatTensor& inpu
     } catch (const StopRun&) {
     }
     for (std::size_t k = 0; k < names.size(); ++k) {
-      if (!v[k].defined()) return c;  // not computed: every value stays undefined
-      parts[k].push_back(v[k]);
+      if (!v[k].defined()) {  // not computed: every value stays undefined
+        c.values.assign(names.size(), torch::Tensor());
+        return c;
+      }
+      put_images(c.values[k], input.shape[0], s, v[k], as);
     }
   }
-  for (std::size_t k = 0; k < names.size(); ++k)
-    if (!parts[k].empty()) c.values[k] = torch::cat(parts[k], 0);
   return c;
 }
 
@@ -363,18 +392,41 @@ bool feeds_add(const xir::Op* op) {
 // from kept values alone.
 struct Kept {
   std::map<std::string, torch::Tensor> values;
-  torch::Tensor eval(const xir::Op* op, std::vector<std::string>& used) const {
+  // op's value on all images, kCaptureImages at a time, into one tensor of type `as`: computed whole,
+  // the sums and activations in float held ResNet50's 56×56 stage on 100 images several times over
+  // (1.8 GB more at layer1.1's input).
+  torch::Tensor eval(const xir::Op* op, std::vector<std::string>& used, torch::ScalarType as) const {
     torch::NoGradGuard ng;
+    if (values.empty()) return torch::Tensor();
+    const std::int64_t n = values.begin()->second.size(0);
+    torch::Tensor out;
+    for (std::int64_t s = 0; s < n; s += kCaptureImages) {
+      const std::int64_t c = std::min<std::int64_t>(kCaptureImages, n - s);
+      std::vector<std::string> read;
+      const torch::Tensor part = eval_images(op, read, s, c);
+      if (!part.defined()) {  // the values it read before it found one missing are dropped all the same
+        used = read;
+        return part;
+      }
+      if (s == 0) used = read;
+      put_images(out, n, s, part, as);
+    }
+    return out;
+  }
+
+ private:
+  // Images [begin, begin + count) of op's value, in float.
+  torch::Tensor eval_images(const xir::Op* op, std::vector<std::string>& used, std::int64_t begin, std::int64_t count) const {
     auto it = values.find(op->get_name());
     if (it != values.end()) {
       used.push_back(it->first);
-      return it->second.to(torch::kFloat32);
+      return it->second.narrow(0, begin, count).to(torch::kFloat32);
     }
     const std::string& t = op->get_type();
     if (t == "add") {
       torch::Tensor sum;
       for (const xir::Op* in : op->get_input_ops("input")) {
-        const torch::Tensor v = eval(in, used);
+        const torch::Tensor v = eval_images(in, used, begin, count);
         if (!v.defined() || (sum.defined() && !v.sizes().equals(sum.sizes()))) return torch::Tensor();
         sum = sum.defined() ? sum + v : v;
       }
@@ -382,7 +434,7 @@ struct Kept {
     }
     const xir::Op* in = op->get_input_num() == 1 ? op->get_input_op("input") : nullptr;
     if (!in) return torch::Tensor();
-    const torch::Tensor x = eval(in, used);
+    const torch::Tensor x = eval_images(in, used, begin, count);
     if (!x.defined()) return x;
     if (t == "fix") return fix(x, dpu::fix_spec_of(*op));
     return activation(*op, x);
@@ -431,21 +483,16 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
     torch::Tensor quantized, real;  // NCHW on all fine-tuning images (real: the float network's)
   } held;
   Kept kept_q, kept_f;  // quantized graph's values, float graph's values
-  const std::int64_t chunk_elements = kTuneElements;
-  // f over x a chunk of images at a time, into one tensor (of type `as`).
+  // f over x kCaptureImages images at a time, into one tensor (of type `as`). (Chunks sized by x alone
+  // were too large where f's output and the convolution's buffers are many times x: 26 images of
+  // ResNet50's stem, 0.5 GB.)
   auto chunked = [&](const torch::Tensor& x, torch::ScalarType as, const std::function<torch::Tensor(const torch::Tensor&)>& f) {
     torch::NoGradGuard ng;
-    const std::int64_t chunk = std::max<std::int64_t>(1, chunk_elements / std::max<std::int64_t>(1, x[0].numel()));
+    const std::int64_t chunk = kCaptureImages;
     torch::Tensor out;
     for (std::int64_t s = 0; s < x.size(0); s += chunk) {
       const std::int64_t c = std::min(chunk, x.size(0) - s);
-      const torch::Tensor y = f(x.narrow(0, s, c).to(torch::kFloat32));
-      if (!out.defined()) {
-        std::vector<std::int64_t> shape = y.sizes().vec();
-        shape[0] = x.size(0);
-        out = torch::empty(shape, y.options().dtype(as));
-      }
-      out.narrow(0, s, c).copy_(y);
+      put_images(out, x.size(0), s, f(x.narrow(0, s, c).to(torch::kFloat32)), as);
     }
     return out;
   };
@@ -478,21 +525,21 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
     const auto l0 = std::chrono::steady_clock::now();
     const std::string step = "Fast finetune [" + std::to_string(++index) + "/" + std::to_string(layers.size()) + "] " + l.op->get_name();
     // A layer with fewer output positions in the fine-tuning set than 4× its fan-in would only fit
-    // those images (the classifier on 10 images, late 1×1 convs at 7×7): left as calibrated.
+    // those images (the classifier on 10 images, late 1×1 convs at 7×7): left as calibrated. When its
+    // inputs come without a network run, its outputs are still passed on to the layers after it.
     const IV wshape = l.w_const->get_output_tensor()->get_shape();
     const IV oshape = l.op->get_output_tensor()->get_shape();
     const std::int64_t fan_in = l.op->get_type() == "matmul" ? (l.op->get_attr_or<bool>("transpose_b", false) ? wshape[1] : wshape[0])
                                 : l.op->get_type() == "depthwise-conv2d" ? static_cast<std::int64_t>(wshape[1]) * wshape[2]
                                                                           : static_cast<std::int64_t>(wshape[1]) * wshape[2] * wshape[3];
     const std::int64_t positions = n_images * (oshape.size() == 4 ? static_cast<std::int64_t>(oshape[1]) * oshape[2] : 1);
-    if (positions < 4 * fan_in) {
+    const bool too_few = positions < 4 * fan_in;
+    auto leave_as_calibrated = [&]() {
       FinetuneLayer skipped;
       skipped.op = l.op->get_name();
       report.layers.push_back(skipped);
-      held = Inputs();
       LOG(INFO) << step << ": left as calibrated (" << positions << " output positions < 4 x fan-in " << fan_in << ")";
-      continue;
-    }
+    };
     const xir::Op* real_op = prepared.get_op(l.op->get_name());
     const xir::Op* real_in = real_op ? real_op->get_input_op("input", 0) : nullptr;
     if (!real_in) fail(l.op, "the float graph has no such layer");
@@ -512,19 +559,24 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
       // kept value feeds one add: it is dropped once read, also when the add cannot be computed from
       // kept values (a shortcut through a slice and a pad) and both networks run up to the layer.
       std::vector<std::string> used_q, used_f;
-      in.quantized = kept_q.eval(l.input, used_q);
-      in.real = kept_f.eval(real_in, used_f);
+      const int fp = l.input->get_type() == "fix" ? dpu::fix_spec_of(*l.input).fix_point : 0;
+      const torch::ScalarType q_type = l.input->get_type() == "fix" ? compact(fp) : torch::kFloat32;
+      in.quantized = kept_q.eval(l.input, used_q, q_type);
+      in.real = kept_f.eval(real_in, used_f, torch::kFloat32);
       for (const auto& n : used_q) kept_q.values.erase(n);
       for (const auto& n : used_f) kept_f.values.erase(n);
       const bool computed = in.quantized.defined() && in.real.defined();
+      if (!computed && too_few) {  // not worth two network runs: the next layer runs them if it needs them
+        leave_as_calibrated();
+        held = Inputs();
+        continue;
+      }
       if (!computed) {
-        in.quantized = capture(*qg.graph, true, batch.input, {l.input->get_name()}, false).values.at(0);
+        in.quantized = capture(*qg.graph, true, batch.input, {l.input->get_name()}, false, q_type).values.at(0);
         if (!in.quantized.defined()) fail(l.op, "its input '" + l.input->get_name() + "' was not observed");
         in.real = capture(prepared, false, batch.input, {real_in->get_name()}, false).values.at(0);
         if (!in.real.defined()) fail(l.op, "the float graph did not compute its input '" + real_in->get_name() + "'");
       }
-      const int fp = l.input->get_type() == "fix" ? dpu::fix_spec_of(*l.input).fix_point : 0;
-      if (l.input->get_type() == "fix") in.quantized = in.quantized.to(compact(fp));
       if (computed) {
         ++report.from_kept;
         if (options.check_chained_inputs) check_inputs(l, real_in, in, fp);
@@ -532,17 +584,27 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
     }
     held = Inputs();
     const auto [fw, fb] = params_of(l, prepared, true);
-    const torch::Tensor target = chunked(in.real, torch::kFloat32, [&](const torch::Tensor& x) { return float_forward(l, x, fw, fb); });
-    const auto t1 = std::chrono::steady_clock::now();
-    last = ConstSnapshot();
-    for (xir::Op* c : {l.w_const, l.b_const}) last.keep(c);
-    FinetuneLayer r = tune(l, prepared, in.quantized, target, options);
-    if (r.loss_after < r.loss_before) judge(r);  // otherwise the parameters are the calibrated ones
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - l0).count();
-    LOG(INFO) << step << ": loss " << r.loss_before << " -> " << r.loss_after << (r.reverted ? " reverted" : "") << " (" << r.epochs
-              << " epochs, " << std::fixed << std::setprecision(1) << r.seconds << " s, "
-              << std::chrono::duration<double>(t1 - l0).count() << " s of it for the data)" << std::defaultfloat;
-    report.layers.push_back(r);
+    auto float_output = [&, fw = fw, fb = fb]() {
+      return chunked(in.real, torch::kFloat32, [&](const torch::Tensor& x) { return float_forward(l, x, fw, fb); });
+    };
+    torch::Tensor target;
+    if (too_few) {
+      // Left as calibrated, but its inputs came without a network run: the layers after it take theirs
+      // from them in turn (ResNet50's 7×7 stage on 100 images: no runs of both networks, 7 s each).
+      leave_as_calibrated();
+    } else {
+      target = float_output();
+      const auto t1 = std::chrono::steady_clock::now();
+      last = ConstSnapshot();
+      for (xir::Op* c : {l.w_const, l.b_const}) last.keep(c);
+      FinetuneLayer r = tune(l, prepared, in.quantized, target, options);
+      if (r.loss_after < r.loss_before) judge(r);  // otherwise the parameters are the calibrated ones
+      r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - l0).count();
+      LOG(INFO) << step << ": loss " << r.loss_before << " -> " << r.loss_after << (r.reverted ? " reverted" : "") << " (" << r.epochs
+                << " epochs, " << std::fixed << std::setprecision(1) << r.seconds << " s, "
+                << std::chrono::duration<double>(t1 - l0).count() << " s of it for the data)" << std::defaultfloat;
+      report.layers.push_back(r);
+    }
     // Values a residual add reads: this layer's inputs, and its outputs (with the parameters it ended with).
     if (feeds_add(l.input)) kept_q.values[l.input->get_name()] = in.quantized;
     if (feeds_add(real_in)) kept_f.values[real_in->get_name()] = in.real;
@@ -550,7 +612,7 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
     const xir::Op* real_out = prepared.get_op(l.target);
     if (out_fix && real_out && feeds_add(out_fix) && feeds_add(real_out)) {
       kept_q.values[l.output_fix] = quantized_output(l, in.quantized);
-      kept_f.values[l.target] = target;
+      kept_f.values[l.target] = target.defined() ? target : float_output();
     }
     held = std::move(in);
   }
