@@ -4,7 +4,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <new>
 #include <string>
+
+#include <sys/mman.h>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -18,6 +21,16 @@ void keep_freed_memory() {
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, INT_MAX);
 #endif
+}
+
+std::shared_ptr<void> own_pages(std::size_t bytes) {
+  bytes = bytes ? bytes : 1;
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  madvise(p, bytes, MADV_HUGEPAGE);  // fewer page faults; advice only
+#endif
+  return std::shared_ptr<void>(p, [bytes](void* q) { munmap(q, bytes); });
 }
 
 std::optional<std::string> huge_page_tunables(const char* current, const std::string& thp_enabled) {

@@ -10,11 +10,9 @@
 #include <functional>
 #include <iomanip>
 #include <limits>
-#include <new>
-
-#include <sys/mman.h>
 
 #include "dputk/common/atomic_file.hpp"
+#include "dputk/common/memory.hpp"
 #include "dputk/data/batch.hpp"
 #include "dputk/quantizer/const_data.hpp"
 #include "dputk/dpu/op_error.hpp"
@@ -175,18 +173,14 @@ engine::FloatTensor slice_images(const engine::FloatTensor& t, int begin, int co
   return out;
 }
 
-// An uninitialized tensor in pages of its own (mmap), given back to the system when it is freed. The
-// values of all fine-tuning images (hundreds of MB each, a few per layer, of ever other sizes) live in
-// these: on the heap — which keeps what is freed (keep_freed_memory) — they fragmented it, and each
-// stage of ResNet50 (100 images) left another 0.3 GB that the next could not reuse.
+// An uninitialized tensor in pages of its own (common/memory.hpp's own_pages): the values of all
+// fine-tuning images, hundreds of MB each and a few per layer.
 torch::Tensor empty_mapped(const std::vector<std::int64_t>& shape, torch::ScalarType type) {
   std::int64_t numel = 1;
   for (std::int64_t d : shape) numel *= d;
-  const std::size_t bytes = std::max<std::size_t>(1, static_cast<std::size_t>(numel) * c10::elementSize(type));
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  madvise(p, bytes, MADV_HUGEPAGE);  // 2 MB pages where the kernel allows: fewer page faults
-  return torch::from_blob(p, shape, [bytes](void* q) { munmap(q, bytes); }, torch::TensorOptions().dtype(type));
+  std::shared_ptr<void> pages = own_pages(static_cast<std::size_t>(numel) * c10::elementSize(type));
+  void* data = pages.get();
+  return torch::from_blob(data, shape, [pages](void*) {}, torch::TensorOptions().dtype(type));
 }
 
 // Writes part as images [begin, begin + part.size(0)) of out: n images of type `as`, allocated with the

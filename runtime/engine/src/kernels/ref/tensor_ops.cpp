@@ -41,12 +41,6 @@ void activation(const float* in, float* out, std::int64_t count, const Activatio
     for (std::int64_t i = 0; i < count; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
     return;
   }
-  if (act.kind == Activation::RELU6 || act.kind == Activation::CLAMP) {
-    const float lo = act.kind == Activation::RELU6 ? 0.0f : act.lo, hi = act.kind == Activation::RELU6 ? 6.0f : act.hi;
-#pragma omp parallel for simd schedule(static)
-    for (std::int64_t i = 0; i < count; ++i) out[i] = in[i] < lo ? lo : (in[i] > hi ? hi : in[i]);
-    return;
-  }
   if (act.kind == Activation::NONE) {
     if (in != out) std::copy(in, in + count, out);
     return;
