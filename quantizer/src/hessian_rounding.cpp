@@ -117,6 +117,16 @@ void for_each_sample(Target& t, const engine::ref::Window2d& g, Take take) {
       }
 }
 
+// dst[ch] += a[ch] · b[ch]: a depthwise patch's products, channel by channel (MobileNetV2's
+// calibration: 8% of its time in SSE code), built for the widest vector unit the machine has; products
+// rounded before they are added (no FMA), as in every build.
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off")))
+#endif
+void add_products(float* __restrict dst, const float* __restrict a, const float* __restrict b, std::size_t n) {
+  for (std::size_t ch = 0; ch < n; ++ch) dst[ch] += a[ch] * b[ch];
+}
+
 // Σ p pᵀ over the sampled patches p of one batch, added to t.h: sums of up to 1024 patches in float,
 // then in double.
 void accumulate(Target& t, const engine::FloatTensor& v) {
@@ -147,12 +157,7 @@ void accumulate(Target& t, const engine::FloatTensor& v) {
         std::copy_n(v.data.data() + pixel * g.c, ic, patch.data() + (static_cast<std::size_t>(ky) * g.kw + kx) * ic);
       });
       for (std::size_t a = 0; a < k; ++a)
-        for (std::size_t b = a; b < k; ++b) {
-          float* dst = acc.data() + (a * k + b) * ic;
-          const float* pa = patch.data() + a * ic;
-          const float* pb = patch.data() + b * ic;
-          for (std::size_t ch = 0; ch < ic; ++ch) dst[ch] += pa[ch] * pb[ch];
-        }
+        for (std::size_t b = a; b < k; ++b) add_products(acc.data() + (a * k + b) * ic, patch.data() + a * ic, patch.data() + b * ic, ic);
       if (++rows == kChunk) flush();
     });
     if (rows) flush();

@@ -22,12 +22,22 @@ struct ActivationParams {
   Activation kind = Activation::NONE;
   float lo = 0.0f, hi = 0.0f;   // CLAMP bounds
   float alpha = 0.0f;           // LEAKY_RELU slope
+  // Each kind's formula, stated once: apply() and the array loop of activation() (one loop per kind,
+  // which vectorizes) both take it from here.
+  template <Activation K>
+  float apply_as(float v) const {
+    if constexpr (K == Activation::RELU) return v > 0.0f ? v : 0.0f;
+    else if constexpr (K == Activation::RELU6) return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+    else if constexpr (K == Activation::CLAMP) return v < lo ? lo : (v > hi ? hi : v);
+    else if constexpr (K == Activation::LEAKY_RELU) return v >= 0.0f ? v : v * alpha;
+    else return v;
+  }
   float apply(float v) const {
     switch (kind) {
-      case Activation::RELU: return v > 0.0f ? v : 0.0f;
-      case Activation::RELU6: return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
-      case Activation::CLAMP: return v < lo ? lo : (v > hi ? hi : v);
-      case Activation::LEAKY_RELU: return v >= 0.0f ? v : v * alpha;
+      case Activation::RELU: return apply_as<Activation::RELU>(v);
+      case Activation::RELU6: return apply_as<Activation::RELU6>(v);
+      case Activation::CLAMP: return apply_as<Activation::CLAMP>(v);
+      case Activation::LEAKY_RELU: return apply_as<Activation::LEAKY_RELU>(v);
       default: return v;
     }
   }
