@@ -114,6 +114,42 @@ TEST(DpuExecutor, FastEltwiseAddEqualsReferenceForAllShifts) {
   EXPECT_GT(checked, 2000);
 }
 
+// The vectorized requantization of convolution sums equals dpu::conv_output for every shift_cut and
+// shift_bias it takes, every output fix point a ReLU6 clamp meets (6 LSBs to 96, and above int8's own
+// saturation), with no activation, ReLU and ReLU6, on sums around every rounding tie and the bounds.
+TEST(DpuExecutor, FastConvRequantizationEqualsReference) {
+  using dputk::dpu::Nonlinear;
+  std::mt19937 rng(5);
+  const int oc = 37, pixels = 29;  // odd channel count: a scalar tail after the vector part
+  std::vector<std::int32_t> acc(static_cast<std::size_t>(oc) * pixels);
+  std::vector<std::int8_t> bias(oc), fast(acc.size());
+  for (auto& b : bias) b = static_cast<std::int8_t>(static_cast<int>(rng() % 256) - 128);
+  int checked = 0, clamped_at_six = 0;
+  for (int cut = 0; cut <= 29; ++cut) {
+    for (std::size_t i = 0; i < acc.size(); ++i) {  // around ±128 and ±6·2^k output LSBs, ties included
+      const std::int64_t lsb = std::int64_t{1} << cut, target = static_cast<std::int64_t>(rng() % 400) - 200;
+      const std::int64_t v = target * lsb + (i % 3 == 0 ? lsb / 2 : static_cast<std::int64_t>(rng() % static_cast<std::uint32_t>(lsb)));
+      acc[i] = static_cast<std::int32_t>(std::max<std::int64_t>(-(1 << 28), std::min<std::int64_t>((1 << 28) - 1, v)));
+    }
+    for (int sb = -1; sb <= 20; sb += 3)
+      for (Nonlinear nl : {Nonlinear::NONE, Nonlinear::RELU, Nonlinear::RELU6})
+        for (int fo : {-1, 0, 2, 4, 5, 8}) {
+          if (nl != Nonlinear::RELU6 && fo != 0) continue;
+          const dputk::dpu::ConvShift shift{sb, cut, nl, fo};
+          ASSERT_TRUE(dputk::engine::dpu_fast::conv_output(acc.data(), bias.data(), pixels, oc, shift, fast.data()));
+          for (std::size_t i = 0; i < acc.size(); ++i) {
+            const std::int8_t want = dputk::dpu::conv_output(acc[i], bias[i % oc], shift);
+            ASSERT_EQ(fast[i], want) << "cut " << cut << " shift_bias " << sb << " nonlinear " << static_cast<int>(nl) << " fo " << fo
+                                     << " acc " << acc[i];
+            clamped_at_six += nl == Nonlinear::RELU6 && fo <= 4 && want == (6 << std::max(fo, 0));
+          }
+          ++checked;
+        }
+  }
+  EXPECT_EQ(checked, 30 * 8 * 8);
+  EXPECT_GT(clamped_at_six, 1000);  // the ReLU6 clamp below 127 was exercised
+}
+
 // The float fake-quant path (the quantizer form run with float kernels) and the DPU integer path agree
 // on the quantized model: the integer one is what we report, the float one is a fast approximation.
 // Stated tolerance: top-1 agreement >= 98% and accuracy within 0.5 pp on 1000 held-out images (they

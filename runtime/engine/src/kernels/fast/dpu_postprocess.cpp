@@ -22,14 +22,18 @@ namespace dputk::engine::dpu_fast {
 
 bool conv_output(const std::int32_t* acc, const std::int8_t* bias, std::int64_t pixels, int oc, const dpu::ConvShift& s,
                  std::int8_t* out) {
-  if (!cpu_ok() || (s.nonlinear != dpu::Nonlinear::NONE && s.nonlinear != dpu::Nonlinear::RELU)) return false;
+  const bool relu6 = s.nonlinear == dpu::Nonlinear::RELU6;
+  if (!cpu_ok() || (s.nonlinear != dpu::Nonlinear::NONE && s.nonlinear != dpu::Nonlinear::RELU && !relu6)) return false;
   if (s.shift_bias < -1 || s.shift_bias > 20 || s.shift_cut < 0 || s.shift_cut > 29) return false;
   // Bias term floor(b · 2^(shift_bias+1)) per channel (shift_bias >= -1: an exact left shift).
   std::vector<std::int32_t> b2(static_cast<std::size_t>(oc), 0);
   for (int c = 0; c < oc; ++c) b2[c] = bias ? static_cast<std::int32_t>(bias[c]) * (1 << (s.shift_bias + 1)) : 0;
   const int cut = s.shift_cut + 1;
   const std::int32_t half = 1 << (cut - 1);
-  const std::int32_t floor_value = s.nonlinear == dpu::Nonlinear::RELU ? 0 : INT32_MIN;
+  const std::int32_t floor_value = s.nonlinear == dpu::Nonlinear::RELU || relu6 ? 0 : INT32_MIN;
+  // ReLU6: the DPU's clamp at 6.0 in output LSBs (6·2^fo, dpu::conv_output) where it is below int8's own.
+  const std::int32_t ceiling =
+      relu6 ? static_cast<std::int32_t>(std::min<std::int64_t>(127, std::int64_t{6} << std::min(std::max(s.fo, 0), 40))) : 127;
   const std::int32_t* bt = b2.data();
 #pragma omp parallel for schedule(static)
   for (std::int64_t p = 0; p < pixels; ++p) {
@@ -40,7 +44,7 @@ bool conv_output(const std::int32_t* acc, const std::int8_t* bias, std::int64_t 
       std::int32_t s2 = 2 * a[c] + bt[c];
       s2 = s2 < floor_value ? floor_value : s2;
       std::int32_t r = (s2 + half) >> cut;
-      r = r > 127 ? 127 : r;
+      r = r > ceiling ? ceiling : r;
       r = r < -128 ? -128 : r;
       o[c] = static_cast<std::int8_t>(r);
     }
