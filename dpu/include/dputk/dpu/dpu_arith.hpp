@@ -53,6 +53,8 @@ inline std::int8_t hsigmoid_output(std::int64_t x, int hsigmoid_in, int shift_hs
 // The DPU's ReLU6 clamps at 96 output LSBs (spec §3.1, risk register 3), which is 6.0 only at output
 // fix point 4; here (conv_output) it clamps at 6.0 for any fix point, so the two agree at this one.
 constexpr int kRelu6ExactFixPoint = 4;
+// That clamp in output LSBs: 6·2^fo (fo < 0: 6), above int8's range from fo = 5 on.
+inline std::int64_t relu6_bound(int fo) { return std::int64_t{6} << std::min(std::max(fo, 0), 40); }
 
 // Convolution / depthwise / fully connected output from the exact integer accumulator
 // acc = Σ x·w (fix point fi + fw), bias b (fix point fb), output fix point fo:
@@ -84,7 +86,7 @@ inline std::int8_t conv_output(std::int64_t acc, std::int64_t bias, const ConvSh
     case Nonlinear::RELU6: {
       if (s2 < 0) s2 = 0;
       const std::int64_t out = round_shift(s2, cut);
-      return clamp8(std::min<std::int64_t>(out, std::int64_t{6} << std::max(s.fo, 0)));
+      return clamp8(std::min<std::int64_t>(out, relu6_bound(s.fo)));
     }
     case Nonlinear::HSIGMOID:
       return hsigmoid_output(clamp8(round_shift(s2, cut)), s.hsigmoid_in, s.shift_hsigmoid);

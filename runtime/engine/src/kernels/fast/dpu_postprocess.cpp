@@ -31,9 +31,8 @@ bool conv_output(const std::int32_t* acc, const std::int8_t* bias, std::int64_t 
   const int cut = s.shift_cut + 1;
   const std::int32_t half = 1 << (cut - 1);
   const std::int32_t floor_value = s.nonlinear == dpu::Nonlinear::RELU || relu6 ? 0 : INT32_MIN;
-  // ReLU6: the DPU's clamp at 6.0 in output LSBs (6·2^fo, dpu::conv_output) where it is below int8's own.
-  const std::int32_t ceiling =
-      relu6 ? static_cast<std::int32_t>(std::min<std::int64_t>(127, std::int64_t{6} << std::min(std::max(s.fo, 0), 40))) : 127;
+  // ReLU6: the DPU's clamp at 6.0 (dpu::relu6_bound) where it is below int8's own.
+  const std::int32_t ceiling = relu6 ? static_cast<std::int32_t>(std::min<std::int64_t>(127, dpu::relu6_bound(s.fo))) : 127;
   const std::int32_t* bt = b2.data();
 #pragma omp parallel for schedule(static)
   for (std::int64_t p = 0; p < pixels; ++p) {
