@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "dputk/quantizer/const_data.hpp"
+#include "dputk/dpu/dpu_arith.hpp"
 #include "dputk/dpu/op_traits.hpp"
 #include "conv_weights.hpp"
 
@@ -280,7 +281,7 @@ void replace_relu6(xir::Graph& g, bool keep_after_depthwise, std::vector<std::st
 }
 
 void force_leaky_slope(xir::Graph& g, std::vector<std::string>& log) {
-  const float dpu_slope = 26.0f / 256.0f;
+  const float dpu_slope = dpu::kLeakySlope;
   for (xir::Op* op : g.topological_sort()) {
     if (op->get_type() != "leaky-relu" || op->get_attr<float>("alpha") == dpu_slope) continue;
     log.push_back("LeakyReLU '" + op->get_name() + "': slope " + std::to_string(op->get_attr<float>("alpha")) +

@@ -116,7 +116,8 @@ TEST(DpuExecutor, FastEltwiseAddEqualsReferenceForAllShifts) {
 
 // The vectorized requantization of convolution sums equals dpu::conv_output for every shift_cut and
 // shift_bias it takes, every output fix point a ReLU6 clamp meets (6 LSBs to 96, and above int8's own
-// saturation), with no activation, ReLU and ReLU6, on sums around every rounding tie and the bounds.
+// saturation), with no activation, ReLU, ReLU6 and leaky ReLU (26/256, one rounding), on sums around
+// every rounding tie and the bounds.
 TEST(DpuExecutor, FastConvRequantizationEqualsReference) {
   using dputk::dpu::Nonlinear;
   std::mt19937 rng(5);
@@ -132,7 +133,7 @@ TEST(DpuExecutor, FastConvRequantizationEqualsReference) {
       acc[i] = static_cast<std::int32_t>(std::max<std::int64_t>(-(1 << 28), std::min<std::int64_t>((1 << 28) - 1, v)));
     }
     for (int sb = -1; sb <= 20; sb += 3)
-      for (Nonlinear nl : {Nonlinear::NONE, Nonlinear::RELU, Nonlinear::RELU6})
+      for (Nonlinear nl : {Nonlinear::NONE, Nonlinear::RELU, Nonlinear::RELU6, Nonlinear::LEAKYRELU})
         for (int fo : {-1, 0, 2, 4, 5, 8}) {
           if (nl != Nonlinear::RELU6 && fo != 0) continue;
           const dputk::dpu::ConvShift shift{sb, cut, nl, fo};
@@ -146,7 +147,7 @@ TEST(DpuExecutor, FastConvRequantizationEqualsReference) {
           ++checked;
         }
   }
-  EXPECT_EQ(checked, 30 * 8 * 8);
+  EXPECT_EQ(checked, 30 * 8 * 9);
   EXPECT_GT(clamped_at_six, 1000);  // the ReLU6 clamp below 127 was exercised
 }
 

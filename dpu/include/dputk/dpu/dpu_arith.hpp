@@ -56,6 +56,11 @@ constexpr int kRelu6ExactFixPoint = 4;
 // That clamp in output LSBs: 6·2^fo (fo < 0: 6), above int8's range from fo = 5 on.
 inline std::int64_t relu6_bound(int fo) { return std::int64_t{6} << std::min(std::max(fo, 0), 40); }
 
+// The DPU's leaky ReLU: negative values times 26/256 (0.1015625), its one slope.
+constexpr int kLeakyNumerator = 26;
+constexpr int kLeakyShift = 8;
+constexpr float kLeakySlope = static_cast<float>(kLeakyNumerator) / (1 << kLeakyShift);
+
 // Convolution / depthwise / fully connected output from the exact integer accumulator
 // acc = Σ x·w (fix point fi + fw), bias b (fix point fb), output fix point fo:
 //   shift_bias = fi + fw − fb, shift_cut = fi + fw − fo,
@@ -92,7 +97,7 @@ inline std::int8_t conv_output(std::int64_t acc, std::int64_t bias, const ConvSh
       return hsigmoid_output(clamp8(round_shift(s2, cut)), s.hsigmoid_in, s.shift_hsigmoid);
     case Nonlinear::LEAKYRELU:
       // negative values times 26/256, one rounding: DPU_ROUND(S2 · 26 / 2^(cut + 8))
-      if (s2 < 0) return clamp8(round_shift(s2 * 26, cut + 8));
+      if (s2 < 0) return clamp8(round_shift(s2 * kLeakyNumerator, cut + kLeakyShift));
       break;
     default:
       break;

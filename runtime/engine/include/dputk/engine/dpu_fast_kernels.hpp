@@ -10,7 +10,7 @@
 namespace dputk::engine::dpu_fast {
 
 // out[p, c] = conv_output(acc[p, c], bias[c], shift) for pixels p < pixels, channels c < oc.
-// Applies to NONE/RELU/RELU6 with −1 <= shift_bias <= 20 and 0 <= shift_cut <= 29. The caller guarantees
+// Applies to NONE/RELU/RELU6/LEAKYRELU with −1 <= shift_bias <= 20 and 0 <= shift_cut <= 29. The caller guarantees
 // |acc| < 2^29 (true whenever the reduction length k_h·k_w·c_in is below 2^15).
 bool conv_output(const std::int32_t* acc, const std::int8_t* bias, std::int64_t pixels, int oc, const dpu::ConvShift& shift,
                  std::int8_t* out);

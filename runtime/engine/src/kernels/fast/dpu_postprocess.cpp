@@ -22,8 +22,8 @@ namespace dputk::engine::dpu_fast {
 
 bool conv_output(const std::int32_t* acc, const std::int8_t* bias, std::int64_t pixels, int oc, const dpu::ConvShift& s,
                  std::int8_t* out) {
-  const bool relu6 = s.nonlinear == dpu::Nonlinear::RELU6;
-  if (!cpu_ok() || (s.nonlinear != dpu::Nonlinear::NONE && s.nonlinear != dpu::Nonlinear::RELU && !relu6)) return false;
+  const bool relu6 = s.nonlinear == dpu::Nonlinear::RELU6, leaky = s.nonlinear == dpu::Nonlinear::LEAKYRELU;
+  if (!cpu_ok() || (s.nonlinear != dpu::Nonlinear::NONE && s.nonlinear != dpu::Nonlinear::RELU && !relu6 && !leaky)) return false;
   if (s.shift_bias < -1 || s.shift_bias > 20 || s.shift_cut < 0 || s.shift_cut > 29) return false;
   // Bias term floor(b · 2^(shift_bias+1)) per channel (shift_bias >= -1: an exact left shift).
   std::vector<std::int32_t> b2(static_cast<std::size_t>(oc), 0);
@@ -34,6 +34,23 @@ bool conv_output(const std::int32_t* acc, const std::int8_t* bias, std::int64_t 
   // ReLU6: the DPU's clamp at 6.0 (dpu::relu6_bound) where it is below int8's own.
   const std::int32_t ceiling = relu6 ? static_cast<std::int32_t>(std::min<std::int64_t>(127, dpu::relu6_bound(s.fo))) : 127;
   const std::int32_t* bt = b2.data();
+  if (leaky) {  // negative sums times 26/256 with one rounding (dpu::conv_output), in 64 bits: |S2 · 26| > 2^31
+    const int neg_cut = cut + dpu::kLeakyShift;
+    const std::int64_t neg_half = std::int64_t{1} << (neg_cut - 1);
+#pragma omp parallel for schedule(static)
+    for (std::int64_t p = 0; p < pixels; ++p) {
+      const std::int32_t* a = acc + p * oc;
+      std::int8_t* o = out + p * oc;
+      for (int c = 0; c < oc; ++c) {
+        const std::int64_t s2 = 2 * static_cast<std::int64_t>(a[c]) + bt[c];
+        std::int64_t r = s2 < 0 ? (s2 * dpu::kLeakyNumerator + neg_half) >> neg_cut : (s2 + half) >> cut;
+        r = r > 127 ? 127 : r;
+        r = r < -128 ? -128 : r;
+        o[c] = static_cast<std::int8_t>(r);
+      }
+    }
+    return true;
+  }
 #pragma omp parallel for schedule(static)
   for (std::int64_t p = 0; p < pixels; ++p) {
     const std::int32_t* a = acc + p * oc;
