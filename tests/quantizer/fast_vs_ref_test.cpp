@@ -114,6 +114,36 @@ TEST(DpuExecutor, FastEltwiseAddEqualsReferenceForAllShifts) {
   EXPECT_GT(checked, 2000);
 }
 
+// The vectorized eltwise multiply equals dpu::eltwise_mul_output on every product for every output
+// shift it takes (left shifts to 16, rounding right shifts to 30), with and without ReLU, for two full
+// maps and for a map times a [N, 1, 1, C] channel scale (squeeze-and-excitation), channels not a
+// multiple of the vector width.
+TEST(DpuExecutor, FastEltwiseMulEqualsReference) {
+  std::mt19937 rng(17);
+  const int n = 3, hw = 25, c = 37;
+  const std::int64_t pixels = n * hw;
+  std::vector<std::int8_t> a(pixels * c), b(pixels * c), scale(n * c), fast(pixels * c);
+  for (auto* v : {&a, &b, &scale})
+    for (auto& x : *v) x = static_cast<std::int8_t>(static_cast<int>(rng() % 256) - 128);
+  a[0] = b[0] = -128;  // the largest product, 2^14
+  int checked = 0;
+  for (int f = 0; f <= 14; ++f)
+    for (int fo = f - 30; fo <= f + 16; ++fo)
+      for (bool relu : {false, true})
+        for (bool per_channel : {false, true}) {
+          const std::int8_t* y = per_channel ? scale.data() : b.data();
+          ASSERT_TRUE(dputk::engine::dpu_fast::eltwise_mul2(a.data(), y, per_channel, pixels, c, hw, f, fo, relu, fast.data()));
+          for (std::int64_t p = 0; p < pixels; ++p)
+            for (int ch = 0; ch < c; ++ch) {
+              const std::int64_t prod = static_cast<std::int64_t>(a[p * c + ch]) * (per_channel ? scale[(p / hw) * c + ch] : b[p * c + ch]);
+              ASSERT_EQ(fast[p * c + ch], dputk::dpu::eltwise_mul_output(prod, f, fo, relu))
+                  << "f " << f << " fo " << fo << " relu " << relu << " per_channel " << per_channel << " pixel " << p << " channel " << ch;
+            }
+          ++checked;
+        }
+  EXPECT_EQ(checked, 15 * 47 * 4);
+}
+
 // The vectorized requantization of convolution sums equals dpu::conv_output for every shift_cut and
 // shift_bias it takes, every output fix point a ReLU6 clamp meets (6 LSBs to 96, and above int8's own
 // saturation), with no activation, ReLU, ReLU6 and leaky ReLU (26/256, one rounding), on sums around

@@ -15,6 +15,11 @@ namespace dputk::engine::dpu_fast {
 bool conv_output(const std::int32_t* acc, const std::int8_t* bias, std::int64_t pixels, int oc, const dpu::ConvShift& shift,
                  std::int8_t* out);
 
+// Two-input eltwise multiply with optional ReLU, as dpu::eltwise_mul_output with f = fa + fb: `a` a
+// full [pixels][c] map, `b` the same or (b_per_channel) one value per image and channel, [N, 1, 1, c],
+// broadcast over each image's pixels_per_image pixels. Applies to −16 <= f − fo <= 30.
+bool eltwise_mul2(const std::int8_t* a, const std::int8_t* b, bool b_per_channel, std::int64_t pixels, int c,
+                  std::int64_t pixels_per_image, int f, int fo, bool relu, std::int8_t* out);
 // Two-input eltwise add (same shapes) with optional ReLU, as dpu::eltwise_term/eltwise_output.
 bool eltwise_add2(const std::int8_t* a, int fa, const std::int8_t* b, int fb, std::int64_t count, int fo, bool relu,
                   std::int8_t* out);

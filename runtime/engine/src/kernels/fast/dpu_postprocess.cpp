@@ -68,6 +68,29 @@ bool conv_output(const std::int32_t* acc, const std::int8_t* bias, std::int64_t 
   return true;
 }
 
+bool eltwise_mul2(const std::int8_t* a, const std::int8_t* b, bool b_per_channel, std::int64_t pixels, int c,
+                  std::int64_t pixels_per_image, int f, int fo, bool relu, std::int8_t* out) {
+  const int shift = f - fo;  // DPU_ROUND(p / 2^shift), or p · 2^−shift
+  if (!cpu_ok() || shift < -16 || shift > 30 || c <= 0 || pixels_per_image <= 0) return false;
+  const int right = shift > 0 ? shift : 0, left = shift < 0 ? -shift : 0;
+  const std::int32_t half = shift > 0 ? std::int32_t{1} << (shift - 1) : 0;  // |p| <= 2^14: p·2^16 and p + half fit
+  const std::int32_t lo = relu ? 0 : -128;                                    // ReLU after the saturation: the same
+#pragma omp parallel for schedule(static) if (pixels * c > (1 << 16))
+  for (std::int64_t p = 0; p < pixels; ++p) {
+    const std::int8_t* x = a + p * c;
+    const std::int8_t* y = b_per_channel ? b + (p / pixels_per_image) * c : b + p * c;
+    std::int8_t* o = out + p * c;
+    for (int ch = 0; ch < c; ++ch) {
+      const std::int32_t prod = static_cast<std::int32_t>(x[ch]) * y[ch];
+      std::int32_t r = ((prod + half) >> right) * (std::int32_t{1} << left);
+      r = r > 127 ? 127 : r;
+      r = r < lo ? lo : r;
+      o[ch] = static_cast<std::int8_t>(r);
+    }
+  }
+  return true;
+}
+
 bool eltwise_add2(const std::int8_t* a, int fa, const std::int8_t* b, int fb, std::int64_t count, int fo, bool relu,
                   std::int8_t* out) {
   if (!cpu_ok()) return false;
