@@ -2,6 +2,7 @@
 // to the output fix point; optional ReLU) and MUL (exact product, rounded to the output fix point;
 // a [N,1,1,C] input broadcast over H, W): reference kernels. Vectorized: fast/eltwise_fix_simd.cpp.
 #include "conv_common.hpp"
+#include "eltwise_common.hpp"
 #include "dputk/dpu/op_error.hpp"
 #include "dputk/dpu/op_traits.hpp"
 #include "dputk/engine/dpu_ref_kernels.hpp"
@@ -9,10 +10,6 @@
 namespace dputk::engine {
 
 namespace ops {
-struct EltwiseSpec {
-  bool relu;
-  bool mul;
-};
 EltwiseSpec prepare_eltwise_fix(const xir::Op& op) {
   const std::string type = op.get_attr_or<std::string>("type", "ADD");
   if (type != "ADD" && type != "MUL") dpu::op_fail(op, "eltwise type '" + type + "' is not supported (ADD, MUL)");
@@ -40,7 +37,7 @@ void eltwise_mul_ref(const std::vector<const DpuTensor*>& in, DpuTensor& out, bo
   for (const auto* x : in) {
     f += x->fix_point;
     data.push_back(x->data.data());
-    full.push_back(x->numel() == total);
+    full.push_back(is_full_map(*x, out));
   }
   const int fo = out.fix_point;
   std::int8_t* o = out.data.data();

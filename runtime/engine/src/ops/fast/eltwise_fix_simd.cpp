@@ -2,17 +2,9 @@
 // (dpu_fast::eltwise_mul2), bit-equal to the reference in ../eltwise_fix.cpp, which takes the other cases.
 #include "dputk/engine/dpu_fast_kernels.hpp"
 #include "dputk/engine/op_registry.hpp"
+#include "../eltwise_common.hpp"
 
 namespace dputk::engine {
-namespace ops {
-struct EltwiseSpec {
-  bool relu;
-  bool mul;
-};
-EltwiseSpec prepare_eltwise_fix(const xir::Op& op);
-void eltwise_fix_ref(const std::vector<const DpuTensor*>& in, DpuTensor& out, bool relu);
-void eltwise_mul_ref(const std::vector<const DpuTensor*>& in, DpuTensor& out, bool relu);
-}
 
 void register_eltwise_fix_simd(OpRegistry& r) {
   r.add_fix("eltwise-fix", KernelKind::OPTIMIZED, [](const FixKernelArgs& a) -> FixKernel {
@@ -22,10 +14,10 @@ void register_eltwise_fix_simd(OpRegistry& r) {
       return [relu](const std::vector<const DpuTensor*>& in, DpuTensor& out) {
         const std::int64_t total = out.numel(), c = out.shape.empty() ? 1 : out.shape.back(), n = out.shape.empty() ? 1 : out.shape[0];
         if (in.size() == 2 && c > 0 && n > 0) {
-          const DpuTensor* full = in[0]->numel() == total ? in[0] : in[1];
+          const DpuTensor* full = ops::is_full_map(*in[0], out) ? in[0] : in[1];
           const DpuTensor* other = full == in[0] ? in[1] : in[0];
-          const bool per_channel = other->numel() == n * c && other->numel() != total;
-          if (full->numel() == total && (per_channel || other->numel() == total) &&
+          const bool per_channel = !ops::is_full_map(*other, out) && other->numel() == n * c;
+          if (ops::is_full_map(*full, out) && (per_channel || ops::is_full_map(*other, out)) &&
               dpu_fast::eltwise_mul2(full->data.data(), other->data.data(), per_channel, total / c, static_cast<int>(c), total / c / n,
                                      full->fix_point + other->fix_point, out.fix_point, relu, out.data.data()))
             return;
