@@ -23,6 +23,12 @@ void keep_freed_memory() {
 #endif
 }
 
+void release_freed_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
 std::shared_ptr<void> own_pages(std::size_t bytes) {
   bytes = bytes ? bytes : 1;
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -32,6 +38,20 @@ std::shared_ptr<void> own_pages(std::size_t bytes) {
 #endif
   return std::shared_ptr<void>(p, [bytes](void* q) { munmap(q, bytes); });
 }
+
+namespace {
+std::size_t status_kb(const char* key) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  const std::size_t n = std::strlen(key);
+  while (std::getline(status, line))
+    if (line.compare(0, n, key) == 0) return static_cast<std::size_t>(std::strtoull(line.c_str() + n, nullptr, 10));
+  return 0;
+}
+}  // namespace
+
+std::size_t resident_bytes() { return status_kb("VmRSS:") * 1024; }
+std::size_t peak_resident_bytes() { return status_kb("VmHWM:") * 1024; }
 
 std::optional<std::string> huge_page_tunables(const char* current, const std::string& thp_enabled) {
   static const char kTunable[] = "glibc.malloc.hugetlb";

@@ -2,16 +2,20 @@
 // output, and after a residual connection from the values the add reads, kept since (no network run):
 // those inputs must be the ones the networks compute. Google's QAT MobileNetV1 0.25/128 (a chain of 27
 // convolutions) and the CIFAR ResNet20 (identity shortcuts: add + ReLU), calibrated on 8 images and
-// tuned on them, with every such input also captured from the quantized and float networks.
+// tuned on them, with every such input also captured from the quantized and float networks; and a
+// value two layers read (ResNet's downsampling block: the block's input feeds its first convolution
+// and the shortcut's), kept for the second.
 #include <gtest/gtest.h>
 
 #include <omp.h>
 
 #include <cstdio>
+#include <fstream>
 
 #include "dputk/data/dataset.hpp"
 #include "dputk/quantizer/fast_finetune.hpp"
 #include "dputk/quantizer/quantize.hpp"
+#include "onnx_test_model.hpp"
 #include "small_mobilenet.hpp"
 #include "test_data.hpp"
 
@@ -60,6 +64,56 @@ TEST(FastFinetuneChain, InputsAfterResidualAddsAreTheNetworksOwn) {
   // Blocks 2, 3, 4 and 6: the downsampling blocks' shortcut is a slice and a pad (captured), and the
   // 8×8 stage's layers are left as calibrated on 8 images (fewer positions than 4× their fan-in).
   EXPECT_GE(r.from_kept, 4) << "identity-shortcut blocks whose first convolution took its input from kept values";
+  EXPECT_LE(r.chain_max_lsb, 1.0 + 1e-6);
+  EXPECT_LT(r.chain_mismatch, 1e-3);
+  EXPECT_LT(r.chain_float_rel, 1e-4);
+}
+
+// A block as ResNet's downsampling ones: x → conv0+ReLU = a; a → conv_a+ReLU → conv_b = c; a → conv_d
+// (the shortcut) = d; ReLU(c + d) → conv_e. conv_d's input is a, read after conv_a and conv_b were
+// tuned: kept since conv_a, not captured by running both networks again; conv_e's from the add.
+TEST(FastFinetuneChain, AValueTwoLayersReadIsKeptForTheSecond) {
+  if (!dputk::fast_finetune_supported()) GTEST_SKIP() << "built without libtorch";
+  onnx::ModelProto m;
+  auto* g = dputk::test::start_onnx_model(m, "shortcut", "x", {1, 3, 32, 32});
+  *g->add_initializer() = dputk::test::seeded_tensor("w0", {8, 3, 3, 3}, 1);
+  *g->add_initializer() = dputk::test::seeded_tensor("wa", {8, 8, 1, 1}, 2);
+  *g->add_initializer() = dputk::test::seeded_tensor("wb", {8, 8, 3, 3}, 3);
+  *g->add_initializer() = dputk::test::seeded_tensor("wd", {8, 8, 1, 1}, 4);
+  *g->add_initializer() = dputk::test::seeded_tensor("we", {4, 8, 1, 1}, 5);
+  auto conv = [&](const std::string& in, const std::string& w, const std::string& out, std::int64_t pad) {
+    auto* n = dputk::test::add_onnx_node(g, "Conv", {in, w}, out);
+    dputk::test::set_onnx_attr(n, "pads", std::vector<std::int64_t>{pad, pad, pad, pad});
+  };
+  conv("x", "w0", "s0", 1);
+  dputk::test::add_onnx_node(g, "Relu", {"s0"}, "a");
+  conv("a", "wa", "sa", 0);
+  dputk::test::add_onnx_node(g, "Relu", {"sa"}, "b");
+  conv("b", "wb", "c", 1);
+  conv("a", "wd", "d", 0);
+  dputk::test::add_onnx_node(g, "Add", {"c", "d"}, "sum");
+  dputk::test::add_onnx_node(g, "Relu", {"sum"}, "e");
+  conv("e", "we", "y", 0);
+  g->add_output()->set_name("y");
+  const std::string path = testing::TempDir() + "/ff_shortcut.onnx";
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << m.SerializeAsString();
+  }
+  auto data = dputk::open_dataset(dputk::test::data_path("cifar10/test_batch.bin"));
+  const dputk::Preprocess pre = dputk::Preprocess::preset("cifar");
+  const std::vector<std::size_t> ids{0, 1, 2, 3, 4, 5, 6, 7};
+  auto prepared = dputk::load_prepared_model(path, {}, nullptr, true);
+  dputk::QuantGraph qg = dputk::calibrate_model(*prepared, *data, ids, pre, 8, {}, nullptr, true);
+  dputk::FinetuneOptions fo;
+  fo.check_chained_inputs = true;
+  fo.max_epochs = 3;
+  const dputk::FinetuneReport r = dputk::fast_finetune(qg, *prepared, *data, ids, pre, fo);
+  std::printf("%zu layers: %d chained, %d from kept values; quantized inputs differ at %.3g of values (max %.3g LSB), float inputs by %.3g\n",
+              r.layers.size(), r.chained, r.from_kept, r.chain_mismatch, r.chain_max_lsb, r.chain_float_rel);
+  ASSERT_EQ(r.layers.size(), 5u);
+  EXPECT_EQ(r.chained, 2) << "conv_a from conv0, conv_b from conv_a";
+  EXPECT_EQ(r.from_kept, 2) << "conv_d from a, kept since conv_a; conv_e from the add";
   EXPECT_LE(r.chain_max_lsb, 1.0 + 1e-6);
   EXPECT_LT(r.chain_mismatch, 1e-3);
   EXPECT_LT(r.chain_float_rel, 1e-4);

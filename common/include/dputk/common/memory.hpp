@@ -15,11 +15,21 @@ namespace dputk {
 // No effect on other C libraries.
 void keep_freed_memory();
 
+// Gives what the heap holds freed back to the system, once, between stages of a run whose memory
+// differs (after calibration, before fast finetune: the calibration's freed buffers would otherwise stay
+// resident beside fast finetune's values).
+void release_freed_memory();
+
 // The exception to it: `bytes` in pages of their own (anonymous mmap; 2 MB pages where the kernel
 // allows), given back to the system when the last owner lets go. For the few very large buffers of a
 // run whose sizes keep changing (fast finetune's values of all images): on the heap that keeps what is
 // freed they fragmented it (ResNet50, 100 images: 0.3 GB more per stage). Throws std::bad_alloc.
 std::shared_ptr<void> own_pages(std::size_t bytes);
+
+// The process's resident memory now and at its peak (Linux: VmRSS / VmHWM of /proc/self/status), in
+// bytes; 0 where unknown. For progress lines of long runs.
+std::size_t resident_bytes();
+std::size_t peak_resident_bytes();
 
 // Call first in a tool's main(): runs the program again, once, with glibc's malloc backing its memory
 // by transparent huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, glibc >= 2.35; the tunable is read

@@ -32,6 +32,16 @@ struct ActivationParams {
     else if constexpr (K == Activation::LEAKY_RELU) return v >= 0.0f ? v : v * alpha;
     else return v;
   }
+  // Its derivative, as torch's backward passes take it (at a bound: clamps pass the gradient, ReLU
+  // does not; leaky ReLU has slope alpha at 0). Fast finetune's gradients (quantizer/src/finetune_loss).
+  template <Activation K>
+  float slope_as(float v) const {
+    if constexpr (K == Activation::RELU) return v > 0.0f ? 1.0f : 0.0f;
+    else if constexpr (K == Activation::RELU6) return v >= 0.0f && v <= 6.0f ? 1.0f : 0.0f;
+    else if constexpr (K == Activation::CLAMP) return v >= lo && v <= hi ? 1.0f : 0.0f;
+    else if constexpr (K == Activation::LEAKY_RELU) return v > 0.0f ? 1.0f : alpha;
+    else return 1.0f;
+  }
   float apply(float v) const {
     switch (kind) {
       case Activation::RELU: return apply_as<Activation::RELU>(v);
