@@ -41,7 +41,8 @@ TEST(FastFinetuneChain, ChainedInputsAreTheNetworksOwn) {
               r.chained, r.layers.size(), tuned, r.chain_mismatch, r.chain_max_lsb, r.chain_float_rel);
   EXPECT_GE(r.chained, 10) << "of " << r.layers.size() << " layers (" << tuned << " tuned)";
   // Quantized inputs: on the grid, equal but where a float sum lands on a rounding boundary differently
-  // (torch's convolution vs oneDNN's summation order): at most one LSB, rarely.
+  // (the layer's float sums vs the int8 network's exact ones, when a sum outgrows float's 24 bits): at
+  // most one LSB, rarely (none on these networks).
   EXPECT_LE(r.chain_max_lsb, 1.0 + 1e-6);
   EXPECT_LT(r.chain_mismatch, 1e-3);
   EXPECT_LT(r.chain_float_rel, 1e-4);

@@ -8,6 +8,7 @@
 
 namespace dputk::engine {
 
+// One caller at a time (the primitives per batch size are built on first use, without a lock).
 class ConvGradient {
  public:
   // g.n is ignored: the batch comes with each call.
