@@ -51,7 +51,6 @@ std::size_t status_kb(const char* key) {
 }  // namespace
 
 std::size_t resident_bytes() { return status_kb("VmRSS:") * 1024; }
-std::size_t peak_resident_bytes() { return status_kb("VmHWM:") * 1024; }
 
 std::optional<std::string> huge_page_tunables(const char* current, const std::string& thp_enabled) {
   static const char kTunable[] = "glibc.malloc.hugetlb";

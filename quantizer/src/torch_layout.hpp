@@ -1,5 +1,5 @@
-// XIR constants and parameter layouts ↔ PyTorch's, shared by the libtorch parts (TorchScript export,
-// fast finetune). XIR: conv weights [O, KH, KW, I], depthwise [multiplier, KH, KW, C], matmul W as
+// XIR constants ↔ torch tensors, and XIR parameter layouts → PyTorch's, for the libtorch parts (TorchScript export;
+// fast finetune reads and writes constants). XIR: conv weights [O, KH, KW, I], depthwise [multiplier, KH, KW, C], matmul W as
 // stored (transpose_b: [out, in]). PyTorch: conv [O, I, KH, KW], depthwise [C·m, 1, KH, KW] (output
 // channel c·m + j), linear [out, in].
 #pragma once
@@ -39,14 +39,6 @@ inline at::Tensor weights_to_torch(const at::Tensor& w, const xir::Op& layer) {
   if (t == "conv2d") return w.permute({0, 3, 1, 2}).contiguous();
   if (t == "depthwise-conv2d") return w.permute({3, 0, 1, 2}).reshape({-1, 1, w.size(1), w.size(2)}).contiguous();
   return layer.get_attr_or<bool>("transpose_b", false) ? w : w.t().contiguous();
-}
-
-inline at::Tensor weights_from_torch(const at::Tensor& t, const xir::Op& layer, const std::vector<std::int32_t>& xir_shape) {
-  const std::string& type = layer.get_type();
-  if (type == "conv2d") return t.permute({0, 2, 3, 1}).contiguous();
-  if (type == "depthwise-conv2d")
-    return t.reshape({xir_shape[3], xir_shape[0], xir_shape[1], xir_shape[2]}).permute({1, 2, 3, 0}).contiguous();
-  return layer.get_attr_or<bool>("transpose_b", false) ? t.contiguous() : t.t().contiguous();
 }
 
 }  // namespace dputk::torch_layout

@@ -26,10 +26,9 @@ void release_freed_memory();
 // freed they fragmented it (ResNet50, 100 images: 0.3 GB more per stage). Throws std::bad_alloc.
 std::shared_ptr<void> own_pages(std::size_t bytes);
 
-// The process's resident memory now and at its peak (Linux: VmRSS / VmHWM of /proc/self/status), in
-// bytes; 0 where unknown. For progress lines of long runs.
+// The process's resident memory now (Linux: VmRSS of /proc/self/status), in bytes; 0 where unknown.
+// For progress lines of long runs.
 std::size_t resident_bytes();
-std::size_t peak_resident_bytes();
 
 // Call first in a tool's main(): runs the program again, once, with glibc's malloc backing its memory
 // by transparent huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, glibc >= 2.35; the tunable is read
