@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 
 #include "dputk/engine/float_executor.hpp"
 #include "dputk/common/npy.hpp"
@@ -72,6 +73,50 @@ TEST(FloatEngine, WrongInputShapeIsAClearError) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("[1,28,28,1]"), std::string::npos) << e.what();
   }
+}
+
+// run_from: the network from given values. At a block's output (everything after reads only it) the
+// steps before are skipped and the outputs are the full run's; at a value inside a block the shortcut
+// still needs what came before, which runs; a changed given value changes the outputs (it is used).
+TEST(FloatEngine, RunFromGivenValuesSkipsWhatOnlyTheyNeed) {
+  auto graph = dputk::import_onnx(data_path("cifar10/resnet20.onnx"));
+  dputk::engine::FloatExecutor exec(*graph, {true, true});
+  auto input = nhwc_from_npy(dputk::read_npy(data_path("cifar10/resnet20_ref_input.npy")));
+  std::vector<const xir::Op*> order;
+  std::map<const xir::Op*, dputk::engine::FloatTensor> seen;
+  const auto full = exec.run({&input}, [&](const xir::Op* op, dputk::engine::FloatTensor& v) {
+    order.push_back(op);
+    seen.emplace(op, v);
+  });
+  // The blocks' outputs: relu ops two of whose readers are a convolution and an add (the shortcut).
+  std::vector<std::size_t> block_outputs;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    int adds = 0;
+    for (const xir::Op* u : order[i]->get_fanout_ops()) adds += u->get_type() == "add";
+    if (order[i]->get_type() == "relu" && adds == 1 && order[i]->get_fanout_num() == 2) block_outputs.push_back(i);
+  }
+  ASSERT_GE(block_outputs.size(), 4u);
+  auto run_from = [&](const xir::Op* op, const dputk::engine::FloatTensor& value, std::size_t* steps) {
+    *steps = 0;
+    return exec.run_from({&input}, {{op, &value}}, [&](const xir::Op*, dputk::engine::FloatTensor&) { ++*steps; });
+  };
+  const std::size_t cut = block_outputs[block_outputs.size() / 2];
+  std::size_t steps = 0;
+  auto out = run_from(order[cut], seen.at(order[cut]), &steps);
+  // Observed: the input, the given value and the steps after it.
+  EXPECT_EQ(steps, 1 + order.size() - cut) << "the steps before the block output still ran";
+  ASSERT_EQ(out[0].data, full[0].data);
+  // Inside the next block (its first convolution's output): the block's input is still needed, so
+  // everything up to it runs; only the given step is skipped.
+  const std::size_t inside = cut + 1;
+  ASSERT_NE(order[inside]->get_type(), "add");
+  out = run_from(order[inside], seen.at(order[inside]), &steps);
+  EXPECT_EQ(steps, order.size()) << order[inside]->get_name();
+  ASSERT_EQ(out[0].data, full[0].data);
+  dputk::engine::FloatTensor changed = seen.at(order[cut]);
+  for (float& v : changed.data) v *= 0.5f;
+  out = run_from(order[cut], changed, &steps);
+  EXPECT_NE(out[0].data, full[0].data);
 }
 
 }  // namespace

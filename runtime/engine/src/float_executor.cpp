@@ -123,5 +123,9 @@ std::size_t FloatExecutor::step_count() const { return impl_->step_count(); }
 std::vector<FloatTensor> FloatExecutor::run(const std::vector<const FloatTensor*>& inputs, const Observer& observer) {
   return impl_->run(inputs, observer);
 }
+std::vector<FloatTensor> FloatExecutor::run_from(const std::vector<const FloatTensor*>& inputs,
+                                                 const std::map<const xir::Op*, const FloatTensor*>& known, const Observer& observer) {
+  return impl_->run(inputs, observer, known);
+}
 
 }  // namespace dputk::engine

@@ -54,7 +54,11 @@ class GraphExecutor {
   const P& policy() const { return policy_; }
   int slot_of(const xir::Op* op) const { return slot_of_.at(op); }
 
-  std::vector<Value> run(const std::vector<const Value*>& inputs, const Observer& observer) {
+  // `known`: values of ops (on the same images) given instead of computed — the steps that compute
+  // them, and the steps only those need, are skipped. Known values of ops no step computes on its own
+  // (inside a fused chain) are not used.
+  std::vector<Value> run(const std::vector<const Value*>& inputs, const Observer& observer,
+                         const std::map<const xir::Op*, const Value*>& known = {}) {
     if (inputs.size() != input_ops_.size())
       throw std::invalid_argument(scope() + " takes " + std::to_string(input_ops_.size()) + " inputs, got " + std::to_string(inputs.size()));
     const std::int32_t batch = inputs[0]->shape.empty() ? 1 : inputs[0]->shape[0];
@@ -70,8 +74,31 @@ class GraphExecutor {
     auto release = [&](int slot) {
       if (P::kPooled && --remaining[slot] == 0) policy_.release(values_[slot], pool_);
     };
+    // Which steps run: back from the outputs, stopping at known values (fed like inputs).
+    std::vector<char> run_step(steps_.size(), 1);
+    if (!known.empty()) {
+      std::vector<char> needed(slot_shape_.size(), 0);
+      for (const xir::Op* op : output_ops_) needed[static_cast<std::size_t>(slot_of_.at(op))] = 1;
+      for (std::size_t i = steps_.size(); i-- > 0;) {
+        const Step& s = steps_[i];
+        auto k = known.find(s.op);
+        run_step[i] = needed[static_cast<std::size_t>(s.out_slot)] && k == known.end();
+        if (k != known.end() && needed[static_cast<std::size_t>(s.out_slot)]) {
+          check_input_shape(s.op->get_name(), s.op->get_output_tensor()->get_shape(), k->second->shape, policy_.input_size(*k->second), batch);
+          policy_.feed_input(s.op, *k->second, values_[s.out_slot], pool_);
+          if (observer) observer(s.op, values_[s.out_slot]);
+        }
+        if (!run_step[i]) continue;
+        for (const auto& in : s.inputs)
+          if (!in.constant) needed[static_cast<std::size_t>(in.slot)] = 1;
+        if (s.sum_slot >= 0) needed[static_cast<std::size_t>(s.sum_slot)] = 1;
+      }
+      // A skipped step's reads are not counted down: the values only it reads stay until the next run.
+    }
     std::vector<const Value*> ins;
-    for (auto& s : steps_) {
+    for (std::size_t si = 0; si < steps_.size(); ++si) {
+      if (!run_step[si]) continue;
+      auto& s = steps_[si];
       ins.clear();
       for (const auto& in : s.inputs) ins.push_back(in.constant ? in.constant : &values_[in.slot]);
       Value& out = values_[s.out_slot];

@@ -68,6 +68,9 @@ struct FinetuneReport {
   // differ from the network's, the largest such difference in LSBs, and the largest float input
   // difference relative to the value's largest magnitude.
   double chain_mismatch = 0, chain_max_lsb = 0, chain_float_rel = 0;
+  // With check_chained_inputs: the largest relative difference between the network loss run from a
+  // tuned layer's input (the layer check's) and run whole.
+  double cut_loss_rel = 0;
   double seconds = 0;
 };
 

@@ -3,6 +3,7 @@
 // conv + activation and conv + residual add fused when `fuse` is on.
 #pragma once
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,6 +45,11 @@ class FloatExecutor {
 
   // One tensor per input op (NHWC for feature maps; any batch size); returns one per output op.
   std::vector<FloatTensor> run(const std::vector<const FloatTensor*>& inputs, const Observer& observer = nullptr);
+  // As run(), with the values of some ops given (on the same images): the steps that compute them, and
+  // those only they need, are skipped — the network run from a cut. Ops inside a fused step are not
+  // cut at (their values are computed).
+  std::vector<FloatTensor> run_from(const std::vector<const FloatTensor*>& inputs, const std::map<const xir::Op*, const FloatTensor*>& known,
+                                    const Observer& observer = nullptr);
   // Number of steps after fusion (for reports and tests).
   std::size_t step_count() const;
 
