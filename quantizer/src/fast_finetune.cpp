@@ -529,6 +529,10 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
   auto judge = [&](FinetuneLayer& r, const std::map<std::string, torch::Tensor>& known) {
     const auto j0 = std::chrono::steady_clock::now();
     const double net = network_loss(known);
+    // The check's executor (the int8 network's weights and buffers, about 0.7 GB on ResNet50) back to
+    // the system: freed, the heap kept it under the values computed next (ResNet50, 100 images: peak
+    // RSS 2.34 against 2.79 GB; 15 s more of checks, which fault the pages in again, 6 s more in all).
+    release_freed_memory();
     judge_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - j0).count();
     if (options.check_chained_inputs) report.cut_loss_rel = std::max(report.cut_loss_rel, std::abs(network_loss({}) - net) / std::max(net, 1e-30));
     if (net > best_net) {
