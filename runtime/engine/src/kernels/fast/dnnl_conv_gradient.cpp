@@ -3,15 +3,14 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <map>
 #include <tuple>
 #include <vector>
 
 #include "dnnl_dpu_conv.hpp"
+#include "dnnl_fixed_conv.hpp"
 #include "dnnl_engine.hpp"
-#include "dputk/dpu/fix_math.hpp"
 
 namespace dputk::engine {
 
@@ -95,9 +94,7 @@ struct ConvGradient::Impl {
     const memory::desc w_any(user_weights.dims(), dt::s8, tag::any);
     dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, p.src, w_any, bias, dst,
                                       strides(), dilation(), pad_l(), fast::padding_r(g));
-    dnnl::primitive_attr attr;
-    attr.set_output_scales(0, {std::ldexp(1.0f, -k)});
-    dnnl::convolution_forward::primitive_desc pd(d, attr, eng);
+    dnnl::convolution_forward::primitive_desc pd(d, fast::fixed_conv_attr(k), eng);
     p.forward = dnnl::convolution_forward(pd);
     p.weights = pd.weights_desc();
     return fixed_plans.emplace(key, std::move(p)).first->second;
@@ -154,12 +151,11 @@ void ConvGradient::forward_fixed(const float* x, int fx, const float* w, int fw,
   if (!fast::dnnl_dpu_conv_probe() || k < -60 || k > 60) return forward(x, w, b, y, batch);
   m.x8.resize(static_cast<std::size_t>(n_x));
   m.w8.resize(static_cast<std::size_t>(n_w));
-  dpu::quantize_array(x, n_x, dpu::FixSpec{fx, 8, true, dpu::RoundMode::DPU_ROUND}, m.x8.data());  // exact: on the grid
-  dpu::quantize_array(w, n_w, dpu::FixSpec{fw, 8, true, dpu::RoundMode::DPU_ROUND}, m.w8.data());
+  fast::int8_on_grid(x, n_x, fx, m.x8.data());
+  fast::int8_on_grid(w, n_w, fw, m.w8.data());
   const bool is_signed = std::any_of(m.x8.begin(), m.x8.end(), [](std::int8_t v) { return v < 0; });  // else read as u8: same bytes
   if (is_signed && !fast::dnnl_dpu_conv_signed_probe()) return forward(x, w, b, y, batch);
-  m.scaled_bias.resize(static_cast<std::size_t>(g.oc));
-  for (int i = 0; i < g.oc; ++i) m.scaled_bias[static_cast<std::size_t>(i)] = b ? std::ldexp(b[i], k) : 0.0f;  // oneDNN adds it before the scale
+  m.scaled_bias = fast::fixed_conv_bias(b, g.oc, k);
   FixedPlan& p = m.fixed_plan(batch, is_signed, k);
   auto& eng = fast::cpu_engine();
   dnnl::stream s(eng);

@@ -43,17 +43,31 @@ void DnnlFixedConv::run(const float* in, int fx, float* out, int batch) {
   auto& conv = by_fx_[fx];
   if (!conv) {
     const int k = fx + fw_;
-    std::vector<float> beta(bias_.size());
-    for (std::size_t i = 0; i < beta.size(); ++i) beta[i] = std::ldexp(bias_[i], k);  // exact: a power of two
-    dnnl::primitive_attr attr;
-    attr.set_output_scales(0, {std::ldexp(1.0f, -k)});
-    attr.set_post_ops(conv_post_ops(act_, accumulate_));
-    conv = std::make_unique<CachedConv>(g_, depthwise_, unsigned_ ? dt::u8 : dt::s8, dt::s8, dt::f32, weights_, std::move(beta), attr);
+    conv = std::make_unique<CachedConv>(g_, depthwise_, unsigned_ ? dt::u8 : dt::s8, dt::s8, dt::f32, weights_,
+                                        fixed_conv_bias(bias_.data(), g_.oc, k), fixed_conv_attr(k, conv_post_ops(act_, accumulate_)));
   }
   const std::int64_t n = static_cast<std::int64_t>(batch) * g_.h * g_.w * g_.c;
   input_.resize(static_cast<std::size_t>(n));
-  dpu::quantize_array(in, n, dpu::FixSpec{fx, 8, true, dpu::RoundMode::DPU_ROUND}, input_.data());  // exact: on the grid
+  int8_on_grid(in, n, fx, input_.data());
   conv->run(input_.data(), out, batch);
+}
+
+void int8_on_grid(const float* x, std::int64_t n, int fp, std::int8_t* out) {
+  dpu::quantize_array(x, n, dpu::FixSpec{fp, 8, true, dpu::RoundMode::DPU_ROUND}, out);  // exact: on the grid
+}
+
+std::vector<float> fixed_conv_bias(const float* b, int oc, int k) {
+  std::vector<float> beta(static_cast<std::size_t>(oc), 0.0f);
+  if (b)
+    for (int i = 0; i < oc; ++i) beta[static_cast<std::size_t>(i)] = std::ldexp(b[i], k);  // exact: a power of two
+  return beta;
+}
+
+dnnl::primitive_attr fixed_conv_attr(int k, const dnnl::post_ops& post_ops) {
+  dnnl::primitive_attr attr;
+  attr.set_output_scales(0, {std::ldexp(1.0f, -k)});
+  attr.set_post_ops(post_ops);
+  return attr;
 }
 
 }  // namespace dputk::engine::fast

@@ -5,6 +5,8 @@
 // activation as post-ops. oneDNN 2.x adds the bias before the output scale (checked by the DPU
 // convolution's probe); where a probe disagrees, create() declines and the float convolution runs.
 #pragma once
+#include <oneapi/dnnl/dnnl.hpp>
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -15,6 +17,15 @@
 namespace dputk::engine::fast {
 
 class CachedConv;
+
+// The int8 form of conv(x, w) + b for x = X·2^-fx, w = W·2^-fw (k = fx + fw), shared by DnnlFixedConv
+// and fast finetune's ConvGradient::forward_fixed:
+//  - X (or W) from x: values on the int8 grid of fix point fp, quantized exactly;
+//  - the bias oneDNN adds to Σ X·W before its output scale: b·2^k (exact: a power of two; b null: 0);
+//  - the output scale 2^-k, with the given post-ops.
+void int8_on_grid(const float* x, std::int64_t n, int fp, std::int8_t* out);
+std::vector<float> fixed_conv_bias(const float* b, int oc, int k);
+dnnl::primitive_attr fixed_conv_attr(int k, const dnnl::post_ops& post_ops = dnnl::post_ops());
 
 class DnnlFixedConv {
  public:
