@@ -54,7 +54,8 @@ struct Layer {
   xir::Op* w_const = nullptr, *b_const = nullptr;
   dpu::FixSpec w, b, o;                  // the weights', bias's and output's fix ops (dpu::fix_spec_of)
   const xir::Op* input = nullptr;        // the value the layer reads (quantized graph)
-  bool int8_input = false;               // whether that is a signed 8-bit fix op's output
+  bool int8_input = false;               // whether that is a signed 8-bit fix op's output (with weights on an int8 grid)
+  int input_fp = 0;                      // its fix point
   std::string target;                    // the float graph op whose value is the target
   std::string output_fix;                // the quantized graph's fix op on the layer's output
   const xir::Op* act = nullptr;          // the activation after it (quantized graph), or none
@@ -101,6 +102,7 @@ std::vector<Layer> find_layers(xir::Graph& g) {
     if (l.input->get_type() == "fix") {
       const dpu::FixSpec in = dpu::fix_spec_of(*l.input);
       l.int8_input = in.bit_width == 8 && in.if_signed && l.w.bit_width == 8 && l.w.if_signed;
+      l.input_fp = in.fix_point;
     }
     const xir::Op* cur = op;
     if (op->get_fanout_num() == 1) {
@@ -158,7 +160,7 @@ torch::Tensor layer_sums(const Layer& l, const torch::Tensor& x, const torch::Te
   const float* bias = b.defined() ? b.contiguous().data_ptr<float>() : nullptr;
   const int n = static_cast<int>(x.size(0));
   if (fixed && l.int8_input)
-    l.conv->forward_fixed(xc.data_ptr<float>(), dpu::fix_spec_of(*l.input).fix_point, wc.data_ptr<float>(), l.w.fix_point, bias, y.data_ptr<float>(), n);
+    l.conv->forward_fixed(xc.data_ptr<float>(), l.input_fp, wc.data_ptr<float>(), l.w.fix_point, bias, y.data_ptr<float>(), n);
   else
     l.conv->forward(xc.data_ptr<float>(), wc.data_ptr<float>(), bias, y.data_ptr<float>(), n);
   return y;

@@ -29,6 +29,33 @@ dputk::FinetuneReport tune_small_mobilenet(const dputk::FinetuneOptions& fo) {
   return dputk::fast_finetune(qg, *prepared, *net.data, net.ids, net.pre, fo);
 }
 
+// The inputs computed without a network run are the networks' own, and each layer check run from the
+// tuned layer's input gives the whole run's loss. Quantized inputs: on the grid and equal (both sides
+// sum int8 products exactly); where the installed oneDNN fails the int8 probes both fall back to float
+// sums, which may land on a rounding boundary differently: at most one LSB, rarely.
+void expect_the_networks_own(const dputk::FinetuneReport& r) {
+  std::printf("quantized inputs differ at %.3g of values (max %.3g LSB), float inputs by %.3g; network loss from the tuned layers' "
+              "inputs against the whole run: %.3g relative\n",
+              r.chain_mismatch, r.chain_max_lsb, r.chain_float_rel, r.cut_loss_rel);
+  EXPECT_LE(r.chain_max_lsb, 1.0 + 1e-6);
+  EXPECT_LT(r.chain_mismatch, 1e-3);
+  EXPECT_LT(r.chain_float_rel, 1e-4);
+  EXPECT_LE(r.cut_loss_rel, 1e-6);
+}
+
+// Fast finetune of a model on the first 8 CIFAR test images, calibrated on them, its inputs checked.
+dputk::FinetuneReport tune_on_cifar(const std::string& model) {
+  auto data = dputk::open_dataset(dputk::test::data_path("cifar10/test_batch.bin"));
+  const dputk::Preprocess pre = dputk::Preprocess::preset("cifar");
+  const std::vector<std::size_t> ids{0, 1, 2, 3, 4, 5, 6, 7};
+  auto prepared = dputk::load_prepared_model(model, {}, nullptr, true);
+  dputk::QuantGraph qg = dputk::calibrate_model(*prepared, *data, ids, pre, 8, {}, nullptr, true);
+  dputk::FinetuneOptions fo;
+  fo.check_chained_inputs = true;
+  fo.max_epochs = 3;  // the inputs are what is checked, not the tuning
+  return dputk::fast_finetune(qg, *prepared, *data, ids, pre, fo);
+}
+
 TEST(FastFinetuneChain, ChainedInputsAreTheNetworksOwn) {
   if (!dputk::fast_finetune_supported()) GTEST_SKIP() << "built without libtorch";
   dputk::FinetuneOptions fo;
@@ -37,41 +64,19 @@ TEST(FastFinetuneChain, ChainedInputsAreTheNetworksOwn) {
   const dputk::FinetuneReport r = tune_small_mobilenet(fo);
   int tuned = 0;
   for (const auto& l : r.layers) tuned += l.epochs > 0;
-  std::printf("chained %d of %zu layers (%d tuned): quantized inputs differ at %.3g of values (max %.3g LSB), float inputs by %.3g\n",
-              r.chained, r.layers.size(), tuned, r.chain_mismatch, r.chain_max_lsb, r.chain_float_rel);
+  std::printf("chained %d of %zu layers (%d tuned)\n", r.chained, r.layers.size(), tuned);
   EXPECT_GE(r.chained, 10) << "of " << r.layers.size() << " layers (" << tuned << " tuned)";
-  // Quantized inputs: on the grid and equal (both sides sum int8 products exactly); where the installed
-  // oneDNN fails the int8 probes both fall back to float sums, which may land on a rounding boundary
-  // differently: at most one LSB, rarely.
-  EXPECT_LE(r.chain_max_lsb, 1.0 + 1e-6);
-  EXPECT_LT(r.chain_mismatch, 1e-3);
-  EXPECT_LT(r.chain_float_rel, 1e-4);
-  std::printf("network loss from the tuned layers' inputs against the whole run: %.3g relative\n", r.cut_loss_rel);
-  EXPECT_LE(r.cut_loss_rel, 1e-6);
+  expect_the_networks_own(r);
 }
 
 TEST(FastFinetuneChain, InputsAfterResidualAddsAreTheNetworksOwn) {
   if (!dputk::fast_finetune_supported()) GTEST_SKIP() << "built without libtorch";
-  auto data = dputk::open_dataset(dputk::test::data_path("cifar10/test_batch.bin"));
-  const dputk::Preprocess pre = dputk::Preprocess::preset("cifar");
-  const std::vector<std::size_t> ids{0, 1, 2, 3, 4, 5, 6, 7};
-  auto prepared = dputk::load_prepared_model(dputk::test::data_path("cifar10/resnet20.onnx"), {}, nullptr, true);
-  dputk::QuantGraph qg = dputk::calibrate_model(*prepared, *data, ids, pre, 8, {}, nullptr, true);
-  dputk::FinetuneOptions fo;
-  fo.check_chained_inputs = true;
-  fo.max_epochs = 3;
-  const dputk::FinetuneReport r = dputk::fast_finetune(qg, *prepared, *data, ids, pre, fo);
-  std::printf("%zu layers: %d chained, %d after a residual add from kept values; quantized inputs differ at %.3g of values (max %.3g LSB), "
-              "float inputs by %.3g\n",
-              r.layers.size(), r.chained, r.from_kept, r.chain_mismatch, r.chain_max_lsb, r.chain_float_rel);
+  const dputk::FinetuneReport r = tune_on_cifar(dputk::test::data_path("cifar10/resnet20.onnx"));
+  std::printf("%zu layers: %d chained, %d after a residual add from kept values\n", r.layers.size(), r.chained, r.from_kept);
   // Blocks 2, 3, 4 and 6: the downsampling blocks' shortcut is a slice and a pad (captured), and the
   // 8×8 stage's layers are left as calibrated on 8 images (fewer positions than 4× their fan-in).
   EXPECT_GE(r.from_kept, 4) << "identity-shortcut blocks whose first convolution took its input from kept values";
-  EXPECT_LE(r.chain_max_lsb, 1.0 + 1e-6);
-  EXPECT_LT(r.chain_mismatch, 1e-3);
-  EXPECT_LT(r.chain_float_rel, 1e-4);
-  std::printf("network loss from the tuned layers' inputs against the whole run: %.3g relative\n", r.cut_loss_rel);
-  EXPECT_LE(r.cut_loss_rel, 1e-6);
+  expect_the_networks_own(r);
 }
 
 // A block as ResNet's downsampling ones: x → conv0+ReLU = a; a → conv_a+ReLU → conv_b = c; a → conv_d
@@ -105,25 +110,12 @@ TEST(FastFinetuneChain, AValueTwoLayersReadIsKeptForTheSecond) {
     std::ofstream f(path, std::ios::binary);
     f << m.SerializeAsString();
   }
-  auto data = dputk::open_dataset(dputk::test::data_path("cifar10/test_batch.bin"));
-  const dputk::Preprocess pre = dputk::Preprocess::preset("cifar");
-  const std::vector<std::size_t> ids{0, 1, 2, 3, 4, 5, 6, 7};
-  auto prepared = dputk::load_prepared_model(path, {}, nullptr, true);
-  dputk::QuantGraph qg = dputk::calibrate_model(*prepared, *data, ids, pre, 8, {}, nullptr, true);
-  dputk::FinetuneOptions fo;
-  fo.check_chained_inputs = true;
-  fo.max_epochs = 3;
-  const dputk::FinetuneReport r = dputk::fast_finetune(qg, *prepared, *data, ids, pre, fo);
-  std::printf("%zu layers: %d chained, %d from kept values; quantized inputs differ at %.3g of values (max %.3g LSB), float inputs by %.3g\n",
-              r.layers.size(), r.chained, r.from_kept, r.chain_mismatch, r.chain_max_lsb, r.chain_float_rel);
+  const dputk::FinetuneReport r = tune_on_cifar(path);
+  std::printf("%zu layers: %d chained, %d from kept values\n", r.layers.size(), r.chained, r.from_kept);
   ASSERT_EQ(r.layers.size(), 5u);
   EXPECT_EQ(r.chained, 2) << "conv_a from conv0, conv_b from conv_a";
   EXPECT_EQ(r.from_kept, 2) << "conv_d from a, kept since conv_a; conv_e from the add";
-  EXPECT_LE(r.chain_max_lsb, 1.0 + 1e-6);
-  EXPECT_LT(r.chain_mismatch, 1e-3);
-  EXPECT_LT(r.chain_float_rel, 1e-4);
-  std::printf("network loss from the tuned layers' inputs against the whole run: %.3g relative\n", r.cut_loss_rel);
-  EXPECT_LE(r.cut_loss_rel, 1e-6);
+  expect_the_networks_own(r);
 }
 
 }  // namespace

@@ -15,9 +15,9 @@ namespace dputk {
 // No effect on other C libraries.
 void keep_freed_memory();
 
-// Gives what the heap holds freed back to the system, once, between stages of a run whose memory
-// differs (after calibration, before fast finetune: the calibration's freed buffers would otherwise stay
-// resident beside fast finetune's values).
+// Gives what the heap holds freed back to the system, between stages of a run whose memory differs
+// (before fast finetune, the calibration's freed buffers; after each of its network-loss checks, the
+// check's executor): they would otherwise stay resident beside fast finetune's values.
 void release_freed_memory();
 
 // The exception to it: `bytes` in pages of their own (anonymous mmap; 2 MB pages where the kernel
