@@ -171,10 +171,6 @@ int run_calib(const QuantizeOptions& o) {
     const HessianRoundingResult hr = round_weights_by_hessian(qg, *prepared, *data, stat_ids, o.preprocess, o.batch_size, kMaxHessianInputs);
     LOG(INFO) << "weight rounding: " << hr.layers << " layers by their inputs' second moments (" << hr.seconds << " s)";
   }
-  // The float network as prepared: test mode's per-layer reference. Fast finetune and bias correction
-  // (through its statistics) compare with it and leave it as it is.
-  std::string prepared_bytes;
-  prepared->serialize_to_string(&prepared_bytes);
   if (o.fast_finetune) {
     // Fix points stay as calibrated on the whole calibration set; the weights and biases are then
     // tuned on its first ft_subset_len images (vai_q_pytorch's fast_finetune; see fast_finetune.hpp).
@@ -220,6 +216,9 @@ int run_calib(const QuantizeOptions& o) {
   LOG(INFO) << "=>Exporting quant config.(" << info_path << ")";
   // The prepared float model the int8 one stands for: test mode's per-layer reference (its equalization
   // depends on the calibration images, so it cannot be redone from the ONNX file alone).
+  // Fast finetune and bias correction (through its statistics) compare with it and leave it as it is.
+  std::string prepared_bytes;
+  prepared->serialize_to_string(&prepared_bytes);
   const std::string pf = prepared_path(o, qg.graph->get_name());
   write_file_atomic(pf, prepared_bytes);
   const std::string xm = xmodel_path(o, qg.graph->get_name());

@@ -63,6 +63,24 @@ TEST(FloatEngine, FusionReducesStepsWithoutChangingResults) {
   for (std::size_t i = 0; i < a[0].data.size(); ++i) EXPECT_NEAR(a[0].data[i], b[0].data[i], 1e-4f);
 }
 
+// The weights are held once, by the convolution kernels (fast and reference): the executor keeps
+// only the constants a kernel reads at run time (ResNet20's classifier).
+TEST(FloatEngine, KeepsOnlyTheConstantsItsKernelsRead) {
+  auto graph = dputk::import_onnx(data_path("cifar10/resnet20.onnx"));
+  std::size_t all = 0, classifier = 0;
+  for (const xir::Op* op : graph->get_ops()) {
+    if (op->get_type() != "const") continue;
+    const std::size_t bytes = static_cast<std::size_t>(op->get_output_tensor()->get_element_num()) * sizeof(float);
+    all += bytes;
+    for (const xir::Op* u : op->get_fanout_ops()) classifier += u->get_type() == "matmul" ? bytes : 0;
+  }
+  ASSERT_GT(classifier, 0u);
+  for (bool fast : {false, true}) {
+    dputk::engine::FloatExecutor exec(*graph, {fast, fast});
+    EXPECT_LE(exec.constant_bytes(), classifier) << (fast ? "fast" : "reference") << " kernels; all constants: " << all;
+  }
+}
+
 TEST(FloatEngine, WrongInputShapeIsAClearError) {
   auto graph = dputk::import_onnx(data_path("cifar10/resnet20.onnx"));
   dputk::engine::FloatExecutor exec(*graph);

@@ -71,6 +71,9 @@ struct DpuPolicy {
   int fused_convs = 0;
 
   bool is_constant(const xir::Op& op) const { return op.get_type() == "const" || op.get_type() == "const-fix"; }
+  // Fix kernels point into the decoded constants: every one stays.
+  bool drops_unread_constants() const { return false; }
+  bool reads_constants(const Kernel&) const { return true; }
   Value decode(const xir::Op& op) const {
     if (op.get_type() == "const-fix") return decode_const_fix(op);
     DpuTensor t;

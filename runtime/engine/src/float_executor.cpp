@@ -80,6 +80,8 @@ struct FloatPolicy {
   Kernel make_kernel(const xir::Op& op, const Lookup& lookup) const {
     return OpRegistry::instance().make_float({op, lookup, options.fix_hook, options.fix_point_of}, options.fast);
   }
+  bool drops_unread_constants() const { return true; }
+  bool reads_constants(const Kernel& k) const { return k->reads_constants(); }
   bool can_fuse(const Kernel& k) const { return options.fast && options.fuse && k->can_fuse(); }
   void fuse_sum(Kernel& k) const { k->fuse_sum(); }
   bool fuse_activation(Kernel& k, const xir::Op& op) const {
@@ -120,6 +122,11 @@ FloatExecutor::~FloatExecutor() = default;
 const std::vector<const xir::Op*>& FloatExecutor::input_ops() const { return impl_->input_ops(); }
 const std::vector<const xir::Op*>& FloatExecutor::output_ops() const { return impl_->output_ops(); }
 std::size_t FloatExecutor::step_count() const { return impl_->step_count(); }
+std::size_t FloatExecutor::constant_bytes() const {
+  std::size_t n = 0;
+  for (const auto& [op, value] : impl_->constants()) n += value.data.size() * sizeof(float);
+  return n;
+}
 std::vector<FloatTensor> FloatExecutor::run(const std::vector<const FloatTensor*>& inputs, const Observer& observer) {
   return impl_->run(inputs, observer);
 }

@@ -14,6 +14,7 @@
 // (values DpuTensor: int8 at a fix point, or float for CPU ops) is the value policy P:
 //   using Value, Kernel;  static constexpr bool kPooled;
 //   bool is_constant(op), Value decode(op), bool folds() — constants and folding
+//   bool drops_unread_constants(), bool reads_constants(kernel) — which constants stay after planning
 //   Kernel make_kernel(op, constant lookup), run(kernel, inputs, out), bool can_fuse(kernel),
 //   fuse_sum(kernel), fuse_activation(kernel, op) -> bool
 //   on_input(op, slot_value), prepare_output(op, Value&, shape), input_size(Value) — value details
@@ -50,6 +51,7 @@ class GraphExecutor {
   const std::vector<const xir::Op*>& input_ops() const { return input_ops_; }
   const std::vector<const xir::Op*>& output_ops() const { return output_ops_; }
   std::size_t step_count() const { return steps_.size(); }
+  const std::map<const xir::Op*, Value>& constants() const { return constants_; }
   P& policy() { return policy_; }
   const P& policy() const { return policy_; }
   int slot_of(const xir::Op* op) const { return slot_of_.at(op); }
@@ -179,6 +181,13 @@ class GraphExecutor {
         continue;
       }
       constants_.emplace(op, policy_.fold(*op, lookup));
+      // A constant whose readers all folded (weights into their fix op) is read no more.
+      if (policy_.drops_unread_constants())
+        for (const xir::Tensor* t : op->get_input_tensors()) {
+          const auto fan = t->get_producer()->get_fanout_ops();
+          if (std::all_of(fan.begin(), fan.end(), [this](const xir::Op* u) { return constants_.count(u) > 0; }))
+            constants_.erase(t->get_producer());
+        }
     }
     for (const xir::Op* op : order) {
       if (!dynamic_.count(op) || slot_of_.count(op)) continue;
@@ -195,14 +204,33 @@ class GraphExecutor {
     uses_.assign(slot_shape_.size(), 0);
     // 2. Steps, a convolution with a following residual add and / or activation fused where its kernel can.
     std::set<const xir::Op*> fused_away;
+    std::map<const xir::Op*, std::ptrdiff_t> unread_readers;  // per constant: readers to come (steps that hold their constants)
     for (const xir::Op* op : order) {
       if (!dynamic_.count(op) || fused_away.count(op) || std::find(input_ops_.begin(), input_ops_.end(), op) != input_ops_.end()) continue;
       Step s;
       s.kernel = policy_.make_kernel(*op, lookup);
+      const bool holds_constants = policy_.drops_unread_constants() && !policy_.reads_constants(s.kernel);
       for (const xir::Tensor* t : op->get_input_tensors()) {
+        const xir::Op* p = t->get_producer();
         Input in;
-        if (const Value* c = constant(t->get_producer())) in.constant = c;
-        else in.slot = slot_of_.at(t->get_producer());
+        if (const Value* c = constant(p)) {
+          in.constant = c;
+          // The kernel holds its own copy: the constant goes once no step to come reads it.
+          if (holds_constants) {
+            in.constant = &unread_constant_;
+            auto it = unread_readers.find(p);
+            if (it == unread_readers.end()) {
+              std::ptrdiff_t reads = 0;  // inputs of ops computed per run that it is
+              for (const xir::Op* u : p->get_fanout_ops())
+                if (dynamic_.count(u))
+                  for (const xir::Tensor* ut : u->get_input_tensors()) reads += ut->get_producer() == p;
+              it = unread_readers.emplace(p, reads).first;
+            }
+            if (--it->second == 0) constants_.erase(p);
+          }
+        } else {
+          in.slot = slot_of_.at(p);
+        }
         s.inputs.push_back(in);
       }
       const xir::Op* cur = op;
@@ -235,6 +263,16 @@ class GraphExecutor {
       steps_.push_back(std::move(s));
     }
     for (const xir::Op* op : output_ops_) ++uses_[slot_of_.at(op)];
+    // 3. Constants no step reads are not kept (dropped as soon as that was known above: a const folded
+    // into a fix op, weights a kernel holds in a form of its own — ResNet50's calibrated network held
+    // three float copies of its weights, 0.3 GB). Here: those of ops fused away, say.
+    if (policy_.drops_unread_constants()) {
+      std::set<const Value*> read;
+      for (const Step& s : steps_)
+        for (const Input& in : s.inputs)
+          if (in.constant) read.insert(in.constant);
+      for (auto it = constants_.begin(); it != constants_.end();) it = read.count(&it->second) ? std::next(it) : constants_.erase(it);
+    }
     VLOG(1) << scope() << ": " << order.size() << " ops, " << constants_.size() << " constants, " << steps_.size() << " steps";
   }
 
@@ -244,6 +282,7 @@ class GraphExecutor {
   std::vector<const xir::Op*> input_ops_, output_ops_;
   std::set<const xir::Op*> dynamic_;
   std::map<const xir::Op*, Value> constants_;  // std::map: stable addresses for the steps
+  Value unread_constant_;                      // what a step whose kernel holds its constants is given for them
   std::map<const xir::Op*, int> slot_of_;
   std::vector<std::vector<std::int32_t>> slot_shape_;
   std::vector<int> uses_;  // per slot: steps reading it (+1 for outputs)

@@ -85,6 +85,7 @@ namespace {
 class RefConv : public FloatKernel {
  public:
   explicit RefConv(ops::FloatConv c) : c_(std::move(c)) {}
+  bool reads_constants() const override { return false; }  // c_ holds the weights and bias
   void run(const std::vector<const FloatTensor*>& in, FloatTensor& out) override {
     ref::Window2d g = c_.g;
     g.n = in[0]->shape[0];

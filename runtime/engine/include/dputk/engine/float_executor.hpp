@@ -52,6 +52,8 @@ class FloatExecutor {
                                     const Observer& observer = nullptr);
   // Number of steps after fusion (for reports and tests).
   std::size_t step_count() const;
+  // Bytes of the decoded constants it keeps (those its kernels read at run time; for tests).
+  std::size_t constant_bytes() const;
 
  private:
   struct Impl;

@@ -26,6 +26,9 @@ class FloatKernel {
   virtual ~FloatKernel() = default;
   // inputs: every input of the op in argument order (constants included); out is sized already.
   virtual void run(const std::vector<const FloatTensor*>& inputs, FloatTensor& out) = 0;
+  // false: the kernel keeps its constant inputs (weights, bias) in a form of its own and run() does not
+  // read them — the executor then does not keep them.
+  virtual bool reads_constants() const { return true; }
   // Fusion hooks, implemented by the fast convolutions.
   virtual bool can_fuse() const { return false; }
   virtual void fuse_activation(const ref::ActivationParams&) {}

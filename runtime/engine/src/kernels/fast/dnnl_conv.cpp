@@ -63,7 +63,8 @@ DnnlConv::DnnlConv(const ref::Window2d& geometry, bool depthwise, const float* w
   if (bias) std::memcpy(b.data(), bias, b.size() * sizeof(float));
   dnnl::primitive_attr attr;
   attr.set_post_ops(conv_post_ops(act, accumulate));
-  impl_->conv = std::make_unique<CachedConv>(g, depthwise, dt::f32, dt::f32, dt::f32, std::move(w), std::move(b), attr);
+  impl_->conv = std::make_unique<CachedConv>(g, depthwise, dt::f32, dt::f32, dt::f32, std::make_shared<const std::vector<char>>(std::move(w)),
+                                            std::move(b), attr);
 }
 
 DnnlConv::~DnnlConv() = default;

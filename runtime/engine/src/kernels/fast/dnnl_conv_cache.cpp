@@ -10,7 +10,8 @@ using dnnl::memory;
 using tag = memory::format_tag;
 
 CachedConv::CachedConv(const ref::Window2d& g, bool depthwise, memory::data_type src, memory::data_type wei,
-                       memory::data_type dst, std::vector<char> weights, std::vector<float> bias, dnnl::primitive_attr attr)
+                       memory::data_type dst, std::shared_ptr<const std::vector<char>> weights, std::vector<float> bias,
+                       dnnl::primitive_attr attr)
     : g_(g), depthwise_(depthwise), src_(src), wei_(wei), dst_(dst), weights_(std::move(weights)), bias_(std::move(bias)),
       attr_(std::move(attr)) {}
 
@@ -30,7 +31,7 @@ CachedConv::Plan& CachedConv::plan(int n) {
                                     padding_r(g_));
   dnnl::convolution_forward::primitive_desc pd(d, attr_, eng);
   p.prim = dnnl::convolution_forward(pd);
-  memory user(user_w, eng, weights_.data());
+  memory user(user_w, eng, const_cast<char*>(weights_->data()));
   p.weights = memory(pd.weights_desc(), eng);
   dnnl::stream s(eng);
   dnnl::reorder(user, p.weights).execute(s, user, p.weights);

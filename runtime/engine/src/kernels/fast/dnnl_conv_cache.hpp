@@ -4,6 +4,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -13,9 +14,11 @@ namespace dputk::engine::fast {
 
 class CachedConv {
  public:
-  // weights: XIR-layout bytes of type `wei`; bias: f32 per output channel or empty.
+  // weights: XIR-layout bytes of type `wei` (shared: convolutions that differ in scale only hold one
+  // copy); bias: f32 per output channel or empty.
   CachedConv(const ref::Window2d& g, bool depthwise, dnnl::memory::data_type src, dnnl::memory::data_type wei,
-             dnnl::memory::data_type dst, std::vector<char> weights, std::vector<float> bias, dnnl::primitive_attr attr);
+             dnnl::memory::data_type dst, std::shared_ptr<const std::vector<char>> weights, std::vector<float> bias,
+             dnnl::primitive_attr attr);
   void run(const void* in, void* out, int batch);
 
  private:
@@ -29,7 +32,7 @@ class CachedConv {
   ref::Window2d g_;
   bool depthwise_;
   dnnl::memory::data_type src_, wei_, dst_;
-  std::vector<char> weights_;
+  std::shared_ptr<const std::vector<char>> weights_;
   std::vector<float> bias_;
   dnnl::primitive_attr attr_;
   std::map<int, Plan> plans_;

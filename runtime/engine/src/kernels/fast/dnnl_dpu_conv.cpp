@@ -39,7 +39,7 @@ bool run_probe() {
   for (int i = 0; i < 16; ++i) w[static_cast<std::size_t>(i) * 16 + i] = 1;
   std::vector<float> bias(16);
   for (int i = 0; i < 16; ++i) bias[i] = (i % 2 ? 2.0f : 0.0f) + 0.25f;
-  CachedConv conv(g, false, dt::u8, dt::s8, dt::s8, w, bias, dpu_attr(1, false));
+  CachedConv conv(g, false, dt::u8, dt::s8, dt::s8, std::make_shared<const std::vector<char>>(w), bias, dpu_attr(1, false));
   std::uint8_t x[16];
   std::int8_t y[16];
   for (int i = 0; i < 16; ++i) x[i] = static_cast<std::uint8_t>(9 + i);
@@ -65,7 +65,7 @@ bool run_signed_probe() {
   g.group = 1;
   std::vector<char> w(static_cast<std::size_t>(16) * kC, 127);
   std::vector<float> bias(16, 0.25f);
-  CachedConv conv(g, false, dt::s8, dt::s8, dt::s8, w, bias, dpu_attr(1, false));
+  CachedConv conv(g, false, dt::s8, dt::s8, dt::s8, std::make_shared<const std::vector<char>>(w), bias, dpu_attr(1, false));
   std::vector<std::int8_t> x(kC);
   for (int i = 0; i < kC; ++i) x[i] = static_cast<std::int8_t>(i % 2 ? -1 : 1);
   x[0] = x[2] = x[4] = 2;  // Σx = 3
@@ -75,7 +75,7 @@ bool run_signed_probe() {
     if (y[i] != 127) return false;  // 381/2 saturates; check an unsaturated case too
   std::fill(w.begin(), w.end(), 1);
   for (std::size_t i = 0; i < w.size(); i += 2) w[i] = 127;  // Σw huge, acc small
-  CachedConv conv2(g, false, dt::s8, dt::s8, dt::s8, w, bias, dpu_attr(3, false));
+  CachedConv conv2(g, false, dt::s8, dt::s8, dt::s8, std::make_shared<const std::vector<char>>(w), bias, dpu_attr(3, false));
   conv2.run(x.data(), y, 1);
   std::int64_t acc = 0;
   for (int i = 0; i < kC; ++i) acc += static_cast<std::int64_t>(x[i]) * w[static_cast<std::size_t>(i)];
@@ -124,7 +124,8 @@ std::unique_ptr<DnnlDpuConv> DnnlDpuConv::create(const ref::Window2d& g, bool de
                                       : static_cast<std::size_t>(g.oc) * g.kh * g.kw * (g.c / g.group);
   std::vector<char> w(reinterpret_cast<const char*>(weights), reinterpret_cast<const char*>(weights) + count);
   auto impl = std::make_unique<Impl>();
-  impl->conv = std::make_unique<CachedConv>(g, depthwise, non_negative_input ? dt::u8 : dt::s8, dt::s8, dt::s8, std::move(w), std::move(beta),
+  impl->conv = std::make_unique<CachedConv>(g, depthwise, non_negative_input ? dt::u8 : dt::s8, dt::s8, dt::s8,
+                                            std::make_shared<const std::vector<char>>(std::move(w)), std::move(beta),
                                             dpu_attr(shift.shift_cut, shift.nonlinear == dpu::Nonlinear::RELU));
   return std::unique_ptr<DnnlDpuConv>(new DnnlDpuConv(std::move(impl)));
 }

@@ -19,13 +19,14 @@ std::unique_ptr<DnnlFixedConv> DnnlFixedConv::create(const ref::Window2d& g, boo
   const std::size_t count = depthwise ? static_cast<std::size_t>(g.multiplier) * g.kh * g.kw * g.c
                                       : static_cast<std::size_t>(g.oc) * g.kh * g.kw * (g.c / g.group);
   std::unique_ptr<DnnlFixedConv> c(new DnnlFixedConv());
-  c->weights_.resize(count);
+  std::vector<char> w(count);
   const float scale = std::ldexp(1.0f, fw);
   for (std::size_t i = 0; i < count; ++i) {
     const float q = weights[i] * scale;
     if (q != std::nearbyint(q) || q < -128.0f || q > 127.0f) return nullptr;  // not on the int8 grid
-    c->weights_[i] = static_cast<char>(static_cast<std::int8_t>(q));
+    w[i] = static_cast<char>(static_cast<std::int8_t>(q));
   }
+  c->weights_ = std::make_shared<const std::vector<char>>(std::move(w));
   c->bias_.assign(static_cast<std::size_t>(g.oc), 0.0f);
   if (bias) c->bias_.assign(bias, bias + g.oc);
   c->g_ = g;
@@ -39,6 +40,12 @@ std::unique_ptr<DnnlFixedConv> DnnlFixedConv::create(const ref::Window2d& g, boo
 
 DnnlFixedConv::~DnnlFixedConv() = default;
 
+std::vector<float> DnnlFixedConv::float_weights() const {
+  std::vector<float> w(weights_->size());
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = std::ldexp(static_cast<float>(static_cast<std::int8_t>((*weights_)[i])), -fw_);
+  return w;
+}
+
 void DnnlFixedConv::run(const float* in, int fx, float* out, int batch) {
   auto& conv = by_fx_[fx];
   if (!conv) {
@@ -47,9 +54,11 @@ void DnnlFixedConv::run(const float* in, int fx, float* out, int batch) {
                                         fixed_conv_bias(bias_.data(), g_.oc, k), fixed_conv_attr(k, conv_post_ops(act_, accumulate_)));
   }
   const std::int64_t n = static_cast<std::int64_t>(batch) * g_.h * g_.w * g_.c;
-  input_.resize(static_cast<std::size_t>(n));
-  int8_on_grid(in, n, fx, input_.data());
-  conv->run(input_.data(), out, batch);
+  // One int8 input buffer per thread for all of them (one each: ResNet50's, 8 images, 64 MB).
+  thread_local std::vector<std::int8_t> input;
+  input.resize(static_cast<std::size_t>(n));
+  int8_on_grid(in, n, fx, input.data());
+  conv->run(input.data(), out, batch);
 }
 
 void int8_on_grid(const float* x, std::int64_t n, int fp, std::int8_t* out) {

@@ -37,6 +37,8 @@ class DnnlFixedConv {
   ~DnnlFixedConv();
   // `in` holds int8 multiples of 2^-fx (the input fix op's output); out as DnnlConv::run.
   void run(const float* in, int fx, float* out, int batch);
+  // The float weights it was made from (each int8 weight · 2^-fw: exact).
+  std::vector<float> float_weights() const;
 
  private:
   DnnlFixedConv() = default;
@@ -44,9 +46,8 @@ class DnnlFixedConv {
   bool depthwise_ = false, accumulate_ = false, unsigned_ = false;
   int fw_ = 0;
   ref::ActivationParams act_;
-  std::vector<char> weights_;
+  std::shared_ptr<const std::vector<char>> weights_;  // int8, shared by the convolutions of every fx
   std::vector<float> bias_;
-  std::vector<std::int8_t> input_;
   std::map<int, std::unique_ptr<CachedConv>> by_fx_;  // the scale and bias depend on fx
 };
 

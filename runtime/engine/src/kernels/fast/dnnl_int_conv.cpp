@@ -16,7 +16,8 @@ DnnlIntConv::DnnlIntConv(const ref::Window2d& g, bool depthwise, const std::int8
   const std::size_t count = depthwise ? static_cast<std::size_t>(g.multiplier) * g.kh * g.kw * g.c
                                       : static_cast<std::size_t>(g.oc) * g.kh * g.kw * (g.c / g.group);
   std::vector<char> w(reinterpret_cast<const char*>(weights), reinterpret_cast<const char*>(weights) + count);
-  impl_->conv = std::make_unique<CachedConv>(g, depthwise, dt::s8, dt::s8, dt::s32, std::move(w), std::vector<float>{},
+  impl_->conv = std::make_unique<CachedConv>(g, depthwise, dt::s8, dt::s8, dt::s32,
+                                            std::make_shared<const std::vector<char>>(std::move(w)), std::vector<float>{},
                                              dnnl::primitive_attr());
 }
 DnnlIntConv::~DnnlIntConv() = default;

@@ -42,6 +42,9 @@ class DnnlConvKernel : public FloatKernel {
       }
     }
   }
+  // The weights are held once: in c_ until a oneDNN convolution holds them (the int8 one's are the
+  // float weights exactly, on their grid).
+  bool reads_constants() const override { return false; }
   bool can_fuse() const override { return true; }
   void fuse_activation(const ref::ActivationParams& a) override { act_ = a; }
   void fuse_sum() override { sum_ = true; }
@@ -53,6 +56,7 @@ class DnnlConvKernel : public FloatKernel {
       if (!fixed_tried_) {
         fixed_ = fast::DnnlFixedConv::create(c_.g, c_.depthwise, c_.weights.data(), weight_fix_point_, b, act_, sum_, non_negative_input_);
         fixed_tried_ = true;
+        if (fixed_) std::vector<float>().swap(c_.weights);
       }
       const int fx = fixed_ ? fix_point_of_(input_fix_) : INT_MIN;
       if (fx != INT_MIN && fx >= -20 && fx <= 30) {
@@ -60,7 +64,10 @@ class DnnlConvKernel : public FloatKernel {
         return;
       }
     }
-    if (!dnnl_) dnnl_ = std::make_unique<fast::DnnlConv>(c_.g, c_.depthwise, c_.weights.data(), b, act_, sum_);
+    if (!dnnl_) {
+      const std::vector<float> w = fixed_ ? fixed_->float_weights() : std::move(c_.weights);
+      dnnl_ = std::make_unique<fast::DnnlConv>(c_.g, c_.depthwise, w.data(), b, act_, sum_);
+    }
     dnnl_->run(in[0]->data.data(), out.data.data(), n);
   }
 
