@@ -448,7 +448,11 @@ struct Kept {
   // op's value on all images, kCaptureImages at a time, into one tensor of type `as`: computed whole,
   // the sums and activations in float held ResNet50's 56×56 stage on 100 images several times over
   // (1.8 GB more at layer1.1's input).
-  torch::Tensor eval(const xir::Op* op, std::vector<std::string>& used, torch::ScalarType as) const {
+  // `last_read(name)`: the caller drops that value after this; the result may then take its place
+  // (each chunk of images is read before it is written): ResNet50's add after layer1, 100 images, holds
+  // 0.5 GB less.
+  torch::Tensor eval(const xir::Op* op, std::vector<std::string>& used, torch::ScalarType as,
+                     const std::function<bool(const std::string&)>& last_read) const {
     torch::NoGradGuard ng;
     if (values.empty()) return torch::Tensor();
     const std::int64_t n = values.begin()->second.size(0);
@@ -461,7 +465,15 @@ struct Kept {
         used = read;
         return part;
       }
-      if (s == 0) used = read;
+      if (s == 0) {
+        used = read;
+        for (const std::string& name : read) {
+          const torch::Tensor& v = values.at(name);  // held nowhere else, of the result's type and shape
+          if (!out.defined() && last_read(name) && v.scalar_type() == as && v.size(0) == n && v.sizes().slice(1).equals(part.sizes().slice(1)) &&
+              v.use_count() == 1 && v.storage().use_count() == 1)
+            out = v;
+        }
+      }
       put_images(out, n, s, part, as);
     }
     return out;
@@ -645,10 +657,10 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
       std::vector<std::string> used_q, used_f;
       const int fp = l.input->get_type() == "fix" ? dpu::fix_spec_of(*l.input).fix_point : 0;
       const torch::ScalarType q_type = l.input->get_type() == "fix" ? compact(fp) : torch::kFloat32;
-      in.quantized = kept_q.eval(l.input, used_q, q_type);
+      in.quantized = kept_q.eval(l.input, used_q, q_type, [&](const std::string& n) { return readers_q[n] <= 0; });
       for (const auto& n : used_q)  // before the float values are computed: not both graphs' at once
         if (readers_q[n] <= 0) kept_q.values.erase(n);
-      in.real = kept_f.eval(real_in, used_f, torch::kFloat32);
+      in.real = kept_f.eval(real_in, used_f, torch::kFloat32, [&](const std::string& n) { return readers_f[n] <= 0; });
       for (const auto& n : used_f)
         if (readers_f[n] <= 0) kept_f.values.erase(n);
       const bool computed = in.quantized.defined() && in.real.defined();
