@@ -101,8 +101,10 @@ TEST(ModelZoo, WhatTheDpuCanDoStaysInOneSubgraph) {
   // Nearest x2 upsampling and concat on the DPU; a bilinear resize after the last conv goes to the CPU
   // and leaves one DPU subgraph; in the middle of the network it splits it in two. A fully connected
   // layer over a flattened map is a convolution of the map; MobileNetV3's hard-sigmoid and hard-swish
-  // (x · hard-sigmoid(x)) are the DPU's HSIGMOID and eltwise MUL; transposed convolutions run on it.
-  for (const char* m : {"neck_nearest", "deeplabv3_mnv2_pascal", "fc_over_map", "mobilenet_v3_small", "deconv_neck"}) {
+  // (x · hard-sigmoid(x)) are the DPU's HSIGMOID and eltwise MUL; transposed convolutions run on it;
+  // ShuffleNet's channel shuffle (transposes and views) and its split into another fix point are 1×1
+  // convolutions with one-hot weights (49 DPU subgraphs before).
+  for (const char* m : {"neck_nearest", "deeplabv3_mnv2_pascal", "fc_over_map", "mobilenet_v3_small", "deconv_neck", "shufflenet_v2_x1_0"}) {
     const auto* r = row(rows, m);
     ASSERT_NE(r, nullptr) << m;
     EXPECT_EQ((*r)["dpu_subgraphs"].get<int>(), 1) << r->dump();
@@ -112,6 +114,11 @@ TEST(ModelZoo, WhatTheDpuCanDoStaysInOneSubgraph) {
   ASSERT_NE(b, nullptr);
   EXPECT_EQ((*b)["dpu_subgraphs"].get<int>(), 2);
   EXPECT_TRUE((*b)["cpu_ops"].contains("Resize")) << b->dump();
+  // The ShuffleNetV2 unit: only its average pool without padding (which the DPU would count) stays on the CPU.
+  const auto* s = row(rows, "shuffle_split");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ((*s)["cpu_ops"].size(), 1u) << s->dump();
+  EXPECT_TRUE((*s)["cpu_ops"].contains("AveragePool")) << s->dump();
 }
 
 TEST(ModelZoo, RealDeepLabLabelMapsAgreeWithFloat) {
