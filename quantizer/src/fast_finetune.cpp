@@ -217,15 +217,26 @@ torch::Tensor empty_mapped(const std::vector<std::int64_t>& shape, torch::Scalar
   return torch::from_blob(data, shape, [pages](void*) {}, torch::TensorOptions().dtype(type));
 }
 
-// Writes part as images [begin, begin + part.size(0)) of out: n images of type `as`, allocated with the
-// first part (values gathered a chunk of images at a time, in bounded memory).
-void put_images(torch::Tensor& out, std::int64_t n, std::int64_t begin, const torch::Tensor& part, torch::ScalarType as) {
+// A quantized value on a signed 8-bit grid is held as its integers (exact; half of float16, a quarter
+// of float32), others in float32.
+torch::ScalarType storage_of(const dpu::FixSpec& f) { return f.bit_width == 8 && f.if_signed ? torch::kInt8 : torch::kFloat32; }
+// The fix point of op's value when it is held as integers (op a fix op), else 0.
+int held_fix_point(const xir::Op* op) { return op && op->get_type() == "fix" ? dpu::fix_spec_of(*op).fix_point : 0; }
+// Held values in float32: integers (kInt8) · 2^-fp.
+torch::Tensor float_values(const torch::Tensor& t, int fp) {
+  return t.scalar_type() == torch::kInt8 ? t.to(torch::kFloat32).mul_(std::ldexp(1.0, -fp)) : t.to(torch::kFloat32);
+}
+
+// Writes part (float) as images [begin, begin + part.size(0)) of out: n images of type `as` (kInt8: the
+// integers of fix point fp), allocated with the first part (values gathered a chunk of images at a
+// time, in bounded memory).
+void put_images(torch::Tensor& out, std::int64_t n, std::int64_t begin, const torch::Tensor& part, torch::ScalarType as, int fp = 0) {
   if (!out.defined()) {
     std::vector<std::int64_t> shape = part.sizes().vec();
     shape[0] = n;
     out = empty_mapped(shape, as);
   }
-  out.narrow(0, begin, part.size(0)).copy_(part);
+  out.narrow(0, begin, part.size(0)).copy_(as == torch::kInt8 ? (part * std::ldexp(1.0, fp)).round() : part);
 }
 
 struct StopRun {};  // thrown by an observer once it has what it came for: the rest of the graph is not run
@@ -253,7 +264,7 @@ Captured capture(const xir::Graph& g, const engine::FloatExecutorOptions& eo, co
     given.reserve(known.size());
     std::map<const xir::Op*, const engine::FloatTensor*> cut;
     for (const auto& [name, value] : known) {
-      const torch::Tensor part = value.narrow(0, s, count).to(torch::kFloat32).contiguous();
+      const torch::Tensor part = float_values(value.narrow(0, s, count), held_fix_point(g.get_op(name))).contiguous();
       given.emplace_back(std::vector<std::int32_t>(part.sizes().begin(), part.sizes().end()));
       std::copy_n(part.data_ptr<float>(), part.numel(), given.back().data.begin());
       cut[g.get_op(name)] = &given.back();
@@ -282,7 +293,7 @@ Captured capture(const xir::Graph& g, const engine::FloatExecutorOptions& eo, co
         c.values.assign(names.size(), torch::Tensor());
         return c;
       }
-      put_images(c.values[k], input.shape[0], s, v[k], as);
+      put_images(c.values[k], input.shape[0], s, v[k], as, held_fix_point(g.get_op(names[k])));
     }
   }
   return c;
@@ -348,7 +359,7 @@ FinetuneLayer tune(Layer& l, const xir::Graph& prepared, const torch::Tensor& x,
     double total = 0.0;
     for (std::int64_t s = begin; s < begin + count; s += chunk) {
       const std::int64_t c = std::min(chunk, begin + count - s);
-      const torch::Tensor xc = x.narrow(0, s, c).to(torch::kFloat32).contiguous(), tc = target.narrow(0, s, c).contiguous();
+      const torch::Tensor xc = float_values(x.narrow(0, s, c), l.input_fp).contiguous(), tc = target.narrow(0, s, c).contiguous();
       torch::Tensor y = layer_sums(l, xc, wq, bq, true);
       const double mean = static_cast<double>(c) / static_cast<double>(count) / static_cast<double>(y.numel());
       float* dy = grad ? y.data_ptr<float>() : nullptr;  // the gradient replaces the sums
@@ -474,7 +485,7 @@ struct Kept {
             out = v;
         }
       }
-      put_images(out, n, s, part, as);
+      put_images(out, n, s, part, as, held_fix_point(op));
     }
     return out;
   }
@@ -485,7 +496,7 @@ struct Kept {
     auto it = values.find(op->get_name());
     if (it != values.end()) {
       used.push_back(it->first);
-      return it->second.narrow(0, begin, count).to(torch::kFloat32);
+      return float_values(it->second.narrow(0, begin, count), held_fix_point(op));
     }
     const std::string& t = op->get_type();
     if (t == "add") {
@@ -566,27 +577,24 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
     torch::Tensor quantized, real;  // NHWC on all fine-tuning images (real: the float network's)
   } held;
   Kept kept_q, kept_f;  // quantized graph's values, float graph's values
-  // f over x kCaptureImages images at a time, into one tensor (of type `as`). (Chunks sized by x alone
-  // were too large where f's output and the convolution's buffers are many times x: 26 images of
-  // ResNet50's stem, 0.5 GB.)
-  auto chunked = [&](const torch::Tensor& x, torch::ScalarType as, const std::function<torch::Tensor(const torch::Tensor&)>& f) {
+  // f over x (held at fix point x_fp when integers) kCaptureImages images at a time, into one tensor of
+  // type `as` (at fix point fp when integers). (Chunks sized by x alone were too large where f's output
+  // and the convolution's buffers are many times x: 26 images of ResNet50's stem, 0.5 GB.)
+  auto chunked = [&](const torch::Tensor& x, int x_fp, torch::ScalarType as, int fp, const std::function<torch::Tensor(const torch::Tensor&)>& f) {
     torch::NoGradGuard ng;
     const std::int64_t chunk = kCaptureImages;
     torch::Tensor out;
     for (std::int64_t s = 0; s < x.size(0); s += chunk) {
       const std::int64_t c = std::min(chunk, x.size(0) - s);
-      put_images(out, x.size(0), s, f(x.narrow(0, s, c).to(torch::kFloat32)), as);
+      put_images(out, x.size(0), s, f(float_values(x.narrow(0, s, c), x_fp)), as, fp);
     }
     return out;
   };
-  // A quantized value (on the grid of fix point fp, 8 bits) is held in half precision when that is
-  // exact (multiples of 2^-fp up to 127·2^-fp), else in float.
-  auto compact = [](int fp) { return fp >= -8 && fp <= 24 ? torch::kFloat16 : torch::kFloat32; };
   // A layer's output in the quantized network on all fine-tuning images, from its quantized input, with
   // the parameters it stands with.
   auto quantized_output = [&](const Layer& p, const torch::Tensor& input) {
     const auto [qw, qb] = params_of(p, prepared, false);
-    return chunked(input, compact(p.o.fix_point), [&, qw = qw, qb = qb](const torch::Tensor& x) {
+    return chunked(input, p.input_fp, storage_of(p.o), p.o.fix_point, [&, qw = qw, qb = qb](const torch::Tensor& x) {
       return forward(p, x, fix(qw, p.w), qb.defined() ? fix(qb, p.b) : qb);
     });
   };
@@ -597,7 +605,7 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
     const torch::Tensor f = capture(prepared, float_run, batch.input, {real_in->get_name()}, false).values.at(0);
     if (!q.defined() || !f.defined() || !q.sizes().equals(in.quantized.sizes()) || !f.sizes().equals(in.real.sizes()))
       fail(l.op, "computed inputs: the networks' values have other shapes");
-    const torch::Tensor dq = (q.to(torch::kFloat32) - in.quantized.to(torch::kFloat32)).abs();
+    const torch::Tensor dq = (q.to(torch::kFloat32) - float_values(in.quantized, fp)).abs();
     report.chain_mismatch = std::max(report.chain_mismatch, (dq > 0).to(torch::kDouble).mean().item<double>());
     report.chain_max_lsb = std::max(report.chain_max_lsb, dq.max().item<double>() * std::ldexp(1.0, fp));
     report.chain_float_rel = std::max(report.chain_float_rel, ((f - in.real).abs().max() / f.abs().max().clamp_min(1e-30)).item<double>());
@@ -644,7 +652,7 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
       const auto [fw, fb] = params_of(p, prepared, true);
       in.quantized = quantized_output(p, held.quantized);
       held.quantized = torch::Tensor();
-      in.real = chunked(held.real, torch::kFloat32, [&](const torch::Tensor& x) { return float_forward(p, x, fw, fb); });
+      in.real = chunked(held.real, 0, torch::kFloat32, 0, [&](const torch::Tensor& x) { return float_forward(p, x, fw, fb); });
       held = Inputs();
       ++report.chained;
       if (options.check_chained_inputs) check_inputs(l, real_in, in, p.o.fix_point);
@@ -656,7 +664,7 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
       // and both networks run up to the layer.
       std::vector<std::string> used_q, used_f;
       const int fp = l.input->get_type() == "fix" ? dpu::fix_spec_of(*l.input).fix_point : 0;
-      const torch::ScalarType q_type = l.input->get_type() == "fix" ? compact(fp) : torch::kFloat32;
+      const torch::ScalarType q_type = l.input->get_type() == "fix" ? storage_of(dpu::fix_spec_of(*l.input)) : torch::kFloat32;
       in.quantized = kept_q.eval(l.input, used_q, q_type, [&](const std::string& n) { return readers_q[n] <= 0; });
       for (const auto& n : used_q)  // before the float values are computed: not both graphs' at once
         if (readers_q[n] <= 0) kept_q.values.erase(n);
@@ -681,7 +689,7 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
     }
     const auto [fw, fb] = params_of(l, prepared, true);
     auto float_output = [&, fw = fw, fb = fb]() {
-      return chunked(in.real, torch::kFloat32, [&](const torch::Tensor& x) { return float_forward(l, x, fw, fb); });
+      return chunked(in.real, 0, torch::kFloat32, 0, [&](const torch::Tensor& x) { return float_forward(l, x, fw, fb); });
     };
     torch::Tensor target;
     if (too_few) {
