@@ -1,5 +1,6 @@
 // Exact DPU forms for data-movement ops no DPU engine has an instruction for (see partition.hpp).
 #include "dputk/compiler/partition.hpp"
+#include "ops/compiler_ops.hpp"
 
 #include <climits>
 #include <set>
@@ -40,21 +41,12 @@ bool is_spatial_subsample(const xir::Op& op, IV* stride_wh) {
   return true;
 }
 
-// strided_slice-fix that keeps every position and a window of channels from `*first` on, moving them
-// to another fix point (the same fix point is an address offset for the DPU's load engine already).
+// strided_slice-fix taking a window of channels to another fix point (at the same fix point it is an
+// address offset for the DPU's load engine already: pad_slice.cpp's limits).
 bool is_requantized_channel_window(const xir::Op& op, int* first) {
-  const IV begin = op.get_attr_or<IV>("begin", {}), strides = op.get_attr_or<IV>("strides", {});
-  const IV& in = op.get_input_tensor("input")->get_shape();
-  const IV& out = op.get_output_tensor()->get_shape();
-  if (begin.size() != 4 || strides.size() != 4 || in.size() != 4 || out.size() != 4) return false;
-  for (int a = 0; a < 4; ++a)
-    if (strides[a] != 1 || (a < 3 && (begin[a] != 0 || out[a] != in[a]))) return false;
-  if (begin[3] < 0 || begin[3] + out[3] > in[3]) return false;
   const xir::Tensor *ti = op.get_input_tensor("input"), *to = op.get_output_tensor();
-  if (!ti->has_attr("fix_point") || !to->has_attr("fix_point") || ti->get_attr<std::int32_t>("fix_point") == to->get_attr<std::int32_t>("fix_point"))
-    return false;
-  *first = begin[3];
-  return true;
+  return compiler_ops::is_channel_window(op, first) && ti->has_attr("fix_point") && to->has_attr("fix_point") &&
+         ti->get_attr<std::int32_t>("fix_point") != to->get_attr<std::int32_t>("fix_point");
 }
 
 // pad-fix that only zero-pads channels (NHWC paddings: before/after pairs per dimension).

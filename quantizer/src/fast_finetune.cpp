@@ -236,7 +236,13 @@ void put_images(torch::Tensor& out, std::int64_t n, std::int64_t begin, const to
     shape[0] = n;
     out = empty_mapped(shape, as);
   }
-  out.narrow(0, begin, part.size(0)).copy_(as == torch::kInt8 ? (part * std::ldexp(1.0, fp)).round() : part);
+  torch::Tensor to = out.narrow(0, begin, part.size(0));  // contiguous: whole images
+  if (as != torch::kInt8) {
+    to.copy_(part);
+    return;
+  }
+  const torch::Tensor p = part.to(torch::kFloat32).contiguous();
+  dpu::quantize_array(p.data_ptr<float>(), p.numel(), dpu::FixSpec{fp, 8, true, dpu::RoundMode::DPU_ROUND}, to.data_ptr<std::int8_t>());
 }
 
 struct StopRun {};  // thrown by an observer once it has what it came for: the rest of the graph is not run

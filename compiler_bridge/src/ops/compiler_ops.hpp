@@ -69,5 +69,8 @@ IV unit_stride_where_single(const xir::Op* op);  // vai_c_xir writes stride 1 al
 std::string check_range(const char* what, const IV& v, int lo, int hi);
 std::string check_nonlinear(const xir::Op& op, const std::vector<std::string>& allowed, const char* engine);
 std::string alu_window_reason(const xir::Op& op, const compiler::EngineLimits& l);  // depthwise / pool engines
+// A strided_slice(-fix) that keeps every position of a 4-D map and a window of its channels from
+// *first on (pad_slice.cpp).
+bool is_channel_window(const xir::Op& slice, int* first);
 
 }  // namespace dputk::compiler_ops
