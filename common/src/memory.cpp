@@ -1,13 +1,20 @@
 #include "dputk/common/memory.hpp"
 
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <new>
+#include <set>
+#include <stdexcept>
 #include <string>
+#include <utility>
 
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -37,6 +44,49 @@ std::shared_ptr<void> own_pages(std::size_t bytes) {
   madvise(p, bytes, MADV_HUGEPAGE);  // fewer page faults; advice only
 #endif
   return std::shared_ptr<void>(p, [bytes](void* q) { munmap(q, bytes); });
+}
+
+namespace {
+// The live file_pages mappings (address, bytes), for drop_file_pages.
+std::mutex file_pages_mutex;
+std::set<std::pair<char*, std::size_t>>& file_pages_alive() {
+  static std::set<std::pair<char*, std::size_t>> alive;
+  return alive;
+}
+}  // namespace
+
+std::shared_ptr<void> file_pages(std::size_t bytes, const std::string& dir) {
+  bytes = bytes ? bytes : 1;
+  std::string path = (dir.empty() ? std::string(".") : dir) + "/dputk-values-XXXXXX";
+  const int fd = mkstemp(path.data());
+  if (fd < 0) throw std::runtime_error(dir + ": cannot create a temporary file for values held on disk (" + std::strerror(errno) + ")");
+  unlink(path.c_str());  // the file goes with its last mapping
+  if (ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+    const int e = errno;
+    close(fd);
+    throw std::runtime_error(dir + ": cannot size a temporary file of " + std::to_string(bytes) + " bytes (" + std::strerror(e) + ")");
+  }
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);  // the mapping keeps the file open
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  {
+    std::lock_guard<std::mutex> lock(file_pages_mutex);
+    file_pages_alive().emplace(static_cast<char*>(p), bytes);
+  }
+  return std::shared_ptr<void>(p, [bytes](void* q) {
+    {
+      std::lock_guard<std::mutex> lock(file_pages_mutex);
+      file_pages_alive().erase({static_cast<char*>(q), bytes});
+    }
+    munmap(q, bytes);
+  });
+}
+
+void drop_file_pages() {
+  std::lock_guard<std::mutex> lock(file_pages_mutex);
+  // A shared file mapping's pages dropped from the process stay in the file (written pages are kept
+  // by the page cache, which the kernel writes out and evicts when memory runs short).
+  for (const auto& [p, bytes] : file_pages_alive()) madvise(p, bytes, MADV_DONTNEED);
 }
 
 namespace {

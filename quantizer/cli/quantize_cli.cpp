@@ -50,6 +50,10 @@ int quantize_main(int argc, char** argv, const std::string& description, const s
                "calib: AdaQuant-style tuning of weights and biases after calibration (writes param.pth); test: load them");
   app.add_option("--ft_subset_len", o.ft_subset_len, "Images fast finetune tunes on (the first of the calibration images)")
       ->check(CLI::PositiveNumber);
+  app.add_option("--ft_values_dir", o.ft_values_dir,
+                 "Directory fast finetune keeps the values of its images in, as temporary files (default: $TMPDIR or /tmp; "
+                 "memory then holds only the part it works on)")
+      ->check(CLI::ExistingDirectory);
   app.add_flag("--skip_bad_images", o.skip_bad_images,
                "Leave out images that cannot be decoded (truncated, corrupt) and count them, instead of stopping at the first");
   app.add_flag("--deploy", o.deploy, "Export the quantized xmodel (test mode, batch 1)");

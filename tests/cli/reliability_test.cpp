@@ -113,3 +113,34 @@ TEST(HugePageMalloc, TunablesToRunAgainWith) {
   EXPECT_FALSE(huge_page_tunables(nullptr, "always madvise [never]"));
   EXPECT_FALSE(huge_page_tunables(nullptr, ""));  // no /sys/kernel/mm/transparent_hugepage
 }
+
+// Values held in a file (dputk::file_pages, fast finetune's --ft_values_dir): the process lets go of
+// the pages it wrote (dputk::drop_file_pages) and reads the same values back; the file leaves with the
+// mapping; a directory that cannot take the file is an error naming it.
+TEST(FilePages, DroppedPagesKeepTheirValues) {
+  const std::string dir = testing::TempDir() + "/file_pages";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  constexpr std::size_t kBytes = std::size_t{64} << 20;
+  {
+    std::shared_ptr<void> pages = dputk::file_pages(kBytes, dir);
+    auto* v = static_cast<std::uint32_t*>(pages.get());
+    const std::size_t n = kBytes / sizeof(std::uint32_t);
+    for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::uint32_t>(i * 2654435761u);
+    const std::size_t written = dputk::resident_bytes();
+    dputk::drop_file_pages();
+    const std::size_t dropped = dputk::resident_bytes();
+    std::printf("resident %.1f MB with the values written, %.1f MB after dropping them\n", written / 1e6, dropped / 1e6);
+    EXPECT_LT(dropped + kBytes / 2, written) << "the written pages stayed resident";
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < n; ++i) wrong += v[i] != static_cast<std::uint32_t>(i * 2654435761u);
+    EXPECT_EQ(wrong, 0u);
+    EXPECT_TRUE(fs::is_empty(dir)) << "the file is not unlinked";
+  }
+  try {
+    dputk::file_pages(4096, dir + "/missing");
+    ADD_FAILURE() << "no error for a missing directory";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(dir + "/missing"), std::string::npos) << e.what();
+  }
+}

@@ -10,6 +10,7 @@
 #include <omp.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "dputk/data/dataset.hpp"
@@ -130,6 +131,43 @@ TEST(FastFinetuneThreads, TorchKeepsTheThreadsOpenMPHad) {
   fo.max_epochs = 1;
   tune_small_mobilenet(fo);
   EXPECT_EQ(omp_get_max_threads(), threads);
+}
+
+// Fast finetune with its values of all images in temporary files (the CLI's way: --ft_values_dir)
+// tunes exactly as with them in memory: the CIFAR ResNet20 on 8 images, its inputs computed through
+// the chain and the residual adds from values held on disk, writes the same quantized graph to the byte,
+// and leaves no file behind.
+TEST(FastFinetuneValuesOnDisk, TuneAsInMemoryAndLeaveNoFile) {
+  if (!dputk::fast_finetune_supported()) GTEST_SKIP() << "built without libtorch";
+  auto data = dputk::open_dataset(dputk::test::data_path("cifar10/test_batch.bin"));
+  const dputk::Preprocess pre = dputk::Preprocess::preset("cifar");
+  const std::vector<std::size_t> ids{0, 1, 2, 3, 4, 5, 6, 7};
+  const std::string dir = testing::TempDir() + "/ff_values";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto tuned = [&](const std::string& spill_dir, dputk::FinetuneReport* r) {
+    auto prepared = dputk::load_prepared_model(dputk::test::data_path("cifar10/resnet20.onnx"), {}, nullptr, true);
+    dputk::QuantGraph qg = dputk::calibrate_model(*prepared, *data, ids, pre, 8, {}, nullptr, true);
+    dputk::FinetuneOptions fo;
+    fo.max_epochs = 4;
+    fo.spill_dir = spill_dir;
+    *r = dputk::fast_finetune(qg, *prepared, *data, ids, pre, fo);
+    std::string bytes;
+    qg.graph->serialize_to_string(&bytes);
+    return bytes;
+  };
+  dputk::FinetuneReport in_memory, on_disk;
+  const std::string a = tuned("", &in_memory), b = tuned(dir, &on_disk);
+  int changed = 0;
+  for (const auto& l : on_disk.layers) changed += l.epochs > 0 && !l.reverted;
+  std::printf("%d layers tuned; %d chained, %d from kept values; network loss %.6g (in memory %.6g)\n", changed, on_disk.chained,
+              on_disk.from_kept, on_disk.net_loss, in_memory.net_loss);
+  EXPECT_GE(changed, 3) << "layers whose tuning was kept: the comparison would not show a difference in the values";
+  EXPECT_GE(on_disk.from_kept, 1);
+  EXPECT_EQ(on_disk.net_loss, in_memory.net_loss);
+  EXPECT_TRUE(a == b) << "quantized graphs differ";
+  EXPECT_TRUE(std::filesystem::is_empty(dir)) << dir << ": temporary files left behind";
+  EXPECT_THROW(tuned(dir + "/missing", &on_disk), std::runtime_error);
 }
 
 // A layer whose first steps overshoot (learning rates 30× the default) goes back to its best parameters

@@ -26,6 +26,17 @@ void release_freed_memory();
 // freed they fragmented it (ResNet50, 100 images: 0.3 GB more per stage). Throws std::bad_alloc.
 std::shared_ptr<void> own_pages(std::size_t bytes);
 
+// `bytes` in a file of their own: an unlinked temporary file in `dir`, mapped shared, removed with the
+// last owner. Values larger than the memory a run may hold (fast finetune's, on many images): the
+// process holds only the pages it touched since the last drop_file_pages, the kernel's page cache the
+// rest, written out to the disk when memory runs short. Throws std::runtime_error naming dir when the
+// file cannot be made, std::bad_alloc when it cannot be mapped.
+std::shared_ptr<void> file_pages(std::size_t bytes, const std::string& dir);
+
+// Lets go of the process's resident pages of every live file_pages mapping; their values stay (read
+// back from the page cache or the file on the next access).
+void drop_file_pages();
+
 // The process's resident memory now (Linux: VmRSS of /proc/self/status), in bytes; 0 where unknown.
 // For progress lines of long runs.
 std::size_t resident_bytes();

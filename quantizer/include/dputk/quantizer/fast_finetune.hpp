@@ -46,6 +46,10 @@ struct FinetuneOptions {
   int max_epochs = 100;
   double lr_factor = 0.01;
   double min_lr = 1e-5;
+  // Non-empty: the values of all fine-tuning images (each tuned layer's inputs and targets, and those
+  // kept for residual connections) are held in temporary files in this directory instead of memory;
+  // the process holds the chunk it works on (common/memory.hpp's file_pages).
+  std::string spill_dir;
   // Tests: a layer whose inputs were computed from the layer before also has them captured from the
   // networks, and the differences go into the report.
   bool check_chained_inputs = false;

@@ -22,6 +22,7 @@ struct QuantizeOptions {
   std::vector<std::string> op_plugin_dirs;  // --op-plugin-dir: custom-op plugins (libvart_op_imp_<type>.so)
   bool fast_finetune = false;
   std::size_t ft_subset_len = 10;    // --ft_subset_len: images fast finetune tunes on (vai_q's loader has 10)
+  std::string ft_values_dir;         // --ft_values_dir: where fast finetune holds its values (empty: the system's temp dir)
   bool deploy = false;
   bool skip_bad_images = false;      // leave out truncated / corrupt images (counted), instead of stopping
   bool compare_float = false;        // test mode: also run the float model, report top-1 agreement + logit SQNR
