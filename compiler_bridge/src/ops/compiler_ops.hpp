@@ -59,6 +59,13 @@ const DpuLimits* dpu_limits(const std::string& fix_type);
 using DpuHint = std::function<std::string(const xir::Op&)>;
 void add_dpu_hint(const std::string& fix_type, DpuHint hint);
 const DpuHint* dpu_hint(const std::string& fix_type);
+// An exact DPU form for a fix-form op no DPU engine has an instruction for (compiler::rewrite_for_dpu,
+// before partitioning): it rewrites the graph from `op` on and returns what it did for the compile log,
+// or an empty string (graph untouched) when op is not a case it has a form for. It may replace or
+// remove op and ops after it; rewrite_for_dpu applies the rewrites until none applies.
+using DpuRewrite = std::function<std::string(xir::Graph&, xir::Op& op)>;
+void add_dpu_rewrite(const std::string& fix_type, DpuRewrite rewrite);  // several per type: tried in order
+const std::vector<DpuRewrite>& dpu_rewrites(const std::string& fix_type);
 
 // Helpers the rules share.
 [[noreturn]] void fail(const xir::Op* op, const std::string& why);  // "lowering op '…' (…): why"
@@ -72,5 +79,17 @@ std::string alu_window_reason(const xir::Op& op, const compiler::EngineLimits& l
 // A strided_slice(-fix) that keeps every position of a 4-D map and a window of its channels from
 // *first on (pad_slice.cpp).
 bool is_channel_window(const xir::Op& slice, int* first);
+
+// Helpers the rewrites share (dpu_rewrites.cpp).
+// A tensor's fix point; INT_MIN without one.
+int fix_point_of(const xir::Tensor* t);
+// Replaces `old` by a new op `type` (named old's name + suffix) computing the same tensor: its name,
+// shape and fix attrs, read by old's readers. Throws std::logic_error when the shape differs.
+xir::Op* replace_op(xir::Graph& g, xir::Op* old, const std::string& suffix, const std::string& type, std::unique_ptr<xir::Attrs> attrs,
+                    const std::map<std::string, std::vector<xir::Op*>>& inputs);
+// Replaces `old` (output [N,H,W,oc] at fix point fo) by a 1×1 conv2d-fix of `input` ([N,H,W,ic] at fix
+// point fi) whose output channel c is input channel source[c] (-1: zero). False (graph untouched) when
+// the requantization fo − fi does not fit an int8 weight.
+bool as_one_hot_conv(xir::Graph& g, xir::Op* old, xir::Op* input, const std::vector<int>& source, int fi, int fo);
 
 }  // namespace dputk::compiler_ops

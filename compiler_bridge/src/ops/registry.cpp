@@ -15,6 +15,7 @@ struct Registry {
   std::map<std::string, LowerRule> rules;
   std::map<std::string, DpuLimits> limits;
   std::map<std::string, DpuHint> hints;
+  std::map<std::string, std::vector<DpuRewrite>> rewrites;
 };
 Registry& table() {
   static Registry r;
@@ -63,6 +64,14 @@ const DpuHint* dpu_hint(const std::string& fix_type) {
   ensure_registered();
   auto it = table().hints.find(fix_type);
   return it == table().hints.end() ? nullptr : &it->second;
+}
+
+void add_dpu_rewrite(const std::string& fix_type, DpuRewrite rewrite) { table().rewrites[fix_type].push_back(std::move(rewrite)); }
+const std::vector<DpuRewrite>& dpu_rewrites(const std::string& fix_type) {
+  ensure_registered();
+  static const std::vector<DpuRewrite> none;
+  auto it = table().rewrites.find(fix_type);
+  return it == table().rewrites.end() ? none : it->second;
 }
 
 void fail(const xir::Op* op, const std::string& why) { dpu::op_fail(*op, why, "lowering"); }
