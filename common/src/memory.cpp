@@ -53,6 +53,8 @@ std::set<std::pair<char*, std::size_t>>& file_pages_alive() {
   static std::set<std::pair<char*, std::size_t>> alive;
   return alive;
 }
+std::size_t file_pages_baseline = 0;  // the process's resident file pages before the first mapping
+std::size_t status_kb(const char* key);
 }  // namespace
 
 std::shared_ptr<void> file_pages(std::size_t bytes, const std::string& dir) {
@@ -71,6 +73,7 @@ std::shared_ptr<void> file_pages(std::size_t bytes, const std::string& dir) {
   if (p == MAP_FAILED) throw std::bad_alloc();
   {
     std::lock_guard<std::mutex> lock(file_pages_mutex);
+    if (file_pages_alive().empty()) file_pages_baseline = status_kb("RssFile:") * 1024;
     file_pages_alive().emplace(static_cast<char*>(p), bytes);
   }
   return std::shared_ptr<void>(p, [bytes](void* q) {
@@ -82,8 +85,10 @@ std::shared_ptr<void> file_pages(std::size_t bytes, const std::string& dir) {
   });
 }
 
-void drop_file_pages() {
+void drop_file_pages(std::size_t above) {
   std::lock_guard<std::mutex> lock(file_pages_mutex);
+  if (file_pages_alive().empty()) return;
+  if (above > 0 && status_kb("RssFile:") * 1024 < file_pages_baseline + above) return;
   // A shared file mapping's pages dropped from the process stay in the file (written pages are kept
   // by the page cache, which the kernel writes out and evicts when memory runs short).
   for (const auto& [p, bytes] : file_pages_alive()) madvise(p, bytes, MADV_DONTNEED);

@@ -187,6 +187,9 @@ double sqnr_db(const torch::Tensor& w, const torch::Tensor& q) {
 // values (of a layer's input or output) one pass of a layer's tuning holds.
 constexpr int kCaptureImages = 8;
 constexpr std::int64_t kTuneElements = std::int64_t{1} << 22;
+// Of values held in files (FinetuneOptions::spill_dir), the bytes the process keeps resident; beyond
+// them each pass lets go of the pages it passed over.
+constexpr std::size_t kResidentValues = std::size_t{256} << 20;
 // Images per optimizer step: more fine-tuning images than this are taken in mini-batches. (16 took
 // twice the time for the same 100 steps; on 100 images, logit SQNR on 400 held-out images with 8
 // against 16: MobileNetV2 14.82 / 14.18 dB, MobileNetV1 0.5 17.78 / 17.64, 0.25 16.94 / 16.61,
@@ -236,7 +239,7 @@ void put_images(torch::Tensor& out, std::int64_t n, std::int64_t begin, const to
     const torch::Tensor p = part.to(torch::kFloat32).contiguous();
     dpu::quantize_array(p.data_ptr<float>(), p.numel(), dpu::FixSpec{fp, 8, true, dpu::RoundMode::DPU_ROUND}, to.data_ptr<std::int8_t>());
   }
-  drop_file_pages();
+  drop_file_pages(kResidentValues);
 }
 
 // The fine-tuning images preprocessed ([n, ...] float32, the network's input), kCaptureImages at a time.
@@ -263,22 +266,21 @@ engine::FloatTensor engine_tensor(const torch::Tensor& t, std::int64_t begin, st
 
 struct StopRun {};  // thrown by an observer once it has what it came for: the rest of the graph is not run
 
-struct Captured {
-  std::vector<torch::Tensor> values;  // NHWC, one per name; undefined when the graph never computed the op
-  engine::FloatTensor output;         // the network's first output (with_output)
-};
+// Takes the network's first output on images [begin, begin + o.shape[0]) of a capture.
+using OutputSink = std::function<void(std::int64_t begin, const engine::FloatTensor& o)>;
 
-// On all fine-tuning images, kCaptureImages at a time: the values of the ops `names` (each run's part
-// copied into one tensor of type `as`) and, when asked, the network's first output. Without the output
-// a run stops as soon as the values are seen.
+// On all fine-tuning images, kCaptureImages at a time: the values of the ops `names` (NHWC, one per
+// name: each run's part copied into one tensor of type `as`; all undefined when the graph never computed
+// one of them) and, to `output` when given, the network's first output. Without it a run stops as soon
+// as the values are seen.
 // `known`: values of ops (by name; NHWC, on the images of `input` and more) the runs take as given
 // instead of computing them and what only they need (FloatExecutor::run_from).
-Captured capture(const xir::Graph& g, const engine::FloatExecutorOptions& eo, const torch::Tensor& input, const std::vector<std::string>& names,
-                 bool with_output, torch::ScalarType as = torch::kFloat32, const std::map<std::string, torch::Tensor>& known = {},
-                 const std::string& spill_dir = {}) {
+std::vector<torch::Tensor> capture(const xir::Graph& g, const engine::FloatExecutorOptions& eo, const torch::Tensor& input,
+                                   const std::vector<std::string>& names, const OutputSink& output = nullptr, torch::ScalarType as = torch::kFloat32,
+                                   const std::map<std::string, torch::Tensor>& known = {}, const std::string& spill_dir = {}) {
+  const bool with_output = static_cast<bool>(output);
   std::unique_ptr<engine::FloatExecutor> exec;
-  Captured c;
-  c.values.resize(names.size());
+  std::vector<torch::Tensor> c(names.size());
   const int n = static_cast<int>(input.size(0));
   for (int s = 0; s < n; s += kCaptureImages) {
     const int count = std::min(kCaptureImages, n - s);
@@ -292,7 +294,7 @@ Captured capture(const xir::Graph& g, const engine::FloatExecutorOptions& eo, co
       given.push_back(engine_tensor(part, 0, count));
       cut[g.get_op(name)] = &given.back();
     }
-    drop_file_pages();
+    drop_file_pages(kResidentValues);
     std::vector<torch::Tensor> v(names.size());
     std::size_t seen = 0;
     try {
@@ -304,31 +306,31 @@ Captured capture(const xir::Graph& g, const engine::FloatExecutorOptions& eo, co
           }
         if (!with_output && seen == names.size()) throw StopRun{};
       });
-      if (with_output) {
-        const engine::FloatTensor& o = outs.at(0);
-        if (c.output.shape.empty()) c.output.shape = o.shape, c.output.shape[0] = 0;
-        c.output.shape[0] += o.shape[0];
-        c.output.data.insert(c.output.data.end(), o.data.begin(), o.data.end());
-      }
+      if (with_output) output(s, outs.at(0));
     } catch (const StopRun&) {
     }
     for (std::size_t k = 0; k < names.size(); ++k) {
       if (!v[k].defined()) {  // not computed: every value stays undefined
-        c.values.assign(names.size(), torch::Tensor());
+        c.assign(names.size(), torch::Tensor());
         return c;
       }
-      put_images(c.values[k], n, s, v[k], as, held_fix_point(g.get_op(names[k])), spill_dir);
+      put_images(c[k], n, s, v[k], as, held_fix_point(g.get_op(names[k])), spill_dir);
     }
   }
   return c;
 }
 
-// vai_q's network loss L_net: sqrt(MSE) between the quantized and the float network outputs.
-double net_loss(const engine::FloatTensor& q, const engine::FloatTensor& f) {
+// vai_q's network loss L_net: sqrt(MSE) between the quantized and the float network outputs, summed a
+// chunk of images at a time (a segmentation network's score maps: 22 MB per image).
+struct NetLoss {
   double se = 0.0;
-  for (std::size_t i = 0; i < q.data.size(); ++i) se += (static_cast<double>(q.data[i]) - f.data[i]) * (q.data[i] - f.data[i]);
-  return std::sqrt(se / static_cast<double>(std::max<std::size_t>(1, q.data.size())));
-}
+  std::size_t count = 0;
+  void add(const float* q, const float* f, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) se += (static_cast<double>(q[i]) - f[i]) * (q[i] - f[i]);
+    count += n;
+  }
+  double value() const { return std::sqrt(se / static_cast<double>(std::max<std::size_t>(1, count))); }
+};
 
 // A layer's weights (conv_layout) and bias (undefined without one): the float network's (`real`, the
 // prepared graph's constants of the same names) or the quantized graph's as they stand.
@@ -393,7 +395,7 @@ FinetuneLayer tune(Layer& l, const xir::Graph& prepared, const torch::Tensor& x,
         gw += dw;
         if (gb.defined()) gb += db;
       }
-      drop_file_pages();  // values held on disk: the chunk's pages back
+      drop_file_pages(kResidentValues);  // values held in files: the pages passed over back, beyond the budget
     }
     // The pull back to the float weights: mean((w − w0)²).
     const torch::Tensor d = w.detach() - w0;
@@ -567,13 +569,25 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
   float_run.fuse = false;
   const engine::FloatExecutorOptions quantized_run = calibrated_network_options();
   const torch::Tensor judge_input = inputs.narrow(0, 0, std::min<int>(kJudgeImages, n_images));
-  const engine::FloatTensor float_out = capture(prepared, float_run, judge_input, {}, true).output;
+  torch::Tensor float_out;  // the float network's output on judge_input (values of all images: empty_mapped)
+  capture(prepared, float_run, judge_input, {}, [&](std::int64_t begin, const engine::FloatTensor& o) {
+    const std::vector<std::int64_t> shape(o.shape.begin(), o.shape.end());
+    put_images(float_out, judge_input.size(0), begin, torch::from_blob(const_cast<float*>(o.data.data()), shape, torch::kFloat32),
+               torch::kFloat32, 0, options.spill_dir);
+  });
   engine::FloatExecutorOptions judge_run = calibrated_network_options();
   judge_run.fuse = true;  // no value is observed: a convolution with its activation (or residual add) in one step
   // `known`: values of the quantized network as it stands (by op name, all fine-tuning images), which
   // the run takes from there on.
   auto network_loss = [&](const std::map<std::string, torch::Tensor>& known) {
-    return net_loss(capture(*qg.graph, judge_run, judge_input, {}, true, torch::kFloat32, known).output, float_out);
+    NetLoss loss;
+    capture(*qg.graph, judge_run, judge_input, {}, [&](std::int64_t begin, const engine::FloatTensor& o) {
+      const torch::Tensor f = float_out.narrow(0, begin, o.shape[0]).contiguous();
+      if (static_cast<std::size_t>(f.numel()) != o.data.size()) throw std::logic_error("fast finetune: the networks' outputs differ in size");
+      loss.add(o.data.data(), f.data_ptr<float>(), o.data.size());
+      drop_file_pages(kResidentValues);
+    }, torch::kFloat32, known);
+    return loss.value();
   };
   double best_net = network_loss({});
   ConstSnapshot last;  // the parameters before the last tuned layer
@@ -629,8 +643,8 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
   // Tests: inputs computed without a network run against the networks' own (fp: the quantized input's
   // fix point, for the difference in LSBs).
   auto check_inputs = [&](const Layer& l, const xir::Op* real_in, const Inputs& in, int fp) {
-    const torch::Tensor q = capture(*qg.graph, quantized_run, inputs, {l.input->get_name()}, false).values.at(0);
-    const torch::Tensor f = capture(prepared, float_run, inputs, {real_in->get_name()}, false).values.at(0);
+    const torch::Tensor q = capture(*qg.graph, quantized_run, inputs, {l.input->get_name()}).at(0);
+    const torch::Tensor f = capture(prepared, float_run, inputs, {real_in->get_name()}).at(0);
     if (!q.defined() || !f.defined() || !q.sizes().equals(in.quantized.sizes()) || !f.sizes().equals(in.real.sizes()))
       fail(l.op, "computed inputs: the networks' values have other shapes");
     const torch::Tensor dq = (q.to(torch::kFloat32) - float_values(in.quantized, fp)).abs();
@@ -705,9 +719,9 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
         continue;
       }
       if (!computed) {
-        in.quantized = capture(*qg.graph, quantized_run, inputs, {l.input->get_name()}, false, q_type, {}, options.spill_dir).values.at(0);
+        in.quantized = capture(*qg.graph, quantized_run, inputs, {l.input->get_name()}, nullptr, q_type, {}, options.spill_dir).at(0);
         if (!in.quantized.defined()) fail(l.op, "its input '" + l.input->get_name() + "' was not observed");
-        in.real = capture(prepared, float_run, inputs, {real_in->get_name()}, false, torch::kFloat32, {}, options.spill_dir).values.at(0);
+        in.real = capture(prepared, float_run, inputs, {real_in->get_name()}, nullptr, torch::kFloat32, {}, options.spill_dir).at(0);
         if (!in.real.defined()) fail(l.op, "the float graph did not compute its input '" + real_in->get_name() + "'");
       }
       if (computed) {

@@ -115,8 +115,8 @@ TEST(HugePageMalloc, TunablesToRunAgainWith) {
 }
 
 // Values held in a file (dputk::file_pages, fast finetune's --ft_values_dir): the process lets go of
-// the pages it wrote (dputk::drop_file_pages) and reads the same values back; the file leaves with the
-// mapping; a directory that cannot take the file is an error naming it.
+// the pages it wrote (dputk::drop_file_pages; with a budget, only beyond it) and reads the same values
+// back; the file leaves with the mapping; a directory that cannot take the file is an error naming it.
 TEST(FilePages, DroppedPagesKeepTheirValues) {
   const std::string dir = testing::TempDir() + "/file_pages";
   fs::remove_all(dir);
@@ -128,6 +128,8 @@ TEST(FilePages, DroppedPagesKeepTheirValues) {
     const std::size_t n = kBytes / sizeof(std::uint32_t);
     for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::uint32_t>(i * 2654435761u);
     const std::size_t written = dputk::resident_bytes();
+    dputk::drop_file_pages(kBytes * 4);  // within that budget: kept
+    EXPECT_GT(dputk::resident_bytes() + kBytes / 4, written) << "pages dropped within the budget";
     dputk::drop_file_pages();
     const std::size_t dropped = dputk::resident_bytes();
     std::printf("resident %.1f MB with the values written, %.1f MB after dropping them\n", written / 1e6, dropped / 1e6);

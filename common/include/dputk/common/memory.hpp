@@ -34,8 +34,10 @@ std::shared_ptr<void> own_pages(std::size_t bytes);
 std::shared_ptr<void> file_pages(std::size_t bytes, const std::string& dir);
 
 // Lets go of the process's resident pages of every live file_pages mapping; their values stay (read
-// back from the page cache or the file on the next access).
-void drop_file_pages();
+// back from the page cache or the file on the next access). With `above`, only once the process holds
+// more than that many bytes of file pages beyond what it held before its first mapping (Linux: RssFile):
+// the pages of values that fit stay, and their next pass does not fault them in again.
+void drop_file_pages(std::size_t above = 0);
 
 // The process's resident memory now (Linux: VmRSS of /proc/self/status), in bytes; 0 where unknown.
 // For progress lines of long runs.
