@@ -63,10 +63,11 @@ std::shared_ptr<void> file_pages(std::size_t bytes, const std::string& dir) {
   const int fd = mkstemp(path.data());
   if (fd < 0) throw std::runtime_error(dir + ": cannot create a temporary file for values held on disk (" + std::strerror(errno) + ")");
   unlink(path.c_str());  // the file goes with its last mapping
-  if (ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
-    const int e = errno;
+  // The blocks reserved now: a mapped file without them (sparse) would fail a later write to a full
+  // disk with SIGBUS instead of an error here.
+  if (const int e = posix_fallocate(fd, 0, static_cast<off_t>(bytes))) {
     close(fd);
-    throw std::runtime_error(dir + ": cannot size a temporary file of " + std::to_string(bytes) + " bytes (" + std::strerror(e) + ")");
+    throw std::runtime_error(dir + ": cannot reserve " + std::to_string(bytes) + " bytes for values held on disk (" + std::strerror(e) + ")");
   }
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   close(fd);  // the mapping keeps the file open

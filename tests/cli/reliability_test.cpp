@@ -116,7 +116,8 @@ TEST(HugePageMalloc, TunablesToRunAgainWith) {
 
 // Values held in a file (dputk::file_pages, fast finetune's --ft_values_dir): the process lets go of
 // the pages it wrote (dputk::drop_file_pages; with a budget, only beyond it) and reads the same values
-// back; the file leaves with the mapping; a directory that cannot take the file is an error naming it.
+// back; the file leaves with the mapping; a directory that cannot take the file (missing, or too small
+// for it) is an error naming it.
 TEST(FilePages, DroppedPagesKeepTheirValues) {
   const std::string dir = testing::TempDir() + "/file_pages";
   fs::remove_all(dir);
@@ -145,4 +146,12 @@ TEST(FilePages, DroppedPagesKeepTheirValues) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find(dir + "/missing"), std::string::npos) << e.what();
   }
+  // More than the disk holds (1 PB): an error now, not SIGBUS at the write that finds the disk full.
+  try {
+    dputk::file_pages(std::size_t{1} << 50, dir);
+    ADD_FAILURE() << "no error for 1 PB of values";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(dir + ": cannot reserve"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(fs::is_empty(dir));
 }

@@ -30,7 +30,7 @@ std::shared_ptr<void> own_pages(std::size_t bytes);
 // last owner. Values larger than the memory a run may hold (fast finetune's, on many images): the
 // process holds only the pages it touched since the last drop_file_pages, the kernel's page cache the
 // rest, written out to the disk when memory runs short. Throws std::runtime_error naming dir when the
-// file cannot be made, std::bad_alloc when it cannot be mapped.
+// file cannot be made or its blocks reserved (a full disk), std::bad_alloc when it cannot be mapped.
 std::shared_ptr<void> file_pages(std::size_t bytes, const std::string& dir);
 
 // Lets go of the process's resident pages of every live file_pages mapping; their values stay (read
