@@ -26,6 +26,7 @@ xir::Op* replace_op(xir::Graph& g, xir::Op* old, const std::string& suffix, cons
 // One weight 2^k per row, k = max(0, fo − fi) so that shift_cut = fi + k − fo >= 0, no bias — exactly
 // requantize(x, fi, fo) (dpu_arith.hpp's conv_output with acc = x·2^k); k must fit the int8 weight.
 bool as_one_hot_conv(xir::Graph& g, xir::Op* old, xir::Op* input, const std::vector<int>& source, int fi, int fo) {
+  if (fi == INT_MIN || fo == INT_MIN) return false;  // a value without a fix point: no int8 form
   const int k = std::max(0, fo - fi);
   if (k > 6) return false;
   const std::string name = old->get_name();

@@ -129,11 +129,13 @@ std::vector<Layer> find_layers(xir::Graph& g) {
   return out;
 }
 
-// A value of the graph as a tensor of its shape (NHWC for feature maps), copied.
-torch::Tensor values(const engine::FloatTensor& t) {
-  std::vector<std::int64_t> s(t.shape.begin(), t.shape.end());
-  return torch::from_blob(const_cast<float*>(t.data.data()), s, torch::kFloat32).clone();
+// A value of the graph as a tensor of its shape (NHWC for feature maps) over its data (not copied:
+// valid while t is), and copied.
+torch::Tensor view_of(const engine::FloatTensor& t) {
+  const std::vector<std::int64_t> s(t.shape.begin(), t.shape.end());
+  return torch::from_blob(const_cast<float*>(t.data.data()), s, torch::kFloat32);
 }
+torch::Tensor values(const engine::FloatTensor& t) { return view_of(t).clone(); }
 
 // An activation op's function on y (engine::activation_of's reading of the op, the engine's kernel);
 // undefined for another op type.
@@ -245,11 +247,9 @@ torch::Tensor load_images(const Dataset& data, const std::vector<std::size_t>& i
   torch::Tensor out;
   std::int64_t begin = 0;
   for (const auto& ids : batches_of(images, kCaptureImages)) {
-    Batch b = make_batch(data, ids, preprocess);
-    const std::vector<std::int64_t> shape(b.input.shape.begin(), b.input.shape.end());
-    put_images(out, static_cast<std::int64_t>(images.size()), begin, torch::from_blob(b.input.data.data(), shape, torch::kFloat32),
-               torch::kFloat32, 0, spill_dir);
-    begin += shape[0];
+    const Batch b = make_batch(data, ids, preprocess);
+    put_images(out, static_cast<std::int64_t>(images.size()), begin, view_of(b.input), torch::kFloat32, 0, spill_dir);
+    begin += b.input.shape[0];
   }
   return out;
 }
@@ -569,9 +569,7 @@ FinetuneReport fast_finetune(QuantGraph& qg, const xir::Graph& prepared, const D
   const torch::Tensor judge_input = inputs.narrow(0, 0, std::min<int>(kJudgeImages, n_images));
   torch::Tensor float_out;  // the float network's output on judge_input (values of all images: empty_mapped)
   capture(prepared, float_run, judge_input, {}, [&](std::int64_t begin, const engine::FloatTensor& o) {
-    const std::vector<std::int64_t> shape(o.shape.begin(), o.shape.end());
-    put_images(float_out, judge_input.size(0), begin, torch::from_blob(const_cast<float*>(o.data.data()), shape, torch::kFloat32),
-               torch::kFloat32, 0, options.spill_dir);
+    put_images(float_out, judge_input.size(0), begin, view_of(o), torch::kFloat32, 0, options.spill_dir);
   });
   engine::FloatExecutorOptions judge_run = calibrated_network_options();
   judge_run.fuse = true;  // no value is observed: a convolution with its activation (or residual add) in one step

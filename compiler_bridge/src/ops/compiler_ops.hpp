@@ -89,7 +89,7 @@ xir::Op* replace_op(xir::Graph& g, xir::Op* old, const std::string& suffix, cons
                     const std::map<std::string, std::vector<xir::Op*>>& inputs);
 // Replaces `old` (output [N,H,W,oc] at fix point fo) by a 1×1 conv2d-fix of `input` ([N,H,W,ic] at fix
 // point fi) whose output channel c is input channel source[c] (-1: zero). False (graph untouched) when
-// the requantization fo − fi does not fit an int8 weight.
+// either has no fix point or the requantization fo − fi does not fit an int8 weight.
 bool as_one_hot_conv(xir::Graph& g, xir::Op* old, xir::Op* input, const std::vector<int>& source, int fi, int fo);
 
 }  // namespace dputk::compiler_ops

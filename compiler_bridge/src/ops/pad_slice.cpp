@@ -21,13 +21,9 @@ bool is_spatial_subsample(const xir::Op& op, IV* stride_wh) {
   return true;
 }
 
-// strided_slice-fix taking a window of channels to another fix point (at the same fix point it is an
-// address offset for the DPU's load engine already: pad_slice.cpp's limits).
-bool is_requantized_channel_window(const xir::Op& op, int* first) {
-  const xir::Tensor *ti = op.get_input_tensor("input"), *to = op.get_output_tensor();
-  return compiler_ops::is_channel_window(op, first) && ti->has_attr("fix_point") && to->has_attr("fix_point") &&
-         ti->get_attr<std::int32_t>("fix_point") != to->get_attr<std::int32_t>("fix_point");
-}
+// strided_slice-fix taking a window of channels at its input's fix point: an address offset for the
+// DPU's load engine (its limits below); to another fix point it needs a requantization (a rewrite below).
+bool is_same_fix_point(const xir::Op& op) { return fix_point_of(op.get_input_tensor("input")) == fix_point_of(op.get_output_tensor()); }
 
 // pad-fix that only zero-pads channels (NHWC paddings: before/after pairs per dimension).
 bool is_channel_zero_pad(const xir::Op& op, int* before) {
@@ -69,11 +65,10 @@ void register_pad_slice() {
   // A window of channels at the same fix point is an address offset for the DPU's load engine (how a
   // grouped convolution's per-group convolutions, or ShuffleNet's channel split, read their inputs).
   add_dpu_limits("strided_slice-fix", [](const xir::Op& op, const compiler::EngineLimits&) -> std::string {
-    const auto fp = [](const xir::Tensor* t) { return t->has_attr("fix_point") ? t->get_attr<std::int32_t>("fix_point") : 0; };
     int first = 0;
-    if (is_channel_window(op, &first) && fp(op.get_input_tensor("input")) == fp(op.get_output_tensor())) return std::string();
+    if (is_channel_window(op, &first) && is_same_fix_point(op)) return std::string();
     return "a standalone strided_slice-fix is not a DPU engine op (only a window of channels at the same fix point is; "
-           "one to another fix point becomes a 1×1 convolution, dpu_rewrites.cpp)";
+           "one to another fix point becomes a 1×1 convolution)";
   });
   // The exact DPU forms (compiler::rewrite_for_dpu): a spatial subsample is a 1×1 max pool with the
   // stride; a channel zero-pad and a window of channels to another fix point are 1×1 convolutions with
@@ -92,7 +87,7 @@ void register_pad_slice() {
   });
   add_dpu_rewrite("strided_slice-fix", [](xir::Graph& g, xir::Op& op) -> std::string {
     int first = 0;
-    if (!is_requantized_channel_window(op, &first)) return {};
+    if (!is_channel_window(op, &first) || is_same_fix_point(op)) return {};
     const std::string name = op.get_name();
     std::vector<int> source(static_cast<std::size_t>(op.get_output_tensor()->get_shape().back()));
     for (std::size_t c = 0; c < source.size(); ++c) source[c] = first + static_cast<int>(c);
