@@ -82,6 +82,12 @@ bool is_relu6(const xir::Op& op) {
          (op.get_type() == "clamp" && op.get_attr<float>("min") == 0.0f && op.get_attr<float>("max") == 6.0f);
 }
 
+bool interpolates(const xir::Op& op) {
+  return (op.get_type() == "resize" || op.get_type() == "upsample-fix") && op.get_attr_or<std::string>("mode", "NEAREST") != "NEAREST";
+}
+
+bool is_float_tail(const xir::Op& op) { return interpolates(op) && op.get_fanout_num() == 0; }
+
 std::string dpu_nonlinear_of(const xir::Op* act) {
   if (!act) return "NONE";
   if (is_relu6(*act)) return "RELU6";

@@ -62,7 +62,15 @@ std::size_t write_dumps(const xir::Graph& quantized, const engine::FloatTensor& 
     ++count;
   }
   exec.run({&in}, [&](const xir::Op* op, const engine::DpuTensor& v) {
-    if (op->get_type() == "fix2float" || !v.real.empty()) return;  // float views of tensors dumped already
+    if (op->get_type() == "fix2float") return;  // float views of tensors dumped already
+    if (!v.real.empty()) {  // a float op on the CPU: only a graph output (a float tail), as float32
+      if (op->get_fanout_num() != 0) return;
+      write_file_atomic((tmp / (dump_name(op->get_output_tensor()->get_name()) + ".bin")).string(),
+                        std::string(reinterpret_cast<const char*>(v.real.data()), v.real.size() * sizeof(float)));
+      shapes << shape_text(v.shape) + ": " + op->get_output_tensor()->get_name() + "\n";
+      ++count;
+      return;
+    }
     shapes << dump_tensor(tmp, op->get_output_tensor()->get_name(), v);
     ++count;
   });

@@ -157,6 +157,10 @@ class Builder {
     }
     if (dpu::op_traits(t).quant == dpu::QuantRole::SAME_GRID) {  // pad, strided_slice, resize: the input's grid, or a concat's
       xir::Op* c = copy(op);
+      if (dpu::is_float_tail(*op)) {  // DeepLabV3's final upsampling: label agreement 96.26% → 96.50% (64 photos)
+        value_[op] = c;
+        return;
+      }
       const xir::Op* in_fix = defining_fix(value(op->get_input_op("input")));
       std::string tie = concat_tie(op);
       if (tie.empty() && in_fix) tie = in_fix->get_name();

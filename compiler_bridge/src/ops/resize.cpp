@@ -1,8 +1,10 @@
 // resize → upsample-fix. The DPU upsamples by nearest neighbour with integer factors (UG1414; the
-// Inspector refuses align_corners); bilinear and fractional resizes run the same fix op on the CPU.
+// Inspector refuses align_corners); bilinear and fractional resizes run the same fix op on the CPU, and
+// a bilinear one that ends the network stays float (dpu::is_float_tail).
 #include <cmath>
 
 #include "compiler_ops.hpp"
+#include "dputk/dpu/op_traits.hpp"
 
 namespace dputk::compiler_ops {
 
@@ -17,8 +19,7 @@ void register_resize() {
     return cx.add(c->get_name(), "upsample-fix", std::move(a), {{"input", {cx.value(c->get_input_op("input")).op}}}, g.fp);
   });
   add_dpu_limits("upsample-fix", [](const xir::Op& op, const compiler::EngineLimits&) -> std::string {
-    const std::string mode = op.get_attr<std::string>("mode");
-    if (mode != "NEAREST") return "upsample mode " + mode + " (the DPU upsamples by nearest neighbour only)";
+    if (dpu::interpolates(op)) return "upsample mode " + op.get_attr<std::string>("mode") + " (the DPU upsamples by nearest neighbour only)";
     if (op.get_attr_or<bool>("align_corners", false) || op.get_attr_or<bool>("half_pixel_centers", false))
       return "nearest upsampling with align_corners or half_pixel_centers";
     const auto& in = op.get_input_tensor("input")->get_shape();
@@ -27,6 +28,11 @@ void register_resize() {
       return "a resize by a non-integer factor (" + std::to_string(in[1]) + "x" + std::to_string(in[2]) + " → " +
              std::to_string(out[1]) + "x" + std::to_string(out[2]) + ")";
     return std::string();
+  });
+  // The quantizer's float tail (dpu::is_float_tail): a float resize, computed on the CPU.
+  add_dpu_limits("resize", [](const xir::Op& op, const compiler::EngineLimits&) -> std::string {
+    return "upsample mode " + op.get_attr_or<std::string>("mode", "NEAREST") +
+           " of the network's output, left in float (the DPU upsamples by nearest neighbour only)";
   });
   add_dpu_hint("upsample-fix", [](const xir::Op&) -> std::string {
     return "export the upsampling as nearest with an integer factor (nn.Upsample(scale_factor=2, mode='nearest')) to keep it on the DPU";
