@@ -30,13 +30,23 @@ std::string shape_text(const std::vector<std::int32_t>& shape) {
   return s + "]";
 }
 
-// Writes the dumps of one int8 tensor; returns its shape.txt line.
+// <stem>.bin: float32 values.
+void write_floats(const fs::path& dir, const std::string& stem, const std::vector<float>& f) {
+  write_file_atomic((dir / (stem + ".bin")).string(), std::string(reinterpret_cast<const char*>(f.data()), f.size() * sizeof(float)));
+}
+
+// Writes the dumps of one tensor — an int8 one as its bytes and its float values, a float one (a float
+// tail: an output the CPU computes in float) as its values; returns its shape.txt line.
 std::string dump_tensor(const fs::path& dir, const std::string& tensor, const engine::DpuTensor& v) {
   const std::string stem = dump_name(tensor);
-  write_file_atomic((dir / (stem + "_fix.bin")).string(), std::string(reinterpret_cast<const char*>(v.data.data()), v.data.size()));
-  std::vector<float> f(v.data.size());
-  engine::dequantize(v, f.data());
-  write_file_atomic((dir / (stem + ".bin")).string(), std::string(reinterpret_cast<const char*>(f.data()), f.size() * sizeof(float)));
+  if (!v.real.empty()) {
+    write_floats(dir, stem, v.real);
+  } else {
+    write_file_atomic((dir / (stem + "_fix.bin")).string(), std::string(reinterpret_cast<const char*>(v.data.data()), v.data.size()));
+    std::vector<float> f(v.data.size());
+    engine::dequantize(v, f.data());
+    write_floats(dir, stem, f);
+  }
   return shape_text(v.shape) + ": " + tensor + "\n";
 }
 
@@ -62,15 +72,9 @@ std::size_t write_dumps(const xir::Graph& quantized, const engine::FloatTensor& 
     ++count;
   }
   exec.run({&in}, [&](const xir::Op* op, const engine::DpuTensor& v) {
-    if (op->get_type() == "fix2float") return;  // float views of tensors dumped already
-    if (!v.real.empty()) {  // a float op on the CPU: only a graph output (a float tail), as float32
-      if (op->get_fanout_num() != 0) return;
-      write_file_atomic((tmp / (dump_name(op->get_output_tensor()->get_name()) + ".bin")).string(),
-                        std::string(reinterpret_cast<const char*>(v.real.data()), v.real.size() * sizeof(float)));
-      shapes << shape_text(v.shape) + ": " + op->get_output_tensor()->get_name() + "\n";
-      ++count;
-      return;
-    }
+    // Float views of tensors dumped already, and float values inside the CPU subgraphs; a float graph
+    // output is dumped.
+    if (op->get_type() == "fix2float" || (!v.real.empty() && op->get_fanout_num() != 0)) return;
     shapes << dump_tensor(tmp, op->get_output_tensor()->get_name(), v);
     ++count;
   });
