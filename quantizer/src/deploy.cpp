@@ -35,8 +35,8 @@ void write_floats(const fs::path& dir, const std::string& stem, const std::vecto
   write_file_atomic((dir / (stem + ".bin")).string(), std::string(reinterpret_cast<const char*>(f.data()), f.size() * sizeof(float)));
 }
 
-// Writes the dumps of one tensor — an int8 one as its bytes and its float values, a float one (a float
-// tail: an output the CPU computes in float) as its values; returns its shape.txt line.
+// Writes the dumps of one tensor — an int8 one as its bytes and its float values, a float one (a graph
+// output the CPU computes in float: a float tail, a softmax) as its values; returns its shape.txt line.
 std::string dump_tensor(const fs::path& dir, const std::string& tensor, const engine::DpuTensor& v) {
   const std::string stem = dump_name(tensor);
   if (!v.real.empty()) {

@@ -157,7 +157,7 @@ class Builder {
     }
     if (dpu::op_traits(t).quant == dpu::QuantRole::SAME_GRID) {  // pad, strided_slice, resize: the input's grid, or a concat's
       xir::Op* c = copy(op);
-      if (dpu::is_float_tail(*op)) {  // DeepLabV3's final upsampling: label agreement 96.26% → 96.50% (64 photos)
+      if (dpu::is_float_tail(*op)) {  // DeepLabV3's final upsampling: label agreement 95.97% → 96.21% (392 photos)
         value_[op] = c;
         return;
       }

@@ -49,8 +49,9 @@ inline bool is_layout_op(const std::string& t) { return op_traits(t).quant == Qu
 inline bool is_activation_op(const std::string& t) { return op_traits(t).quant == QuantRole::ACTIVATION; }
 inline bool is_group_head(const std::string& t) { return op_traits(t).quant == QuantRole::GROUP_HEAD; }
 inline bool is_cpu_float_op(const std::string& t) { return op_traits(t).quant == QuantRole::CPU_FLOAT; }
-// A resize (or its fix form, upsample-fix) that interpolates (bilinear): its values lie between its input's grid points, and the DPU
-// cannot compute them (it upsamples by nearest neighbour only) — it runs on the CPU.
+// A resize (or its fix form, upsample-fix) that interpolates (bilinear): its values lie between its
+// input's grid points, and the DPU cannot compute them (it upsamples by nearest neighbour only) — it
+// runs on the CPU.
 bool interpolates(const xir::Op& op);
 // An interpolating resize whose value nothing reads (a segmentation network's final upsampling of its
 // score map): it stays float — the CPU computes it from the DPU's int8 scores, and a fix after it
