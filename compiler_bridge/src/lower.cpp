@@ -39,7 +39,7 @@ class Lowering : public compiler_ops::LowerContext {
       const std::string& t = op->get_type();
       if (t == "fix") lower_fix(op);
       else if (dpu::is_layout_op(t)) lower_layout(op);
-      else if (dpu::is_cpu_float_op(t) || dpu::is_float_tail(*op)) lower_cpu_float(op);
+      else if (dpu::runs_in_float(*op)) lower_cpu_float(op);
     }
     // Every op must have been absorbed into some fix group.
     for (const xir::Op* op : q_.topological_sort())
@@ -180,7 +180,7 @@ class Lowering : public compiler_ops::LowerContext {
       map_[x] = map_[fix];
       return;
     }
-    if (dpu::is_cpu_float_op(t)) {  // a CPU float value entering the DPU
+    if (dpu::runs_in_float(*x)) {  // a CPU float value entering the DPU
       map_[fix] = {float2fix(fix, floats_.at(x), fp), fp};
       return;
     }

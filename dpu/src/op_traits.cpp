@@ -86,7 +86,7 @@ bool interpolates(const xir::Op& op) {
   return (op.get_type() == "resize" || op.get_type() == "upsample-fix") && op.get_attr_or<std::string>("mode", "NEAREST") != "NEAREST";
 }
 
-bool is_float_tail(const xir::Op& op) { return interpolates(op) && op.get_fanout_num() == 0; }
+bool runs_in_float(const xir::Op& op) { return is_cpu_float_op(op.get_type()) || (interpolates(op) && op.get_fanout_num() == 0); }
 
 std::string dpu_nonlinear_of(const xir::Op* act) {
   if (!act) return "NONE";

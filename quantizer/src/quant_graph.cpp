@@ -155,12 +155,31 @@ class Builder {
       value_[op] = v;
       return;
     }
+    if (dpu::op_traits(t).quant == dpu::QuantRole::NONE && engine::OpRegistry::instance().has_float(t)) {
+      // A float op with no DPU form (sigmoid, transpose, ...): left in float for the CPU, like a custom op.
+      LOG(INFO) << "op '" << op->get_name() << "' (" << t << ") has no DPU form: it stays in float and runs on the CPU";
+      dpu::declare_cpu_float_op(t);
+    }
+    if (dpu::runs_in_float(*op)) {
+      // Left in float for the CPU: softmax after the DPU (as vai_q_pytorch does), custom ops (run by
+      // their plugins) anywhere, a final bilinear resize. Their constant inputs stay float; where a
+      // quantized op reads the value, a fix op brings it back to int8 (a float2fix in the compiled model).
+      std::map<std::string, std::vector<xir::Op*>> in;
+      for (const auto& [arg, ops] : op->get_input_ops())
+        for (const xir::Op* src : ops) in[arg].push_back(src->get_type() == "const" ? float_const(src) : value(src));
+      xir::Op* c = q_.graph->add_op(op->get_name(), t, op->get_attrs(), in);
+      if (dpu::op_traits(t).custom) {  // recorded for the compiler
+        auto types = q_.graph->attrs().get_attr_or<std::vector<std::string>>(dpu::kCustomOpsAttr, {});
+        if (std::find(types.begin(), types.end(), t) == types.end()) types.push_back(t);
+        q_.graph->set_attr<std::vector<std::string>>(dpu::kCustomOpsAttr, types);
+      }
+      bool feeds_int8 = false;
+      for (const xir::Op* user : op->get_fanout_ops()) feeds_int8 = feeds_int8 || !dpu::runs_in_float(*user);
+      value_[op] = feeds_int8 ? add_fix(c, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name()) : c;
+      return;
+    }
     if (dpu::op_traits(t).quant == dpu::QuantRole::SAME_GRID) {  // pad, strided_slice, resize: the input's grid, or a concat's
       xir::Op* c = copy(op);
-      if (dpu::is_float_tail(*op)) {  // DeepLabV3's final upsampling: label agreement 95.97% → 96.21% (392 photos)
-        value_[op] = c;
-        return;
-      }
       const xir::Op* in_fix = defining_fix(value(op->get_input_op("input")));
       std::string tie = concat_tie(op);
       if (tie.empty() && in_fix) tie = in_fix->get_name();
@@ -175,29 +194,6 @@ class Builder {
         return;
       }
       value_[op] = add_fix(c, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name(), concat_tie(op));
-      return;
-    }
-    if (dpu::op_traits(t).quant == dpu::QuantRole::NONE && engine::OpRegistry::instance().has_float(t)) {
-      // A float op with no DPU form (sigmoid, transpose, ...): left in float for the CPU, like a custom op.
-      LOG(INFO) << "op '" << op->get_name() << "' (" << t << ") has no DPU form: it stays in float and runs on the CPU";
-      dpu::declare_cpu_float_op(t);
-    }
-    if (dpu::is_cpu_float_op(t)) {
-      // Left in float for the CPU: softmax after the DPU (as vai_q_pytorch does), and custom ops (run by
-      // their plugins) anywhere. Their constant inputs stay float; where a quantized op reads the value,
-      // a fix op brings it back to int8 (a float2fix in the compiled model).
-      std::map<std::string, std::vector<xir::Op*>> in;
-      for (const auto& [arg, ops] : op->get_input_ops())
-        for (const xir::Op* src : ops) in[arg].push_back(src->get_type() == "const" ? float_const(src) : value(src));
-      xir::Op* c = q_.graph->add_op(op->get_name(), t, op->get_attrs(), in);
-      if (dpu::op_traits(t).custom) {  // recorded for the compiler
-        auto types = q_.graph->attrs().get_attr_or<std::vector<std::string>>(dpu::kCustomOpsAttr, {});
-        if (std::find(types.begin(), types.end(), t) == types.end()) types.push_back(t);
-        q_.graph->set_attr<std::vector<std::string>>(dpu::kCustomOpsAttr, types);
-      }
-      bool feeds_int8 = false;
-      for (const xir::Op* user : op->get_fanout_ops()) feeds_int8 = feeds_int8 || !dpu::is_cpu_float_op(user->get_type());
-      value_[op] = feeds_int8 ? add_fix(c, op->get_name() + "_fix", FixSlot::Kind::ACTIVATION, op->get_name()) : c;
       return;
     }
     throw std::runtime_error("op '" + op->get_name() + "' (" + t + ") is not supported by the quantizer");

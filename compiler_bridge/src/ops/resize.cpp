@@ -1,12 +1,16 @@
 // resize → upsample-fix. The DPU upsamples by nearest neighbour with integer factors (UG1414; the
 // Inspector refuses align_corners); bilinear and fractional resizes run the same fix op on the CPU, and
-// a bilinear one that ends the network stays float (dpu::is_float_tail).
+// a bilinear one that ends the network stays float (dpu::runs_in_float).
 #include <cmath>
 
 #include "compiler_ops.hpp"
 #include "dputk/dpu/op_traits.hpp"
 
 namespace dputk::compiler_ops {
+
+namespace {
+constexpr const char* kNearestOnly = " (the DPU upsamples by nearest neighbour only)";
+}  // namespace
 
 void register_resize() {
   add_lower_rule("resize", [](LowerContext& cx, const Group& g) -> xir::Op* {
@@ -19,7 +23,7 @@ void register_resize() {
     return cx.add(c->get_name(), "upsample-fix", std::move(a), {{"input", {cx.value(c->get_input_op("input")).op}}}, g.fp);
   });
   add_dpu_limits("upsample-fix", [](const xir::Op& op, const compiler::EngineLimits&) -> std::string {
-    if (dpu::interpolates(op)) return "upsample mode " + op.get_attr<std::string>("mode") + " (the DPU upsamples by nearest neighbour only)";
+    if (dpu::interpolates(op)) return "upsample mode " + op.get_attr<std::string>("mode") + kNearestOnly;
     if (op.get_attr_or<bool>("align_corners", false) || op.get_attr_or<bool>("half_pixel_centers", false))
       return "nearest upsampling with align_corners or half_pixel_centers";
     const auto& in = op.get_input_tensor("input")->get_shape();
@@ -29,10 +33,9 @@ void register_resize() {
              std::to_string(out[1]) + "x" + std::to_string(out[2]) + ")";
     return std::string();
   });
-  // The quantizer's float tail (dpu::is_float_tail): a float resize, computed on the CPU.
+  // A float resize: the network's final bilinear upsampling, left in float (dpu::runs_in_float).
   add_dpu_limits("resize", [](const xir::Op& op, const compiler::EngineLimits&) -> std::string {
-    return "upsample mode " + op.get_attr_or<std::string>("mode", "NEAREST") +
-           " of the network's output, left in float (the DPU upsamples by nearest neighbour only)";
+    return "upsample mode " + op.get_attr_or<std::string>("mode", "NEAREST") + " of the network's output, left in float" + kNearestOnly;
   });
   add_dpu_hint("upsample-fix", [](const xir::Op&) -> std::string {
     return "export the upsampling as nearest with an integer factor (nn.Upsample(scale_factor=2, mode='nearest')) to keep it on the DPU";

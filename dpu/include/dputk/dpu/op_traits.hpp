@@ -53,11 +53,13 @@ inline bool is_cpu_float_op(const std::string& t) { return op_traits(t).quant ==
 // input's grid points, and the DPU cannot compute them (it upsamples by nearest neighbour only) — it
 // runs on the CPU.
 bool interpolates(const xir::Op& op);
-// An interpolating resize whose value nothing reads (a segmentation network's final upsampling of its
-// score map): it stays float — the CPU computes it from the DPU's int8 scores, and a fix after it
-// would only round the interpolated scores back to the input's grid. The quantizer writes no fix
-// after it; the lowering places it on the CPU as a float op.
-bool is_float_tail(const xir::Op& op);
+// Whether this op is computed in float on the CPU: an op type left in float (is_cpu_float_op: softmax,
+// custom ops, float ops with no DPU form), or an interpolating resize whose value nothing reads (a
+// segmentation network's final upsampling of its score map — the CPU computes it from the DPU's int8
+// scores, and a fix after it would only round the interpolated scores back to the input's grid:
+// DeepLabV3, label agreement with float 95.97% → 96.21% on 392 photos). The quantizer writes no fix
+// after such an op unless an int8 op reads it; the lowering places it on the CPU.
+bool runs_in_float(const xir::Op& op);
 // ReLU6 in either spelling (relu6, or clamp to [0, 6] as ONNX Clip imports): the DPU's RELU6.
 bool is_relu6(const xir::Op& op);
 
