@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
+#include <limits>
+#include <sstream>
 
 #include <chrono>
 #include <stdexcept>
@@ -59,14 +62,63 @@ void OutputAgreement::add(const engine::FloatTensor& f, const engine::FloatTenso
   for (std::size_t p = 0; classes && p + classes <= n; p += classes) {
     const float* fq = q.data.data() + p;
     const float* ff = f.data.data() + p;
-    agree += std::max_element(fq, fq + classes) - fq == std::max_element(ff, ff + classes) - ff;
+    // float's top two in one pass (ties keep the lower index first, as max_element does)
+    std::size_t top = 0, second = classes;
+    for (std::size_t c = 1; c < classes; ++c)
+      if (ff[c] > ff[top]) {
+        second = top;
+        top = c;
+      } else if (second == classes || ff[c] > ff[second]) {
+        second = c;
+      }
+    const bool same = static_cast<std::size_t>(std::max_element(fq, fq + classes) - fq) == top;
+    agree += same;
     ++labels;
+    if (second == classes) continue;  // one output: no margin
+    const double margin = static_cast<double>(ff[top]) - ff[second], error = margin - (static_cast<double>(fq[top]) - fq[second]);
+    MarginBin& bin = *std::find_if(by_margin.begin(), by_margin.end(), [margin](const MarginBin& b) { return margin < b.upper; });
+    ++bin.labels;
+    bin.disagree += !same;
+    bin.error_sq += error * error;
   }
   for (std::size_t i = 0; i < n; ++i) {
     const double d = static_cast<double>(f.data[i]) - q.data[i];
     signal += static_cast<double>(f.data[i]) * f.data[i];
     noise += d * d;
   }
+}
+
+std::vector<MarginBin> OutputAgreement::margin_bins() {
+  std::vector<MarginBin> bins;
+  for (double upper = 0.125; upper <= 8.0; upper *= 2.0) bins.push_back({upper});
+  bins.push_back({std::numeric_limits<double>::infinity()});
+  return bins;
+}
+
+std::string margin_bin_label(const std::vector<MarginBin>& bins, std::size_t i) {
+  std::ostringstream s;
+  if (std::isinf(bins[i].upper))
+    s << ">= " << (i ? bins[i - 1].upper : 0.0);
+  else
+    s << "< " << bins[i].upper;
+  return s.str();
+}
+
+std::string OutputAgreement::margin_summary(const char* item) const {
+  std::size_t all = 0;
+  double error_sq = 0.0;
+  for (const MarginBin& b : by_margin) all += b.labels, error_sq += b.error_sq;
+  if (!all) return {};
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(2) << "Disagreement by the float top-2 margin (" << item << "s in the bin, of them differing):";
+  for (std::size_t i = 0; i < by_margin.size(); ++i) {
+    const MarginBin& b = by_margin[i];
+    if (!b.labels) continue;
+    s << " " << margin_bin_label(by_margin, i) << ": " << 100.0 * static_cast<double>(b.labels) / static_cast<double>(all) << "% / "
+      << 100.0 * static_cast<double>(b.disagree) / static_cast<double>(b.labels) << "%;";
+  }
+  s << " int8 error of the margin " << std::sqrt(error_sq / static_cast<double>(all)) << " rms";
+  return s.str();
 }
 
 double OutputAgreement::sqnr_db() const { return noise > 0.0 ? 10.0 * std::log10(std::max(signal, 1e-300) / noise) : 200.0; }

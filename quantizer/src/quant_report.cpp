@@ -278,6 +278,36 @@ std::string quant_report_html(const QuantReport& r) {
       << " … " << num(hi) << "</text></svg>\n";
   }
 
+  // Disagreement by the float top-2 margin.
+  std::size_t margin_labels = 0;
+  for (const MarginBin& b : r.by_margin) margin_labels += b.labels;
+  if (margin_labels) {
+    const double W = 560.0, H = 250.0, x0 = 50.0, y0 = 20.0, ph = 170.0;
+    const double bw = (W - x0 - 10.0) / static_cast<double>(r.by_margin.size());
+    auto ys = [&](double percent) { return y0 + ph - percent / 100.0 * ph; };
+    h << "<h2>Where the labels differ</h2>\n<p>Every label (an image's class, a pixel's) by the float output's margin between its two "
+         "largest values. Red: the share of the bin's labels that int8 changes; grey: the share of all labels in the bin. Where the float "
+         "top two are close, a small error flips the label.</p>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
+      << "\" role=\"img\" aria-label=\"disagreement by float margin\">";
+    for (int v = 0; v <= 100; v += 25)
+      h << "<line x1=\"" << x0 << "\" x2=\"" << W - 10 << "\" y1=\"" << ys(v) << "\" y2=\"" << ys(v) << "\" stroke=\"#eee\"/><text x=\"" << x0 - 6
+        << "\" y=\"" << ys(v) + 4 << "\" font-size=\"10\" text-anchor=\"end\">" << v << "%</text>";
+    for (std::size_t i = 0; i < r.by_margin.size(); ++i) {
+      const MarginBin& b = r.by_margin[i];
+      const double x = x0 + bw * static_cast<double>(i);
+      const double share = 100.0 * static_cast<double>(b.labels) / static_cast<double>(margin_labels);
+      const double differ = b.labels ? 100.0 * static_cast<double>(b.disagree) / static_cast<double>(b.labels) : 0.0;
+      const std::string range = esc(margin_bin_label(r.by_margin, i));
+      h << "<rect x=\"" << x + 4 << "\" y=\"" << ys(share) << "\" width=\"" << bw / 2 - 4 << "\" height=\"" << y0 + ph - ys(share)
+        << "\" fill=\"#bbb\"><title>margin " << range << ": " << num(share) << "% of the labels</title></rect><rect x=\"" << x + bw / 2 << "\" y=\""
+        << ys(differ) << "\" width=\"" << bw / 2 - 4 << "\" height=\"" << y0 + ph - ys(differ) << "\" fill=\"#c33\"><title>margin " << range << ": "
+        << b.disagree << " of " << b.labels << " labels differ (" << num(differ) << "%)</title></rect><text x=\"" << x + bw / 2 << "\" y=\""
+        << y0 + ph + 14 << "\" font-size=\"10\" text-anchor=\"middle\">" << range << "</text>";
+    }
+    h << "<text x=\"" << x0 << "\" y=\"" << H - 10 << "\" font-size=\"11\">float top-2 margin (output units); " << margin_labels
+      << " labels</text></svg>\n";
+  }
+
   // Sensitivity, worst first.
   std::vector<const ReportTensor*> sens;
   for (const auto& t : r.tensors)

@@ -315,6 +315,10 @@ int run_test(const QuantizeOptions& o) {
     else  // a score map: the label of every pixel
       std::printf("Float/int8 per-pixel label agreement: %.4f%% (%zu images x %zu pixels), score SQNR: %.2f dB\n",
                   versus_float.agreement_percent(), versus_float.labels / labels_per_image, labels_per_image, versus_float.sqnr_db());
+  if (o.compare_float && versus_float.labels) {
+    const std::string margins = versus_float.margin_summary(labels_per_image == 1 ? "image" : "pixel");
+    if (!margins.empty()) std::printf("%s\n", margins.c_str());
+  }
   else
     std::printf("int8 (DPU) evaluation: %.1f images/s (%.1f images/s in the DPU arithmetic after the first batch, image decoding excluded)\n",
                 r.images_per_second(), r.model_images_per_second());
@@ -337,6 +341,7 @@ int run_test(const QuantizeOptions& o) {
   report.compared = o.compare_float && versus_float.labels > 0;
   report.agreement = versus_float.agreement_percent();
   report.logit_sqnr = versus_float.sqnr_db();
+  report.by_margin = versus_float.by_margin;
   report.tensors = report_tensors(*quantized, *prepared, batch.input);
   for (const LayerSqnr& s : sqnr)
     for (ReportTensor& t : report.tensors)

@@ -50,6 +50,21 @@ TEST(QuantReport, SelfContainedCompleteAndRenderedByChromium) {
     EXPECT_GT(std::stod(budget[part]), 10.0) << budget[0];
     EXPECT_GT(std::fabs(std::stod(budget[part]) - std::stod(budget[5])), 0.1) << budget[0];
   }
+  // The labels by the float top-2 margin: the bins' differing labels are the ones the agreement misses.
+  std::smatch line;
+  ASSERT_TRUE(std::regex_search(test.out, line, std::regex("Disagreement by the float top-2 margin \\(images in the bin, of them differing\\):(.*); "
+                                                           "int8 error of the margin ([0-9.]+) rms")))
+      << test.out;
+  double differing = 0.0, share = 0.0;
+  const std::string bins = line[1];
+  const std::regex bin("(<|>=) [0-9.]+: ([0-9.]+)% / ([0-9.]+)%");
+  for (auto it = std::sregex_iterator(bins.begin(), bins.end(), bin); it != std::sregex_iterator(); ++it) {
+    share += std::stod((*it)[2]);
+    differing += std::stod((*it)[2]) * std::stod((*it)[3]) / 100.0;
+  }
+  EXPECT_NEAR(share, 100.0, 0.05) << line[0];
+  EXPECT_NEAR(differing, 100.0 - std::stod(dpu[1]), 0.05) << line[0];
+  EXPECT_GT(std::stod(line[2]), 0.0) << line[0];
   EXPECT_NE(test.out.find("[VAIQ_NOTE]: =>Quantization report: " + dir + "/quant_report.html"), std::string::npos) << test.out;
   const std::string html = dputk::read_file(dir + "/quant_report.html");
   ASSERT_FALSE(html.empty());
@@ -67,6 +82,8 @@ TEST(QuantReport, SelfContainedCompleteAndRenderedByChromium) {
   EXPECT_NE(html.find("<td class=\"l\">parameters only</td>"), std::string::npos);
   EXPECT_NE(html.find("<p>The network with only one layer quantized"), std::string::npos);
   EXPECT_NE(html.find("float/int8 top-1 agreement"), std::string::npos);
+  EXPECT_NE(html.find("<h2>Where the labels differ</h2>"), std::string::npos);
+  EXPECT_NE(html.find("aria-label=\"disagreement by float margin\""), std::string::npos);
   EXPECT_EQ(std::distance(std::sregex_iterator(html.begin(), html.end(), cell), std::sregex_iterator()), rows) << "histograms";
   // A real browser.
   const std::string png = dir + "/report.png";

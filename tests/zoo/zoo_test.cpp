@@ -219,6 +219,16 @@ TEST(SegmentationMasks, MiouOfInt8AndFloatOnUnlabelledImages) {
   const double int8 = std::stod(m[1]), fl = std::stod(m[2]);
   EXPECT_GE(int8, 90.0) << r.out;
   EXPECT_LT(fl, int8) << r.out;
+  // int8 changes a pixel's label only where the float scores' top two are close (measured: none at a
+  // margin of 2 or more; 47% of the pixels within 1/8): the label maps differ at boundaries, not in regions.
+  std::smatch bins;
+  ASSERT_TRUE(std::regex_search(r.out, bins, std::regex("Disagreement by the float top-2 margin \\(pixels in the bin, of them differing\\): "
+                                                        "< 0\\.125: [0-9.]+% / ([0-9.]+)%;.* < 4: [0-9.]+% / ([0-9.]+)%; < 8: [0-9.]+% / ([0-9.]+)%; "
+                                                        ">= 8: [0-9.]+% / ([0-9.]+)%; int8 error of the margin ([0-9.]+) rms")))
+      << r.out;
+  EXPECT_GT(std::stod(bins[1]), 20.0) << bins[0];
+  for (int far : {2, 3, 4}) EXPECT_EQ(std::stod(bins[far]), 0.0) << bins[0];
+  EXPECT_LT(std::stod(bins[5]), 1.0) << bins[0];
   // A list with ImageNet class labels does not make a segmentation map a classifier: no accuracy figure.
   r = dputk::test::run_cli("dpu-quantize", "--model " + dputk::test::data_path("segmentation/deeplabv3_mnv2_dm05_pascal_quant_dequant.onnx") +
                                                " --preprocess deeplab --data_dir " + dputk::test::data_path("imagenet/val_500") +

@@ -14,6 +14,7 @@
 #include "dputk/data/dataset.hpp"
 #include "dputk/data/preprocess.hpp"
 #include "dputk/engine/float_tensor.hpp"
+#include "dputk/quantizer/evaluate.hpp"
 #include "xir/graph/graph.hpp"
 
 namespace dputk {
@@ -68,6 +69,7 @@ struct QuantReport {
   ErrorBudget budget;  // with the sensitivity
   std::vector<ReportTensor> tensors;                 // in graph order
   std::vector<std::pair<float, float>> logits;       // (float, int8) samples, first images
+  std::vector<MarginBin> by_margin;                  // --compare_float: the labels by the float top-2 margin
 };
 
 // Everything but the DPU SQNR and the sensitivity, from the quantizer form `quantized`, the float
