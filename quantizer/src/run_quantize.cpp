@@ -308,20 +308,19 @@ int run_test(const QuantizeOptions& o) {
     };
   }
   EvalResult r = evaluate(*data, indices, o.preprocess, model, o.batch_size, "int8 (DPU) evaluation");
-  if (o.compare_float && versus_float.labels)
+  if (o.compare_float && versus_float.labels) {
     if (labels_per_image == 1)
       std::printf("Float/int8 top-1 agreement: %.4f%% (%zu images), logit SQNR: %.2f dB\n", versus_float.agreement_percent(),
                   versus_float.labels, versus_float.sqnr_db());
     else  // a score map: the label of every pixel
       std::printf("Float/int8 per-pixel label agreement: %.4f%% (%zu images x %zu pixels), score SQNR: %.2f dB\n",
                   versus_float.agreement_percent(), versus_float.labels / labels_per_image, labels_per_image, versus_float.sqnr_db());
-  if (o.compare_float && versus_float.labels) {
     const std::string margins = versus_float.margin_summary(labels_per_image == 1 ? "image" : "pixel");
     if (!margins.empty()) std::printf("%s\n", margins.c_str());
-  }
-  else
+  } else {
     std::printf("int8 (DPU) evaluation: %.1f images/s (%.1f images/s in the DPU arithmetic after the first batch, image decoding excluded)\n",
                 r.images_per_second(), r.model_images_per_second());
+  }
   if (int8_masks) {
     std::printf("mIoU against %s (%zu images): int8 %.2f%%", o.mask_dir.c_str(), int8_masks->images(), int8_masks->miou());
     if (float_masks) std::printf(", float %.2f%%", float_masks->miou());
