@@ -59,6 +59,15 @@ EvalResult evaluate(const Dataset& data, const std::vector<std::size_t>& indices
 void OutputAgreement::add(const engine::FloatTensor& f, const engine::FloatTensor& q) {
   const std::size_t n = std::min(f.data.size(), q.data.size());
   const std::size_t classes = q.shape.empty() ? 1 : static_cast<std::size_t>(q.shape.back());
+  // Score maps: each image's labels, kept when int8 changes more of them than in any image before.
+  const bool maps = q.shape.size() == 4 && classes > 1 && classes <= 256;
+  const std::size_t per_image = maps ? static_cast<std::size_t>(q.shape[1]) * static_cast<std::size_t>(q.shape[2]) : 0;
+  LabelMaps image;
+  auto image_done = [&]() {
+    if (image.float_labels.empty()) return;
+    if (worst_image.float_labels.empty() || image.differ > worst_image.differ) worst_image = std::move(image);
+    image = LabelMaps();
+  };
   for (std::size_t p = 0; classes && p + classes <= n; p += classes) {
     const float* fq = q.data.data() + p;
     const float* ff = f.data.data() + p;
@@ -71,8 +80,20 @@ void OutputAgreement::add(const engine::FloatTensor& f, const engine::FloatTenso
       } else if (second == classes || ff[c] > ff[second]) {
         second = c;
       }
-    const bool same = static_cast<std::size_t>(std::max_element(fq, fq + classes) - fq) == top;
+    const auto int8_top = static_cast<std::size_t>(std::max_element(fq, fq + classes) - fq);
+    const bool same = int8_top == top;
     agree += same;
+    if (maps) {
+      if (image.float_labels.empty()) {
+        image.image = images + p / classes / per_image;
+        image.height = q.shape[1];
+        image.width = q.shape[2];
+      }
+      image.float_labels.push_back(static_cast<std::uint8_t>(top));
+      image.int8_labels.push_back(static_cast<std::uint8_t>(int8_top));
+      image.differ += !same;
+      if (image.float_labels.size() == per_image) image_done();
+    }
     ++labels;
     if (second == classes) continue;  // one output: no margin
     const double margin = static_cast<double>(ff[top]) - ff[second], error = margin - (static_cast<double>(fq[top]) - fq[second]);
@@ -81,6 +102,7 @@ void OutputAgreement::add(const engine::FloatTensor& f, const engine::FloatTenso
     bin.disagree += !same;
     bin.error_sq += error * error;
   }
+  images += q.shape.empty() ? 1 : static_cast<std::size_t>(q.shape[0]);
   for (std::size_t i = 0; i < n; ++i) {
     const double d = static_cast<double>(f.data[i]) - q.data[i];
     signal += static_cast<double>(f.data[i]) * f.data[i];

@@ -6,10 +6,15 @@
 #include <functional>
 #include <map>
 #include <sstream>
+#include <tuple>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 #include "dputk/common/progress.hpp"
 #include "dputk/dpu/dpu_arith.hpp"
 #include "dputk/data/batch.hpp"
+#include "dputk/data/voc_palette.hpp"
 #include "dputk/dpu/fix_attrs.hpp"
 #include "dputk/dpu/fix_math.hpp"
 #include "dputk/dpu/op_traits.hpp"
@@ -50,6 +55,41 @@ std::string num(double v, int digits = 2) {
   char b[64];
   std::snprintf(b, sizeof b, "%.*f", digits, v);
   return b;
+}
+
+// RFC 4648 base64, for the report's images (data: URIs keep the page self-contained).
+std::string base64(const std::vector<std::uint8_t>& bytes) {
+  static const char* digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const std::size_t left = std::min<std::size_t>(3, bytes.size() - i);
+    std::uint32_t v = static_cast<std::uint32_t>(bytes[i]) << 16;
+    if (left > 1) v |= static_cast<std::uint32_t>(bytes[i + 1]) << 8;
+    if (left > 2) v |= bytes[i + 2];
+    for (std::size_t k = 0; k < 4; ++k) out += k <= left ? digits[(v >> (18 - 6 * k)) & 63] : '=';
+  }
+  return out;
+}
+
+// A label map as a PNG data URI: each pixel in its label's PASCAL VOC colour, or (`differences`) light
+// grey where float and int8 agree and red where they differ.
+std::string label_map_png(const LabelMaps& m, bool int8, bool differences) {
+  cv::Mat bgr(m.height, m.width, CV_8UC3);
+  for (int y = 0; y < m.height; ++y)
+    for (int x = 0; x < m.width; ++x) {
+      const std::size_t i = static_cast<std::size_t>(y) * static_cast<std::size_t>(m.width) + static_cast<std::size_t>(x);
+      cv::Vec3b& px = bgr.at<cv::Vec3b>(y, x);
+      if (differences) {
+        px = m.float_labels[i] == m.int8_labels[i] ? cv::Vec3b(225, 225, 225) : cv::Vec3b(0, 0, 220);
+      } else {
+        const auto rgb = voc_rgb(int8 ? m.int8_labels[i] : m.float_labels[i]);
+        px = cv::Vec3b(rgb[2], rgb[1], rgb[0]);
+      }
+    }
+  std::vector<std::uint8_t> png;
+  cv::imencode(".png", bgr, png);
+  return "data:image/png;base64," + base64(png);
 }
 
 // A fix op on a layer's constant (weights, bias), not on an activation.
@@ -306,6 +346,20 @@ std::string quant_report_html(const QuantReport& r) {
     }
     h << "<text x=\"" << x0 << "\" y=\"" << H - 10 << "\" font-size=\"11\">float top-2 margin (output units); " << margin_labels
       << " labels</text></svg>\n";
+  }
+
+  // The label maps of the image whose labels int8 changes most.
+  const LabelMaps& maps = r.label_maps;
+  const std::size_t pixels = static_cast<std::size_t>(maps.height) * static_cast<std::size_t>(maps.width);
+  if (pixels > 0 && maps.float_labels.size() == pixels && maps.int8_labels.size() == pixels) {
+    h << "<h2>Labels where int8 differs most</h2>\n<p>" << esc(r.label_maps_image) << ", the test image whose labels int8 changes most: every "
+      << "pixel's label in PASCAL VOC colours, float and int8; red: the " << maps.differ << " of " << pixels << " pixels ("
+      << num(100.0 * static_cast<double>(maps.differ) / static_cast<double>(pixels)) << "%) that differ.</p>\n<div class=\"grid\">";
+    for (const auto& [what, int8, diff] : {std::tuple<const char*, bool, bool>{"float labels", false, false}, {"int8 labels", true, false},
+                                           {"labels that differ", false, true}})
+      h << "<figure class=\"cell\"><img alt=\"" << what << "\" width=\"" << std::min(maps.width, 320) << "\" src=\"" << label_map_png(maps, int8, diff)
+        << "\"><figcaption>" << what << "</figcaption></figure>";
+    h << "</div>\n";
   }
 
   // Sensitivity, worst first.

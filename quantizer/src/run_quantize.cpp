@@ -341,6 +341,9 @@ int run_test(const QuantizeOptions& o) {
   report.agreement = versus_float.agreement_percent();
   report.logit_sqnr = versus_float.sqnr_db();
   report.by_margin = versus_float.by_margin;
+  report.label_maps = versus_float.worst_image;
+  if (!report.label_maps.float_labels.empty() && report.label_maps.image < indices.size())
+    report.label_maps_image = data->name(indices[report.label_maps.image]);
   report.tensors = report_tensors(*quantized, *prepared, batch.input);
   for (const LayerSqnr& s : sqnr)
     for (ReportTensor& t : report.tensors)

@@ -84,6 +84,7 @@ TEST(QuantReport, SelfContainedCompleteAndRenderedByChromium) {
   EXPECT_NE(html.find("float/int8 top-1 agreement"), std::string::npos);
   EXPECT_NE(html.find("<h2>Where the labels differ</h2>"), std::string::npos);
   EXPECT_NE(html.find("aria-label=\"disagreement by float margin\""), std::string::npos);
+  EXPECT_EQ(html.find("<h2>Labels where int8 differs most</h2>"), std::string::npos) << "label maps are for score maps only";
   EXPECT_EQ(std::distance(std::sregex_iterator(html.begin(), html.end(), cell), std::sregex_iterator()), rows) << "histograms";
   // A real browser.
   const std::string png = dir + "/report.png";

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 #include "dputk/quantizer/evaluate.hpp"
 
@@ -44,6 +46,31 @@ TEST(OutputAgreement, LabelsAreBinnedByTheFloatMarginWithTheInt8ErrorOfIt) {
   EXPECT_EQ(a.margin_summary("image"),
             "Disagreement by the float top-2 margin (images in the bin, of them differing): < 0.125: 33.33% / 100.00%; "
             "< 4: 33.33% / 0.00%; < 8: 33.33% / 0.00%; int8 error of the margin 0.34 rms");
+}
+
+TEST(OutputAgreement, KeepsTheLabelMapsOfTheImageInt8ChangesMost) {
+  // Two batches of score maps [N, 1, 2, 2 classes]: image 0 one pixel changed, image 1 none, image 2 both.
+  dputk::engine::FloatTensor f, q;
+  f.shape = q.shape = {2, 1, 2, 2};
+  f.data = {1, 0, 0, 1, 1, 0, 0, 1};
+  q.data = {0, 1, 0, 1, 1, 0, 0, 1};
+  dputk::OutputAgreement a;
+  a.add(f, q);
+  EXPECT_EQ(a.worst_image.image, 0u);
+  EXPECT_EQ(a.worst_image.differ, 1u);
+  f.shape = q.shape = {1, 1, 2, 2};
+  f.data = {1, 0, 0, 1};
+  q.data = {0, 1, 1, 0};
+  a.add(f, q);
+  EXPECT_EQ(a.images, 3u);
+  EXPECT_EQ(a.worst_image.image, 2u);
+  EXPECT_EQ(a.worst_image.differ, 2u);
+  EXPECT_EQ(a.worst_image.height, 1);
+  EXPECT_EQ(a.worst_image.width, 2);
+  EXPECT_EQ(a.worst_image.float_labels, (std::vector<std::uint8_t>{0, 1}));
+  EXPECT_EQ(a.worst_image.int8_labels, (std::vector<std::uint8_t>{1, 0}));
+  EXPECT_EQ(a.agree, 3u);
+  EXPECT_EQ(a.labels, 6u);
 }
 
 TEST(OutputAgreement, OneOutputHasNoMargin) {

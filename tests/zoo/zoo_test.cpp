@@ -27,6 +27,32 @@
 
 namespace {
 
+// RFC 4648 base64 (the report's data: URIs).
+std::vector<std::uint8_t> base64_decode(const std::string& text) {
+  std::vector<std::uint8_t> out;
+  std::uint32_t bits = 0;
+  int count = 0;
+  for (char ch : text) {
+    int v = -1;
+    if (ch >= 'A' && ch <= 'Z') v = ch - 'A';
+    else if (ch >= 'a' && ch <= 'z') v = ch - 'a' + 26;
+    else if (ch >= '0' && ch <= '9') v = ch - '0' + 52;
+    else if (ch == '+') v = 62;
+    else if (ch == '/') v = 63;
+    if (v < 0) continue;  // '=' padding
+    bits = (bits << 6) | static_cast<std::uint32_t>(v);
+    if ((count += 6) >= 8) {
+      count -= 8;
+      out.push_back(static_cast<std::uint8_t>((bits >> count) & 0xFF));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
 const char* kLayoutModels[] = {"neck_nearest", "neck_bilinear", "neck_align", "shuffle_split", "misc_ops", "fc_over_map", "deconv_neck"};
 
 std::string layout_path(const std::string& f) { return std::string(DPU_LAYOUT_MODELS_DIR) + "/" + f; }
@@ -229,6 +255,35 @@ TEST(SegmentationMasks, MiouOfInt8AndFloatOnUnlabelledImages) {
   EXPECT_GT(std::stod(bins[1]), 20.0) << bins[0];
   for (int far : {2, 3, 4}) EXPECT_EQ(std::stod(bins[far]), 0.0) << bins[0];
   EXPECT_LT(std::stod(bins[5]), 1.0) << bins[0];
+  // The report pictures the photo whose labels int8 changes most: its float and int8 label maps (VOC
+  // colours) and the pixels that differ (red) — three PNGs in the page, consistent with each other and
+  // with the count the page states.
+  {
+    std::ifstream in(zoo + "/quantize_result/quant_report.html");
+    const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::smatch stated;
+    ASSERT_TRUE(std::regex_search(html, stated, std::regex("red: the ([0-9]+) of 263169 pixels"))) << "no label maps in the report";
+    std::map<std::string, cv::Mat> maps;
+    const std::regex img("<img alt=\"([a-z0-9 ]+)\" width=\"[0-9]+\" src=\"data:image/png;base64,([A-Za-z0-9+/=]+)\">");
+    for (auto it = std::sregex_iterator(html.begin(), html.end(), img); it != std::sregex_iterator(); ++it)
+      maps[(*it)[1]] = cv::imdecode(base64_decode((*it)[2]), cv::IMREAD_COLOR);
+    ASSERT_EQ(maps.size(), 3u);
+    const cv::Mat &f = maps["float labels"], &q = maps["int8 labels"], &d = maps["labels that differ"];
+    ASSERT_EQ(f.size(), cv::Size(513, 513));
+    ASSERT_EQ(q.size(), f.size());
+    ASSERT_EQ(d.size(), f.size());
+    int red = 0, mismatched = 0;
+    for (int y = 0; y < f.rows; ++y)
+      for (int x = 0; x < f.cols; ++x) {
+        const bool differs = f.at<cv::Vec3b>(y, x) != q.at<cv::Vec3b>(y, x);
+        const bool marked = d.at<cv::Vec3b>(y, x) == cv::Vec3b(0, 0, 220);
+        red += marked;
+        mismatched += differs != marked;
+      }
+    EXPECT_EQ(mismatched, 0);
+    EXPECT_EQ(red, std::stoi(stated[1]));
+    EXPECT_GT(red, 0);
+  }
   // A list with ImageNet class labels does not make a segmentation map a classifier: no accuracy figure.
   r = dputk::test::run_cli("dpu-quantize", "--model " + dputk::test::data_path("segmentation/deeplabv3_mnv2_dm05_pascal_quant_dequant.onnx") +
                                                " --preprocess deeplab --data_dir " + dputk::test::data_path("imagenet/val_500") +

@@ -1,5 +1,6 @@
 // Top-1 / top-5 evaluation of a classifier over a dataset subset, in batches, with progress.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -48,10 +49,19 @@ struct MarginBin {
   std::size_t labels = 0, disagree = 0;
   double error_sq = 0.0;  // Σ (float margin − int8 difference of the same two outputs)²
 };
+// A score map's labels of one image, float and int8 (row-major height × width; classes ≤ 256).
+struct LabelMaps {
+  std::size_t image = 0;  // its place among the images added
+  int height = 0, width = 0;
+  std::size_t differ = 0;  // pixels whose labels differ
+  std::vector<std::uint8_t> float_labels, int8_labels;
+};
 struct OutputAgreement {
   std::size_t agree = 0, labels = 0;
   double signal = 0.0, noise = 0.0;
   std::vector<MarginBin> by_margin = margin_bins();
+  std::size_t images = 0;
+  LabelMaps worst_image;  // score maps (≤ 256 classes): the image whose labels int8 changes most; empty for logits
   void add(const engine::FloatTensor& reference, const engine::FloatTensor& quantized);
   double agreement_percent() const { return labels ? 100.0 * static_cast<double>(agree) / static_cast<double>(labels) : 0.0; }
   double sqnr_db() const;

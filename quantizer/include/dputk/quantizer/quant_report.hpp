@@ -70,6 +70,8 @@ struct QuantReport {
   std::vector<ReportTensor> tensors;                 // in graph order
   std::vector<std::pair<float, float>> logits;       // (float, int8) samples, first images
   std::vector<MarginBin> by_margin;                  // --compare_float: the labels by the float top-2 margin
+  LabelMaps label_maps;                              // --compare_float on a score map: the image whose labels differ most
+  std::string label_maps_image;                      // its name
 };
 
 // Everything but the DPU SQNR and the sensitivity, from the quantizer form `quantized`, the float
