@@ -88,6 +88,8 @@ void OutputAgreement::add(const engine::FloatTensor& f, const engine::FloatTenso
         image.image = images + p / classes / per_image;
         image.height = q.shape[1];
         image.width = q.shape[2];
+        image.float_labels.reserve(per_image);
+        image.int8_labels.reserve(per_image);
       }
       image.float_labels.push_back(static_cast<std::uint8_t>(top));
       image.int8_labels.push_back(static_cast<std::uint8_t>(int8_top));
