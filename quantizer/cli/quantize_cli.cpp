@@ -58,7 +58,8 @@ int quantize_main(int argc, char** argv, const std::string& description, const s
                "Leave out images that cannot be decoded (truncated, corrupt) and count them, instead of stopping at the first");
   app.add_flag("--deploy", o.deploy, "Export the quantized xmodel (test mode, batch 1)");
   app.add_flag("--compare_float", o.compare_float,
-               "Test mode: also run the float model; report top-1 agreement (per pixel for score maps) and SQNR; images need no labels");
+               "Test mode: also run the float model; report top-1 agreement (per pixel for score maps), SQNR and the labels "
+               "that differ by the float top-2 margin; images need no labels");
   app.add_flag("--sensitivity", o.sensitivity,
                "Test mode: per layer, the network output with only that layer quantized against float (worst first; in quant_report.html)");
   app.add_option("--sensitivity_len", o.sensitivity_len, "Images the sensitivity analysis runs on (the first test images)")
