@@ -57,6 +57,12 @@ std::string num(double v, int digits = 2) {
   return b;
 }
 
+// A chart's horizontal grid line from x0 to x1 at y, labelled at its left end.
+void y_grid_line(std::ostream& h, double x0, double x1, double y, const std::string& label) {
+  h << "<line x1=\"" << x0 << "\" x2=\"" << x1 << "\" y1=\"" << y << "\" y2=\"" << y << "\" stroke=\"#eee\"/><text x=\"" << x0 - 6 << "\" y=\""
+    << y + 4 << "\" font-size=\"10\" text-anchor=\"end\">" << label << "</text>";
+}
+
 // RFC 4648 base64, for the report's images (data: URIs keep the page self-contained).
 std::string base64(const std::vector<std::uint8_t>& bytes) {
   static const char* digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -83,8 +89,8 @@ std::string label_map_png(const LabelMaps& m, bool int8, bool differences) {
       if (differences) {
         px = m.float_labels[i] == m.int8_labels[i] ? cv::Vec3b(225, 225, 225) : cv::Vec3b(0, 0, 220);
       } else {
-        const auto rgb = voc_rgb(int8 ? m.int8_labels[i] : m.float_labels[i]);
-        px = cv::Vec3b(rgb[2], rgb[1], rgb[0]);
+        const auto bgr = voc_bgr(int8 ? m.int8_labels[i] : m.float_labels[i]);
+        px = cv::Vec3b(bgr[0], bgr[1], bgr[2]);
       }
     }
   std::vector<std::uint8_t> png;
@@ -282,8 +288,7 @@ std::string quant_report_html(const QuantReport& r) {
   auto ys = [&](double v) { return y0 + ph - std::clamp(v, 0.0, top) / top * ph; };
   h << "<h2>SQNR by layer</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" role=\"img\" aria-label=\"SQNR by layer\">";
   for (double v = 0; v <= top; v += 10)
-    h << "<line x1=\"" << x0 << "\" x2=\"" << W - 10 << "\" y1=\"" << ys(v) << "\" y2=\"" << ys(v) << "\" stroke=\"#eee\"/><text x=\"" << x0 - 6
-      << "\" y=\"" << ys(v) + 4 << "\" font-size=\"10\" text-anchor=\"end\">" << v << "</text>";
+    y_grid_line(h, x0, W - 10, ys(v), num(v, 0));
   const double bw = (W - x0 - 10.0) / std::max<std::size_t>(n, 1);
   for (std::size_t i = 0; i < n; ++i) {
     const auto& t = r.tensors[i];
@@ -330,8 +335,7 @@ std::string quant_report_html(const QuantReport& r) {
          "top two are close, a small error flips the label.</p>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
       << "\" role=\"img\" aria-label=\"disagreement by float margin\">";
     for (int v = 0; v <= 100; v += 25)
-      h << "<line x1=\"" << x0 << "\" x2=\"" << W - 10 << "\" y1=\"" << ys(v) << "\" y2=\"" << ys(v) << "\" stroke=\"#eee\"/><text x=\"" << x0 - 6
-        << "\" y=\"" << ys(v) + 4 << "\" font-size=\"10\" text-anchor=\"end\">" << v << "%</text>";
+      y_grid_line(h, x0, W - 10, ys(v), std::to_string(v) + "%");
     for (std::size_t i = 0; i < r.by_margin.size(); ++i) {
       const MarginBin& b = r.by_margin[i];
       const double x = x0 + bw * static_cast<double>(i);

@@ -33,8 +33,8 @@ using Clock = std::chrono::steady_clock;
 
 // A label's PASCAL VOC colour, in OpenCV's BGR order.
 cv::Vec3b voc_colour(int label) {
-  const auto rgb = dputk::voc_rgb(label);
-  return {rgb[2], rgb[1], rgb[0]};
+  const auto bgr = dputk::voc_bgr(label);
+  return {bgr[0], bgr[1], bgr[2]};
 }
 
 // How the model resizes its score map (the resize / upsample-fix after the DPU), default half-pixel.

@@ -18,6 +18,12 @@ inline std::array<std::uint8_t, 3> voc_rgb(int label) {
   return {static_cast<std::uint8_t>(r), static_cast<std::uint8_t>(g), static_cast<std::uint8_t>(b)};
 }
 
+// The same colour in OpenCV's BGR order (what cv::Vec3b pixels of a colour image hold).
+inline std::array<std::uint8_t, 3> voc_bgr(int label) {
+  const auto rgb = voc_rgb(label);
+  return {rgb[2], rgb[1], rgb[0]};
+}
+
 // The class names of PASCAL VOC's 21 labels (DeepLab).
 constexpr const char* kVocClasses[21] = {"background", "aeroplane", "bicycle", "bird",  "boat",        "bottle", "bus",
                                          "car",        "cat",       "chair",   "cow",   "diningtable", "dog",    "horse",
